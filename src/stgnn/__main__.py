@@ -1,0 +1,3 @@
+from stgnn.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,289 @@
+"""One validated configuration: defaults in code, YAML in (``safe_load``), resolved YAML out.
+
+Every section is a frozen pydantic model with ``extra="forbid"``: a misspelled key fails at
+once with the field's name, and an out-of-range value names the allowed range.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from stgnn.errors import ConfigError
+from stgnn.io import atomic_write_text
+
+Source = Literal["sample", "csv", "yfinance", "synthetic"]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class SyntheticConfig(_Section):
+    """A market on a known graph: clusters share a factor, each ticker follows its neighbours."""
+
+    n_tickers: int = Field(20, ge=2, le=5000)
+    n_days: int = Field(1500, ge=100, le=20000)
+    cluster_size: int = Field(5, ge=2)
+    lead_lag: float = Field(0.6, ge=0.0, lt=1.0, description="weight of neighbours' return today")
+    factor_vol: float = Field(0.006, ge=0.0)
+    idio_vol: float = Field(0.015, gt=0.0)
+    seed: int = 0
+
+    @model_validator(mode="after")
+    def _clusters_fit(self) -> SyntheticConfig:
+        if self.n_tickers % self.cluster_size:
+            raise ValueError(
+                f"n_tickers={self.n_tickers} must be a multiple of cluster_size={self.cluster_size}"
+            )
+        return self
+
+
+class DataConfig(_Section):
+    source: Source = "sample"
+    data_dir: Path | None = Field(None, description="csv: a folder of per-ticker files or one wide file")
+    tickers: tuple[str, ...] | None = None
+    start: date | None = None
+    end: date | None = None
+    cache_dir: Path = Path("data/cache")
+    max_ffill: int = Field(5, ge=0, le=60)
+    min_history: int = Field(252, ge=30)
+    synthetic: SyntheticConfig = SyntheticConfig()
+
+    @field_validator("tickers")
+    @classmethod
+    def _upper(cls, v):
+        return None if v is None else tuple(t.strip().upper() for t in v if t.strip())
+
+    @model_validator(mode="after")
+    def _check(self) -> DataConfig:
+        if self.source == "csv" and self.data_dir is None:
+            raise ValueError("source 'csv' needs data_dir (a folder of per-ticker files or one wide csv)")
+        if self.source == "yfinance" and not self.tickers:
+            raise ValueError("source 'yfinance' needs tickers")
+        if self.start and self.end and self.start >= self.end:
+            raise ValueError(f"start {self.start} must be before end {self.end}")
+        return self
+
+
+class LabelConfig(_Section):
+    horizon: int = Field(1, ge=1, le=60, description="trading days ahead")
+    threshold: float = Field(0.018, gt=0.0, lt=1.0, description="|forward log return| that counts as a move")
+    vol_scaled: bool = Field(False, description="threshold x trailing volatility / its median")
+    vol_window: int = Field(20, ge=2, le=252)
+
+
+class FeatureConfig(_Section):
+    return_lags: tuple[int, ...] = (1, 2, 5, 10, 20)
+    vol_windows: tuple[int, ...] = (5, 20)
+    ma_windows: tuple[int, ...] = (10, 50)
+    rsi_window: int = Field(14, ge=2)
+    macd: tuple[int, int, int] = (12, 26, 9)
+    zscore_window: int = Field(20, ge=2)
+
+    @field_validator("return_lags", "vol_windows", "ma_windows")
+    @classmethod
+    def _positive(cls, v):
+        if not v or min(v) < 1:
+            raise ValueError("expected a non-empty list of positive window lengths")
+        return tuple(sorted(set(v)))
+
+    @property
+    def warmup(self) -> int:
+        """Days of history needed before every feature is defined."""
+        return max(*self.return_lags, *self.vol_windows, *self.ma_windows, self.rsi_window,
+                   self.macd[1] + self.macd[2], self.zscore_window) + 1
+
+
+class SplitConfig(_Section):
+    """One chronological train / val / test split (the train script); purge >= horizon."""
+
+    val_fraction: float = Field(0.15, gt=0.0, lt=0.5)
+    test_fraction: float = Field(0.15, gt=0.0, lt=0.5)
+    purge_days: int | None = Field(None, ge=0, description="default: the label horizon")
+    embargo_days: int = Field(0, ge=0)
+
+
+class GraphConfig(_Section):
+    k: int = Field(5, ge=1, le=64, description="neighbours per ticker")
+    method: Literal["correlation", "sector"] = "correlation"
+    correlation: Literal["absolute", "positive"] = "absolute"
+    sector_file: Path | None = None
+
+    @model_validator(mode="after")
+    def _sector_file(self) -> GraphConfig:
+        if self.method == "sector" and self.sector_file is None:
+            raise ValueError("graph method 'sector' needs sector_file (a ticker,sector csv)")
+        return self
+
+
+class ModelConfig(_Section):
+    window: int = Field(20, ge=2, le=256, description="trading days each node sees")
+    encoder: Literal["gru", "tcn"] = "gru"
+    hidden: int = Field(32, ge=4, le=1024)
+    temporal_layers: int = Field(1, ge=1, le=8)
+    conv: Literal["gat", "gcn"] = "gat"
+    graph_layers: int = Field(1, ge=1, le=4)
+    heads: int = Field(2, ge=1, le=16)
+    dropout: float = Field(0.1, ge=0.0, lt=1.0)
+    graph: bool = Field(True, description="false: the temporal-only ablation")
+
+
+ClassWeights = Literal["balanced", "none"]
+
+
+class LossConfig(_Section):
+    name: Literal["focal", "cross_entropy"] = "focal"
+    focal_alpha: float | tuple[float, float, float] | None = Field(
+        None, description="None: neutral; float a: Down/Up get a, None gets 1-a; or [down, none, up]"
+    )
+    focal_gamma: float = Field(2.0, ge=0.0, le=10.0)
+    class_weights: ClassWeights = "balanced"
+    dynamic_alpha: bool = False
+    max_focal_alpha: float = Field(0.75, gt=0.0, lt=1.0)
+    alpha_ramp_epochs: int = Field(10, ge=1)
+    hard_negative_weight: float = Field(1.0, ge=1.0, le=10.0)
+    hard_negative_band: float = Field(0.8, gt=0.0, lt=1.0, description="None rows with |fwd| >= band*theta")
+
+    @field_validator("focal_alpha")
+    @classmethod
+    def _alpha(cls, v):
+        values = [v] if isinstance(v, float) else (v or [])
+        if any(not 0.0 <= a <= 1.0 for a in values) or (isinstance(v, float) and v in (0.0, 1.0)):
+            raise ValueError("focal_alpha must be in (0, 1), or three per-class values in [0, 1]")
+        return v
+
+    @model_validator(mode="after")
+    def _dynamic(self) -> LossConfig:
+        if self.dynamic_alpha and not isinstance(self.focal_alpha, float):
+            raise ValueError("dynamic_alpha ramps a float focal_alpha; set focal_alpha (e.g. 0.5)")
+        return self
+
+
+class SmoteConfig(_Section):
+    enabled: bool = True
+    sampling_strategy: str | dict[str, int] = Field(
+        "auto", description="imbalanced-learn string, or {Down: n, Up: n} target counts"
+    )
+    target_ratio: float | None = Field(
+        0.5, gt=0.0, le=1.0, description="minority classes raised to this share of the majority (overrides sampling_strategy)"
+    )
+    k_neighbors: int = Field(5, ge=1, le=50)
+
+    @field_validator("sampling_strategy")
+    @classmethod
+    def _strategy(cls, v):
+        allowed = {"auto", "minority", "not majority", "not minority", "all"}
+        if isinstance(v, str) and v not in allowed:
+            raise ValueError(f"sampling_strategy must be one of {sorted(allowed)} or a dict of counts")
+        if isinstance(v, dict):
+            unknown = set(v) - {"Down", "None", "Up"}
+            if unknown:
+                raise ValueError(f"sampling_strategy keys must be Down/None/Up, got {sorted(unknown)}")
+        return v
+
+
+class TrainingConfig(_Section):
+    epochs: int = Field(20, ge=1, le=1000)
+    batch_days: int = Field(32, ge=1, le=4096, description="day graphs per batch")
+    lr: float = Field(2e-3, gt=0.0, le=1.0)
+    weight_decay: float = Field(1e-4, ge=0.0)
+    grad_clip: float = Field(1.0, gt=0.0)
+    scheduler: Literal["cosine", "plateau", "none"] = "cosine"
+    patience: int = Field(5, ge=1)
+    monitor: Literal["macro_f1", "mcc", "auroc", "loss"] = "auroc"
+    balanced_sampler: bool = False
+    fnr_target: float | None = Field(None, gt=0.0, lt=1.0, description="early stop only once FNR of Down and Up <= target")
+    collapse_abort: bool = False
+    scaler: Literal["standard", "robust"] = "standard"
+    seed: int = 0
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+
+
+class ThresholdConfig(_Section):
+    objective: Literal["macro_f1", "recall_at_precision", "fnr"] = "macro_f1"
+    min_precision: float = Field(0.5, gt=0.0, lt=1.0)
+    fnr_target: float = Field(0.3, gt=0.0, lt=1.0)
+
+
+class Config(_Section):
+    experiment: str = "stgnn"
+    data: DataConfig = DataConfig()
+    labels: LabelConfig = LabelConfig()
+    features: FeatureConfig = FeatureConfig()
+    split: SplitConfig = SplitConfig()
+    graph: GraphConfig = GraphConfig()
+    model: ModelConfig = ModelConfig()
+    loss: LossConfig = LossConfig()
+    smote: SmoteConfig = SmoteConfig()
+    training: TrainingConfig = TrainingConfig()
+    thresholds: ThresholdConfig = ThresholdConfig()
+
+    def updated(self, overrides: dict[str, Any]) -> Config:
+        """A copy with dotted-key overrides applied (``{"loss.focal_gamma": 3.0}``), re-validated."""
+        tree = self.model_dump(mode="json")
+        for key, value in overrides.items():
+            if value is None:
+                continue
+            node = tree
+            *parents, leaf = key.split(".")
+            for part in parents:
+                node = node[part]
+            node[leaf] = value
+        return parse_config(tree)
+
+    def hash(self) -> str:
+        """Short stable hash of the resolved config, for run names."""
+        return hashlib.sha1(to_yaml(self).encode()).hexdigest()[:8]
+
+
+def parse_config(tree: dict[str, Any], *, origin: str = "config") -> Config:
+    """Validate a nested dict; the error names the field and the allowed values."""
+    try:
+        return Config.model_validate(tree)
+    except ValidationError as exc:
+        raise ConfigError(f"{origin}: {_describe(exc)}") from None
+
+
+def load_config(path: str | os.PathLike | None = None, overrides: dict[str, Any] | None = None) -> Config:
+    """Defaults, then the YAML file (if any), then dotted-key overrides from flags."""
+    tree: dict[str, Any] = {}
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise ConfigError(f"Config file {path} does not exist; pass an existing YAML file to --config.")
+        try:
+            tree = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" line {mark.line + 1}" if mark else ""
+            raise ConfigError(f"{path}{where}: not valid YAML ({getattr(exc, 'problem', exc)}).") from None
+        if not isinstance(tree, dict):
+            raise ConfigError(f"{path}: expected a mapping of sections (data:, model:, ...), got {type(tree).__name__}.")
+    config = parse_config(tree, origin=str(path or "config"))
+    return config.updated(overrides or {})
+
+
+def to_yaml(config: Config) -> str:
+    return yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False)
+
+
+def write_config(config: Config, path: str | os.PathLike) -> None:
+    atomic_write_text(Path(path), to_yaml(config))
+
+
+def _describe(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err["loc"]) or "config"
+    msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        return f"unknown field '{where}'; check its spelling against the documented config."
+    value = err.get("input")
+    shown = "" if isinstance(value, dict) else f" (got {value!r})"
+    return f"invalid value for '{where}'{shown}: {msg}."
