@@ -1,0 +1,37 @@
+# Two commands do all set-up on a fresh clone: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip --disable-pip-version-check --quiet
+# torch first and pinned: pip takes the CPU build for it; a bare `torch` pulls a multi-GB CUDA build.
+TORCH  ?= torch==2.13.0
+
+.PHONY: demo test test-fast install install-dev clean
+
+demo: $(VENV)/.installed
+	$(PY) -m stgnn data summary
+
+test: $(VENV)/.installed-dev
+	$(PY) -m pytest -n 2 --dist loadgroup
+
+test-fast: $(VENV)/.installed-dev
+	$(PY) -m pytest -n 2 -m "not slow"
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(PY)
+	$(PIP) install "$(TORCH)"
+	$(PIP) install -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(PY)
+	$(PIP) install "$(TORCH)"
+	$(PIP) install -e ".[dev]"
+	touch $@ $(VENV)/.installed
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache .hypothesis

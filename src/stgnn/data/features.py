@@ -1,0 +1,114 @@
+"""Causal features per (date, ticker): a value at day t uses prices up to t only.
+
+Every feature is a rolling, expanding or exponentially weighted statistic of the past, or a
+cross-section of the same day, so nothing from t+1 on can reach it (a property test checks this
+by rewriting the future). Range and volume features appear only when the panel has those fields.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from stgnn.config import FeatureConfig
+from stgnn.data.panel import PricePanel
+
+
+@dataclass(frozen=True)
+class FeatureSet:
+    """Features as one array.
+
+    Attributes
+    ----------
+    values : np.ndarray of shape (n_days, n_tickers, n_features), float32
+        NaN during each feature's warm-up.
+    names : list of str
+    dates : pd.DatetimeIndex
+    tickers : list of str
+    """
+
+    values: np.ndarray
+    names: list[str]
+    dates: pd.DatetimeIndex
+    tickers: list[str]
+
+    @property
+    def first_complete(self) -> int:
+        """Index of the first day on which every feature of every ticker is defined."""
+        complete = np.isfinite(self.values).all(axis=(1, 2))
+        if not complete.any():
+            raise ValueError(
+                f"Expected at least one day with all features defined, got none in {len(self.dates)} "
+                "days; supply a longer history or shorter feature windows."
+            )
+        return int(np.argmax(complete))
+
+
+def compute_features(panel: PricePanel, config: FeatureConfig = FeatureConfig()) -> FeatureSet:
+    """Compute the feature cube of a panel.
+
+    Examples
+    --------
+    >>> from stgnn.data.panel import build_panel
+    >>> idx = pd.bdate_range("2024-01-01", periods=80)
+    >>> close = pd.DataFrame({"A": np.linspace(10, 12, 80), "B": np.linspace(20, 18, 80),
+    ...                       "C": np.linspace(5, 6, 80)}, index=idx)
+    >>> fs = compute_features(build_panel({"close": close}, origin="toy", min_history=30))
+    >>> fs.values.shape[:2], fs.names[0]
+    ((80, 3), 'ret_1')
+    """
+    frames = dict(_price_features(panel.close, config))
+    if panel.has("high") and panel.has("low"):
+        frames.update(_range_features(panel))
+    if panel.has("open"):
+        frames["gap"] = np.log(panel.open / panel.close.shift(1))
+    if panel.has("volume"):
+        frames.update(_volume_features(panel.volume))
+    values = np.stack([f.to_numpy(dtype=np.float64) for f in frames.values()], axis=-1)
+    values[~np.isfinite(values)] = np.nan
+    return FeatureSet(values.astype(np.float32), list(frames), panel.dates, panel.tickers)
+
+
+def _price_features(close: pd.DataFrame, cfg: FeatureConfig):
+    log_close = np.log(close)
+    ret1 = log_close.diff()
+    for lag in cfg.return_lags:
+        yield f"ret_{lag}", log_close.diff(lag)
+    yield "ret_rel_1", ret1.sub(ret1.mean(axis=1), axis=0)
+    for w in cfg.vol_windows:
+        yield f"vol_{w}", ret1.rolling(w).std()
+    for w in cfg.ma_windows:
+        yield f"ma_ratio_{w}", log_close - np.log(close.rolling(w).mean())
+    yield f"rsi_{cfg.rsi_window}", _rsi(ret1, cfg.rsi_window)
+    fast, slow, signal = cfg.macd
+    macd = (_ema(close, fast) - _ema(close, slow)) / close
+    yield "macd_hist", macd - _ema(macd, signal)
+    w = cfg.zscore_window
+    yield f"zscore_{w}", (close - close.rolling(w).mean()) / close.rolling(w).std()
+
+
+def _range_features(panel: PricePanel):
+    high, low, close = panel.high, panel.low, panel.close
+    span = high - low
+    yield "range", np.log(high / low)
+    yield "close_loc", ((close - low) / span.where(span > 0)).fillna(0.5) * 2 - 1
+
+
+def _volume_features(volume: pd.DataFrame):
+    log_vol = np.log1p(volume)
+    yield "volume_z", log_vol - log_vol.rolling(20).mean()
+
+
+def _ema(frame: pd.DataFrame, span: int) -> pd.DataFrame:
+    """Exponential moving average that only looks back; NaN until ``span`` values are seen."""
+    return frame.ewm(span=span, adjust=False, min_periods=span).mean()
+
+
+def _rsi(ret: pd.DataFrame, window: int) -> pd.DataFrame:
+    """Wilder's RSI rescaled to [-1, 1] (0 = balanced gains and losses)."""
+    gain = ret.clip(lower=0).ewm(alpha=1 / window, adjust=False, min_periods=window).mean()
+    loss = (-ret.clip(upper=0)).ewm(alpha=1 / window, adjust=False, min_periods=window).mean()
+    total = (gain + loss).where(gain + loss > 0)
+    return ((gain - loss) / total).fillna(0.0).where(gain.notna())

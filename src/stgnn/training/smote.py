@@ -1,0 +1,168 @@
+"""SMOTE on ego windows of training (day, ticker) samples; synthetic rows become ego graphs.
+
+Each real training sample is flattened as its ego window (centre + K neighbours, W days, F
+features, plus the K edge weights) in float32; imbalanced-learn's SMOTE interpolates two
+same-class samples; every synthetic row is unflattened into an ego graph. Only training rows are
+ever resampled: validation and test never pass through here.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from imblearn.over_sampling import SMOTE
+
+from stgnn.classes import CLASS_NAMES, N_CLASSES
+from stgnn.data.batches import EgoSamples, ego_windows
+from stgnn.data.graph import Graph
+from stgnn.errors import ConfigError
+
+logger = logging.getLogger(__name__)
+
+_STRATEGIES = ("auto", "minority", "not majority", "not minority", "all")
+
+
+def target_counts(counts: np.ndarray, *, sampling_strategy="auto", target_ratio: float | None = None) -> np.ndarray:
+    """Class counts after over-sampling.
+
+    ``target_ratio`` r raises every class below r x the majority count to that level (for three
+    classes imbalanced-learn refuses a float strategy, so we resolve it here); otherwise an
+    imbalanced-learn strategy string, or a dict of target counts keyed by class name.
+
+    Examples
+    --------
+    >>> target_counts(np.array([10, 100, 20]), target_ratio=0.5).tolist()
+    [50, 100, 50]
+    >>> target_counts(np.array([10, 100, 20]), sampling_strategy="minority").tolist()
+    [100, 100, 20]
+    """
+    counts = np.asarray(counts, dtype=np.int64)
+    majority = int(counts.max())
+    target = counts.copy()
+    if target_ratio is not None:
+        return np.maximum(counts, math.ceil(target_ratio * majority))
+    if isinstance(sampling_strategy, dict):
+        for name, n in sampling_strategy.items():
+            c = CLASS_NAMES.index(name)
+            if n < counts[c]:
+                raise ConfigError(
+                    f"SMOTE sampling_strategy asks {n} {name} samples, fewer than the {counts[c]} present; "
+                    "SMOTE only adds samples."
+                )
+            target[c] = n
+        return target
+    if sampling_strategy not in _STRATEGIES:
+        raise ConfigError(f"Expected SMOTE sampling_strategy in {_STRATEGIES} or a dict, got {sampling_strategy!r}.")
+    present = np.flatnonzero(counts > 0)
+    minority = present[np.argmin(counts[present])]
+    raise_ = {
+        "auto": counts < majority,
+        "not majority": counts < majority,
+        "minority": np.arange(N_CLASSES) == minority,
+        "not minority": np.arange(N_CLASSES) != minority,
+        "all": np.ones(N_CLASSES, bool),
+    }[sampling_strategy]
+    target[raise_ & (counts > 0)] = majority
+    return target
+
+
+@dataclass(frozen=True)
+class SmoteReport:
+    counts_before: np.ndarray
+    counts_after: np.ndarray
+    k_neighbors: int
+    note: str
+
+
+class EgoSMOTE:
+    """Over-sample training ego windows of the minority classes.
+
+    Parameters
+    ----------
+    sampling_strategy, target_ratio
+        See :func:`target_counts`.
+    k_neighbors : int
+        Same-class neighbours SMOTE interpolates towards; shrunk (with a warning) when a class
+        to over-sample has too few rows, and SMOTE is skipped when a class has fewer than 2.
+    random_state : int
+    """
+
+    def __init__(self, *, sampling_strategy="auto", target_ratio=0.5, k_neighbors=5, random_state=0):
+        self.sampling_strategy = sampling_strategy
+        self.target_ratio = target_ratio
+        self.k_neighbors = k_neighbors
+        self.random_state = random_state
+
+    def __repr__(self) -> str:
+        return (f"EgoSMOTE(sampling_strategy={self.sampling_strategy!r}, target_ratio={self.target_ratio}, "
+                f"k_neighbors={self.k_neighbors}, random_state={self.random_state})")
+
+    def fit_resample(self, x: np.ndarray, y: np.ndarray, days: np.ndarray, graph: Graph, window: int) -> EgoSamples:
+        """Synthetic ego graphs from the training samples ``(day, ticker)`` for day in ``days``.
+
+        Parameters
+        ----------
+        x : np.ndarray of shape (n_days, n_tickers, n_features)
+            Scaled features of the panel (only the windows of ``days`` are read).
+        y : np.ndarray of shape (n_days, n_tickers)
+            Labels; -1 (unknown) rows are ignored.
+        days : np.ndarray
+            Training day indices.
+        """
+        day_idx, centre = np.nonzero(y[days] >= 0)
+        day_idx = days[day_idx]
+        labels = y[day_idx, centre]
+        counts = np.bincount(labels, minlength=N_CLASSES)
+        target = target_counts(counts, sampling_strategy=self.sampling_strategy, target_ratio=self.target_ratio)
+        grow = np.flatnonzero(target > counts)
+        empty = EgoSamples.empty(graph.k, window, x.shape[-1])
+        if len(grow) == 0:
+            return self._done(empty, counts, counts, 0, "nothing to over-sample")
+        k = min(self.k_neighbors, int(counts[grow].min()) - 1)
+        if k < 1:
+            note = (f"skipped: class {CLASS_NAMES[grow[np.argmin(counts[grow])]]} has "
+                    f"{counts[grow].min()} training samples, SMOTE needs at least 2")
+            logger.warning("SMOTE %s.", note)
+            return self._done(empty, counts, counts, 0, note)
+        note = ""
+        if k < self.k_neighbors:
+            note = f"k_neighbors shrunk from {self.k_neighbors} to {k}: a class has only {counts[grow].min()} samples"
+            logger.warning("SMOTE %s.", note)
+        rows = np.flatnonzero(np.isin(labels, grow))
+        if len(grow) == 1:
+            # imbalanced-learn refuses a single class; a few rows of another class satisfy it and
+            # are never interpolated with (SMOTE only pairs samples of the same class).
+            other = np.flatnonzero(~np.isin(labels, grow))[: k + 1]
+            rows = np.concatenate([rows, other])
+        flat = self._flatten(x, day_idx[rows], centre[rows], graph, window)
+        smote = SMOTE(
+            sampling_strategy={int(c): int(target[c]) for c in grow},
+            k_neighbors=k,
+            random_state=self.random_state,
+        )
+        resampled, y_res = smote.fit_resample(flat, labels[rows])
+        synthetic, y_syn = resampled[len(rows):], y_res[len(rows):]
+        ego = self._unflatten(synthetic, y_syn, graph.k, window, x.shape[-1])
+        return self._done(ego, counts, counts + np.bincount(y_syn, minlength=N_CLASSES), k, note)
+
+    def _done(self, ego, before, after, k, note) -> EgoSamples:
+        self.report_ = SmoteReport(before, after, k, note)
+        return ego
+
+    @staticmethod
+    def _flatten(x, days, centres, graph: Graph, window: int) -> np.ndarray:
+        windows = ego_windows(x, days, centres, graph, window).reshape(len(days), -1)
+        weights = graph.weights[centres].astype(np.float32)
+        return np.ascontiguousarray(np.concatenate([windows, weights], axis=1), dtype=np.float32)
+
+    @staticmethod
+    def _unflatten(flat, y, k, window, n_features) -> EgoSamples:
+        n_window = (k + 1) * window * n_features
+        return EgoSamples(
+            x=np.ascontiguousarray(flat[:, :n_window].reshape(-1, k + 1, window, n_features), dtype=np.float32),
+            y=y.astype(np.int64),
+            edge_weight=np.ascontiguousarray(flat[:, n_window:], dtype=np.float32),
+        )
