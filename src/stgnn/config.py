@@ -229,8 +229,6 @@ class Config(_Section):
         """A copy with dotted-key overrides applied (``{"loss.focal_gamma": 3.0}``), re-validated."""
         tree = self.model_dump(mode="json")
         for key, value in overrides.items():
-            if value is None:
-                continue
             node = tree
             *parents, leaf = key.split(".")
             for part in parents:

@@ -1,9 +1,10 @@
-"""``python -m stgnn``: ``data summary`` (and more subcommands as they land)."""
+"""``python -m stgnn``: ``data summary`` and ``predict``."""
 
 from __future__ import annotations
 
 from stgnn.cli.args import Parser, add_data_flags, configure_logging, guarded
 from stgnn.cli import data as data_cmd
+from stgnn.cli import predict as predict_cmd
 
 
 def build_parser() -> Parser:
@@ -15,6 +16,11 @@ def build_parser() -> Parser:
     summary = data_sub.add_parser("summary", help="tickers, dates, dropped rows and class balance")
     add_data_flags(summary)
     summary.set_defaults(handler=data_cmd.summary)
+    predict = commands.add_parser("predict", help="score the latest window of a panel with a saved model")
+    predict.add_argument("--checkpoint", required=True, help="model.pt of a run directory")
+    predict.add_argument("--out", help="also write the table to this csv")
+    add_data_flags(predict)
+    predict.set_defaults(handler=predict_cmd.predict)
     return parser
 
 

@@ -96,8 +96,8 @@ class GraphBatcher:
     def batch(self, days: np.ndarray, ego_ids: np.ndarray | None = None) -> Data:
         """One batch: the day graphs of ``days`` followed by the ego graphs ``ego_ids``."""
         days = np.asarray(days, dtype=np.int64)
-        n_days, n = len(days), len(self.graph.tickers)
-        xs = [day_windows(self.x, days, self.window).reshape(n_days * n, self.window, -1)]
+        n_days, n, f = len(days), len(self.graph.tickers), self.x.shape[-1]
+        xs = [day_windows(self.x, days, self.window).reshape(n_days * n, self.window, f)]
         ys = [self.y[days].reshape(-1)]
         sws = [self.sample_weight[days].reshape(-1)]
         edges = [_tile(self._day_edges, n_days, n)]
@@ -105,7 +105,7 @@ class GraphBatcher:
         if ego_ids is not None and len(ego_ids):
             k1 = self.graph.k + 1
             m = len(ego_ids)
-            xs.append(self.ego.x[ego_ids].reshape(m * k1, self.window, -1))
+            xs.append(self.ego.x[ego_ids].reshape(m * k1, self.window, f))
             y_ego = np.full((m, k1), UNLABELLED, np.int64)
             y_ego[:, 0] = self.ego.y[ego_ids]
             ys.append(y_ego.reshape(-1))

@@ -101,12 +101,9 @@ class ClassificationSTGNNTrainer:
 
     def __init__(self, config: Config, data: PanelData, *, split: Split | None = None,
                  focal_alpha=None, focal_gamma=None, price_threshold=None, seed=None, progress=None):
-        self.config = config.updated({
-            "loss.focal_alpha": focal_alpha,
-            "loss.focal_gamma": focal_gamma,
-            "labels.threshold": price_threshold,
-            "training.seed": seed,
-        })
+        given = {"loss.focal_alpha": focal_alpha, "loss.focal_gamma": focal_gamma,
+                 "labels.threshold": price_threshold, "training.seed": seed}
+        self.config = config.updated({k: v for k, v in given.items() if v is not None})
         if self.config.labels != data.label_config:
             data = data.relabel(self.config.labels)
         self.data = data

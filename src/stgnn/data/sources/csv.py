@@ -69,14 +69,13 @@ def load_csv(config: DataConfig) -> PricePanel:
 def _read_folder(folder: Path, tickers: tuple[str, ...] | None) -> dict[str, pd.DataFrame]:
     files: dict[str, Path] = {}
     for path in sorted(folder.iterdir()):
-        if not (path.is_file() and _CSV_SUFFIX.search(path.name)) or path.name.startswith("."):
-            continue
-        ticker = _CSV_SUFFIX.sub("", path.name).upper()
-        if ticker in files:
-            raise DataError(
-                f"{folder}: ticker {ticker} has two files, {files[ticker].name} and {path.name}; keep one."
-            )
-        files[ticker] = path
+        if path.is_file() and _CSV_SUFFIX.search(path.name) and not path.name.startswith("."):
+            ticker = _CSV_SUFFIX.sub("", path.name).upper()
+            if ticker in files:
+                raise DataError(
+                    f"{folder}: ticker {ticker} has two files, {files[ticker].name} and {path.name}; keep one."
+                )
+            files[ticker] = path
     if not files:
         raise DataError(
             f"{folder}: no .csv or .csv.gz files; put one file per ticker in it "
@@ -84,7 +83,7 @@ def _read_folder(folder: Path, tickers: tuple[str, ...] | None) -> dict[str, pd.
         )
     if tickers:
         _check_present(tickers, files, where=f"{folder}: no file for")
-        files = {ticker: files[ticker] for ticker in tickers}
+    files = {ticker: files[ticker] for ticker in tickers or sorted(files)}
     frames = {ticker: _read_ticker_file(path) for ticker, path in files.items()}
     common = [name for name in FIELDS if all(name in frame for frame in frames.values())]
     return {

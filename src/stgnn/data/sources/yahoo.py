@@ -56,7 +56,7 @@ def load_yfinance(config: DataConfig) -> PricePanel:
         No data came back (offline, rate limited or unknown symbols), some tickers have no
         prices, the download failed, or the prices are invalid.
     """
-    tickers = sorted(config.tickers)
+    tickers = sorted(set(config.tickers))
     end = config.end or date.today() - timedelta(days=1)
     path = _cache_path(config.cache_dir, tickers, start=config.start, end=end)
     if path.is_file():

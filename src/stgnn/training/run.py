@@ -1,0 +1,154 @@
+"""One experiment on one chronological split, written to a run directory.
+
+The run directory appears only when the run is complete: everything is written into a hidden
+sibling folder and renamed at the end, and every input a user can get wrong (config, flags, data,
+split) is checked before that folder is made.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from stgnn.config import Config, write_config
+from stgnn.data.dataset import PanelData, prepare
+from stgnn.data.sources import load_panel
+from stgnn.errors import ConfigError
+from stgnn.io import atomic_write, atomic_write_text
+from stgnn.reporting import plots
+from stgnn.training.metrics import prediction_metrics
+from stgnn.training.thresholds import apply_thresholds, argmax_predict, tune_thresholds
+from stgnn.training.trainer import ClassificationSTGNNTrainer
+
+logger = logging.getLogger(__name__)
+
+SUMMARY_KEYS = ("macro_f1", "mcc", "balanced_accuracy", "auroc_down", "auroc_up", "auc_pr_down", "auc_pr_up",
+                "auroc_move", "auroc_direction", "rank_ic")
+
+
+@dataclass(frozen=True)
+class RunResult:
+    run_dir: Path
+    metrics: dict
+    best_epoch: int
+
+
+def default_run_dir(config: Config, root: Path = Path("runs")) -> Path:
+    """``runs/<experiment>-<YYYYmmdd-HHMMSS>-<config hash>``: sortable, unique, traceable."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    return root / f"{config.experiment}-{stamp}-{config.hash()}"
+
+
+def load_data(config: Config) -> PanelData:
+    panel = load_panel(config.data)
+    return prepare(panel, features=config.features, labels=config.labels, window=config.model.window)
+
+
+def run_experiment(config: Config, run_dir: Path | None = None, *, data: PanelData | None = None) -> RunResult:
+    """Train, tune thresholds on validation, evaluate on test, write the run directory."""
+    run_dir = Path(run_dir) if run_dir is not None else default_run_dir(config)
+    if run_dir.exists() and any(run_dir.iterdir()):
+        raise ConfigError(f"Run directory {run_dir} exists and is not empty; pass a new --run-dir.")
+    data = data if data is not None else load_data(config)
+    trainer = ClassificationSTGNNTrainer(config, data)
+    staging = run_dir.parent / f".{run_dir.name}.partial"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    handler = _log_to(staging / "train.log")
+    try:
+        logger.info("run %s", run_dir)
+        for name, part in trainer.split.describe(data.dates).items():
+            logger.info("%-5s %s to %s (%d days)", name, part["first"], part["last"], part["days"])
+        result = trainer.fit()
+        metrics = _evaluate_and_write(trainer, staging)
+        atomic_write_text(staging / "history.json", json.dumps(result.to_dict(), indent=1, default=_json_default))
+        plots.plot_training_curves([h for h in result.to_dict()["history"]], staging / "training_curves.png",
+                                   best_epoch=result.best_epoch)
+    finally:
+        logging.getLogger().removeHandler(handler)
+        handler.close()
+    if run_dir.exists():
+        run_dir.rmdir()
+    os.replace(staging, run_dir)
+    return RunResult(run_dir, metrics, result.best_epoch)
+
+
+def _evaluate_and_write(trainer: ClassificationSTGNNTrainer, out: Path) -> dict:
+    cfg = trainer.config
+    val = trainer.predictions(trainer.split.val)
+    test = trainer.predictions(trainer.split.test)
+    val_proba = val[["p_down", "p_none", "p_up"]].to_numpy()
+    thresholds = tune_thresholds(
+        val["label"].to_numpy(), val_proba, objective=cfg.thresholds.objective,
+        min_precision=cfg.thresholds.min_precision, fnr_target=cfg.thresholds.fnr_target,
+    )
+    thresholds.save(out / "optimal_thresholds.json")
+    atomic_write(out / "val_pred_scores.npz", lambda tmp: _save_npz(
+        tmp, proba=val_proba, label=val["label"].to_numpy(),
+        date=val["date"].to_numpy(dtype=str), ticker=val["ticker"].to_numpy(dtype=str)))
+    metrics = {}
+    for name, frame in (("val", val), ("test", test)):
+        proba = frame[["p_down", "p_none", "p_up"]].to_numpy()
+        metrics[name] = {
+            "argmax": prediction_metrics(frame.assign(pred=argmax_predict(proba))),
+            "tuned": prediction_metrics(frame.assign(pred=apply_thresholds(proba, thresholds))),
+        }
+    test = test.assign(pred=apply_thresholds(test[["p_down", "p_none", "p_up"]].to_numpy(), thresholds))
+    atomic_write(out / "test_predictions.csv", lambda tmp: test[
+        ["date", "ticker", "p_down", "p_none", "p_up", "pred", "label", "fwd_return"]].to_csv(tmp, index=False))
+    metrics["thresholds"] = thresholds.to_dict()
+    metrics["imbalance"] = trainer.plan_.to_dict()
+    metrics["split"] = trainer.split.describe(trainer.data.dates)
+    atomic_write_text(out / "metrics.json", json.dumps(metrics, indent=1, default=_json_default))
+    atomic_write(out / "model.pt", lambda tmp: torch.save(trainer.checkpoint(thresholds.to_dict()), tmp))
+    write_config(cfg, out / "config.yaml")
+    trainer.graph_.save(out / "graph.json")
+    tuned = metrics["test"]["tuned"]
+    plots.plot_confusion_matrix(tuned["confusion_matrix"], out / "confusion_matrix.png",
+                                title="Test confusion matrix (tuned thresholds)")
+    plots.plot_pr_curves(test["label"].to_numpy(), test[["p_down", "p_none", "p_up"]].to_numpy(),
+                         out / "pr_curves.png", title="Test precision-recall (one vs rest)")
+    return metrics
+
+
+def summary_lines(result: RunResult) -> list[str]:
+    """A short table: val and test, argmax and tuned, the headline metrics."""
+    cols = [("val", "argmax"), ("val", "tuned"), ("test", "argmax"), ("test", "tuned")]
+    lines = [f"{'metric':<18}" + "".join(f"{a + ' ' + b:>14}" for a, b in cols)]
+    for key in SUMMARY_KEYS:
+        lines.append(f"{key:<18}" + "".join(f"{result.metrics[a][b][key]:>14.4f}" for a, b in cols))
+    lines.append(f"best epoch {result.best_epoch}; run directory: {result.run_dir}")
+    return lines
+
+
+def _save_npz(path: str, **arrays) -> None:
+    with open(path, "wb") as f:  # a file object: np.savez would append ".npz" to a temp name
+        np.savez_compressed(f, **arrays)
+
+
+def _log_to(path: Path) -> logging.Handler:
+    handler = logging.FileHandler(path)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    if root.level > logging.INFO or root.level == logging.NOTSET:
+        root.setLevel(logging.INFO)
+    return handler
+
+
+def _json_default(obj):
+    if isinstance(obj, (np.floating, np.integer)):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, tuple):
+        return list(obj)
+    raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")

@@ -1,0 +1,63 @@
+import numpy as np
+import torch
+from torch_geometric.data import Batch
+
+from stgnn.data.batches import EgoSamples, GraphBatcher, day_windows, ego_windows
+from stgnn.data.graph import Graph
+
+T, N, F, W, K = 30, 4, 3, 5, 2
+
+
+def _setup(n_ego=3):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(T, N, F)).astype(np.float32)
+    y = rng.integers(0, 3, size=(T, N))
+    graph = Graph(["A", "B", "C", "D"], np.array([[1, 2], [0, 3], [3, 0], [2, 1]]),
+                  np.array([[0.9, 0.5], [0.9, 0.4], [0.8, 0.5], [0.8, 0.4]]))
+    ego = EgoSamples(rng.normal(size=(n_ego, K + 1, W, F)).astype(np.float32),
+                     np.array([0, 2, 0]), rng.uniform(size=(n_ego, K)).astype(np.float32))
+    return x, y, graph, GraphBatcher(x, y, graph, W, ego=ego)
+
+
+def test_day_windows_end_on_the_day():
+    x, *_ = _setup()
+    w = day_windows(x, np.array([10, 20]), W)
+    assert w.shape == (2, N, W, F)
+    np.testing.assert_array_equal(w[0, 2, -1], x[10, 2])
+    np.testing.assert_array_equal(w[1, 3, 0], x[16, 3])
+
+
+def test_ego_windows_put_the_centre_first():
+    x, _, graph, _ = _setup()
+    e = ego_windows(x, np.array([12]), np.array([2]), graph, W)
+    assert e.shape == (1, K + 1, W, F)
+    np.testing.assert_array_equal(e[0, 0], x[8:13, 2])
+    np.testing.assert_array_equal(e[0, 1], x[8:13, 3])
+    np.testing.assert_array_equal(e[0, 2], x[8:13, 0])
+
+
+def test_day_graph_labels_every_node_and_encodes_each_window_once():
+    x, y, graph, batcher = _setup()
+    g = batcher.day_graph(15)
+    assert g.x.shape == (N, W, F)  # one window per ticker, however many neighbourhoods it is in
+    assert g.y.tolist() == y[15].tolist()
+    assert g.edge_index.shape == (2, N * K)
+
+
+def test_ego_graph_labels_only_the_centre():
+    _, _, _, batcher = _setup()
+    g = batcher.ego_graph(1)
+    assert g.x.shape == (K + 1, W, F)
+    assert g.y.tolist() == [2, -1, -1]
+    assert g.sample_weight.tolist() == [1.0, 0.0, 0.0]
+    assert g.edge_index.tolist() == [[1, 2], [0, 0]]
+
+
+def test_mixed_batch_equals_pyg_batch_of_the_single_graphs():
+    _, _, _, batcher = _setup()
+    days, egos = np.array([7, 22, 9]), np.array([2, 0])
+    mixed = batcher.batch(days, egos)
+    singles = [batcher.day_graph(d) for d in days] + [batcher.ego_graph(e) for e in egos]
+    reference = Batch.from_data_list(singles)
+    for key in ("x", "y", "sample_weight", "edge_index", "edge_weight"):
+        torch.testing.assert_close(mixed[key], reference[key])

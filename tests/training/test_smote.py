@@ -1,0 +1,89 @@
+import logging
+
+import numpy as np
+import pytest
+
+from stgnn.data.graph import Graph
+from stgnn.errors import ConfigError
+from stgnn.training.smote import EgoSMOTE, target_counts
+
+T, N, F, W = 60, 4, 3, 5
+GRAPH = Graph(["A", "B", "C", "D"], np.array([[1, 2], [0, 3], [3, 0], [2, 1]]), np.full((4, 2), 0.5))
+
+
+def _panel(labels_by_class=(30, 150, 40), seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(T, N, F)).astype(np.float32)
+    y = np.full((T, N), -1)
+    days = np.arange(W, T)
+    cells = [(d, i) for d in days for i in range(N)]
+    labels = np.repeat([0, 1, 2], labels_by_class)[: len(cells)]
+    rng.shuffle(labels)
+    for (d, i), c in zip(cells, labels):
+        y[d, i] = c
+    return x, y, days
+
+
+def test_target_counts_strategies():
+    c = np.array([10, 100, 20])
+    assert target_counts(c, target_ratio=0.5).tolist() == [50, 100, 50]
+    assert target_counts(c, target_ratio=0.1).tolist() == [10, 100, 20]  # never removes
+    assert target_counts(c, sampling_strategy="auto").tolist() == [100, 100, 100]
+    assert target_counts(c, sampling_strategy="minority").tolist() == [100, 100, 20]
+    assert target_counts(c, sampling_strategy={"Up": 60}).tolist() == [10, 100, 60]
+    with pytest.raises(ConfigError, match="only adds samples"):
+        target_counts(c, sampling_strategy={"Up": 5})
+    with pytest.raises(ConfigError, match="Expected SMOTE sampling_strategy"):
+        target_counts(c, sampling_strategy="balanced")
+
+
+def test_synthetic_rows_become_ego_graphs_of_the_right_classes():
+    x, y, days = _panel()
+    smote = EgoSMOTE(target_ratio=None, sampling_strategy="auto", k_neighbors=3, random_state=0)
+    ego = smote.fit_resample(x, y, days, GRAPH, W)
+    before = smote.report_.counts_before
+    assert before.tolist() == np.bincount(y[y >= 0], minlength=3).tolist()
+    assert smote.report_.counts_after.tolist() == [before[1]] * 3
+    assert ego.x.shape == (len(ego), 3, W, F) and ego.x.dtype == np.float32
+    assert np.bincount(ego.y, minlength=3).tolist() == [before[1] - before[0], 0, before[1] - before[2]]
+    assert ego.edge_weight.shape == (len(ego), 2)
+    np.testing.assert_allclose(ego.edge_weight, 0.5, atol=1e-6)  # interpolating equal weights
+
+
+def test_synthetic_samples_lie_between_real_same_class_samples():
+    x, y, days = _panel()
+    ego = EgoSMOTE(sampling_strategy="minority", target_ratio=None, k_neighbors=3).fit_resample(x, y, days, GRAPH, W)
+    assert set(ego.y.tolist()) == {0}  # only the minority class, even with one class to grow
+    lo, hi = x.min(), x.max()
+    assert ego.x.min() >= lo and ego.x.max() <= hi
+
+
+def test_only_training_days_are_read():
+    x, y, days = _panel()
+    train = days[: len(days) // 2]
+    a = EgoSMOTE(random_state=1).fit_resample(x, y, train, GRAPH, W)
+    x2 = x.copy()
+    x2[train[-1] + 1:] = 99.0  # everything after the last training day
+    b = EgoSMOTE(random_state=1).fit_resample(x2, y, train, GRAPH, W)
+    np.testing.assert_array_equal(a.x, b.x)
+
+
+def test_deterministic_for_a_seed():
+    x, y, days = _panel()
+    a = EgoSMOTE(random_state=3).fit_resample(x, y, days, GRAPH, W)
+    b = EgoSMOTE(random_state=3).fit_resample(x, y, days, GRAPH, W)
+    np.testing.assert_array_equal(a.x, b.x)
+
+
+def test_k_shrinks_then_smote_is_skipped(caplog):
+    x, y, days = _panel((3, 200, 17))
+    with caplog.at_level(logging.WARNING):
+        smote = EgoSMOTE(k_neighbors=5)
+        ego = smote.fit_resample(x, y, days, GRAPH, W)
+    assert smote.report_.k_neighbors == 2 and len(ego) > 0
+    assert "shrunk from 5 to 2" in caplog.text
+    x, y, days = _panel((1, 200, 19))
+    with caplog.at_level(logging.WARNING):
+        smote = EgoSMOTE(k_neighbors=5)
+        ego = smote.fit_resample(x, y, days, GRAPH, W)
+    assert len(ego) == 0 and "skipped: class Down has 1 training samples" in caplog.text
