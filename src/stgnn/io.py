@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import math
 import os
 import tempfile
 from pathlib import Path
 from typing import Callable
+
+import numpy as np
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -25,3 +29,22 @@ def atomic_write(path: str | os.PathLike, writer: Callable[[str], object]) -> No
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def write_json(path: str | os.PathLike, obj) -> None:
+    """Strict JSON (NaN and infinities become ``null``), written atomically."""
+    atomic_write_text(Path(path), json.dumps(_strict(obj), indent=1))
+
+
+def _strict(obj):
+    if isinstance(obj, dict):
+        return {str(k): _strict(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_strict(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return _strict(obj.tolist())
+    if isinstance(obj, (np.integer, np.bool_)):
+        return obj.item()
+    if isinstance(obj, (float, np.floating)):
+        return float(obj) if math.isfinite(obj) else None
+    return obj

@@ -73,9 +73,12 @@ class PricePanel:
         cols = self.tickers if tickers is None else [str(t).upper() for t in tickers]
         unknown = [t for t in cols if t not in self.close.columns]
         if unknown:
+            why = {d.what: d.reason for d in self.dropped}
+            reasons = "; ".join(f"{t} was dropped: {why[t]}" for t in unknown if t in why)
             raise DataError(
-                f"Unknown ticker(s) {', '.join(unknown)} in {self.source}; "
-                f"available: {', '.join(self.tickers)}."
+                f"Unknown ticker(s) {', '.join(unknown)} in {self.source}"
+                + (f" ({reasons})" if reasons else "")
+                + f"; available: {', '.join(self.tickers)}."
             )
         rows = slice(pd.Timestamp(start) if start else None, pd.Timestamp(end) if end else None)
         frames = {
@@ -98,6 +101,9 @@ def build_panel(
     origin: str,
     max_ffill: int = 5,
     min_history: int = 252,
+    tickers=None,
+    start=None,
+    end=None,
 ) -> PricePanel:
     """Validate raw wide frames (dates x tickers) into a :class:`PricePanel`.
 
@@ -112,6 +118,9 @@ def build_panel(
         Longest run of missing days forward-filled; a ticker with a longer gap is dropped.
     min_history : int
         Fewest days of prices a ticker needs; one with fewer is dropped.
+    tickers, start, end : optional
+        Restrict to these tickers and dates (inclusive) *before* validating, so a ticker or
+        period the user did not ask for can neither drop nor trim what they did ask for.
 
     Raises
     ------
@@ -132,6 +141,7 @@ def build_panel(
     if "close" not in fields:
         raise DataError(f"{origin}: no close prices; a 'close' (or 'adj close') column is required.")
     frames = {name: _clean_frame(frame, name, origin) for name, frame in fields.items()}
+    frames = _restrict(frames, origin, tickers=tickers, start=start, end=end)
     close = frames["close"]
     if close.empty or close.shape[1] == 0:
         raise DataError(f"{origin}: no price rows; check that the file is not empty.")
@@ -172,6 +182,32 @@ def build_panel(
             continue
         panel_fields[name] = frame
     return PricePanel(**panel_fields, dropped=tuple(dropped), source=origin)
+
+
+def validation_options(config) -> dict:
+    """The :func:`build_panel` keyword arguments a :class:`~stgnn.config.DataConfig` asks for."""
+    return {"max_ffill": config.max_ffill, "min_history": config.min_history,
+            "tickers": config.tickers, "start": config.start, "end": config.end}
+
+
+def _restrict(frames: dict[str, pd.DataFrame], origin: str, *, tickers, start, end) -> dict[str, pd.DataFrame]:
+    columns = frames["close"].columns
+    if tickers is not None:
+        wanted = [str(t).strip().upper() for t in tickers]
+        unknown = [t for t in wanted if t not in columns]
+        if unknown:
+            raise DataError(f"{origin}: unknown ticker(s) {', '.join(unknown)}; available: {', '.join(columns)}.")
+        columns = pd.Index(wanted)
+    rows = slice(pd.Timestamp(start) if start else None, pd.Timestamp(end) if end else None)
+    restricted = {name: frame.loc[rows, frame.columns.intersection(columns)] for name, frame in frames.items()}
+    if restricted["close"].dropna(how="all").empty:
+        index = frames["close"].index
+        raise DataError(
+            f"{origin}: no prices between {start or index[0].date()} and {end or index[-1].date()}; "
+            f"the data cover {index[0].date()} to {index[-1].date()}."
+        )
+    restricted["close"] = restricted["close"][columns]
+    return restricted
 
 
 def _clean_frame(frame: pd.DataFrame, name: str, origin: str) -> pd.DataFrame:
@@ -222,7 +258,11 @@ def _parse_dates(index: pd.Index, origin: str) -> pd.DatetimeIndex:
     if isinstance(index, pd.DatetimeIndex):
         parsed = index
     else:
-        parsed = pd.to_datetime(pd.Index(index.astype(str)), errors="coerce", format="mixed")
+        try:
+            parsed = pd.to_datetime(pd.Index(index.astype(str)), errors="coerce", format="mixed")
+        except ValueError as exc:  # e.g. offsets that change across a daylight-saving switch
+            raise DataError(f"{origin}: dates could not be parsed ({str(exc).splitlines()[0]}); "
+                            "write plain dates such as 2020-01-31.") from None
         if parsed.isna().any():
             bad = index[np.asarray(parsed.isna())][0]
             raise DataError(

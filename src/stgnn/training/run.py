@@ -7,7 +7,6 @@ split) is checked before that folder is made.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import shutil
@@ -22,7 +21,7 @@ from stgnn.config import Config, write_config
 from stgnn.data.dataset import PanelData, prepare
 from stgnn.data.sources import load_panel
 from stgnn.errors import ConfigError
-from stgnn.io import atomic_write, atomic_write_text
+from stgnn.io import atomic_write, write_json
 from stgnn.reporting import plots
 from stgnn.training.metrics import prediction_metrics
 from stgnn.training.thresholds import apply_thresholds, argmax_predict, tune_thresholds
@@ -69,7 +68,7 @@ def run_experiment(config: Config, run_dir: Path | None = None, *, data: PanelDa
             logger.info("%-5s %s to %s (%d days)", name, part["first"], part["last"], part["days"])
         result = trainer.fit()
         metrics = _evaluate_and_write(trainer, staging)
-        atomic_write_text(staging / "history.json", json.dumps(result.to_dict(), indent=1, default=_json_default))
+        write_json(staging / "history.json", result.to_dict())
         plots.plot_training_curves([h for h in result.to_dict()["history"]], staging / "training_curves.png",
                                    best_epoch=result.best_epoch)
     finally:
@@ -107,7 +106,7 @@ def _evaluate_and_write(trainer: ClassificationSTGNNTrainer, out: Path) -> dict:
     metrics["thresholds"] = thresholds.to_dict()
     metrics["imbalance"] = trainer.plan_.to_dict()
     metrics["split"] = trainer.split.describe(trainer.data.dates)
-    atomic_write_text(out / "metrics.json", json.dumps(metrics, indent=1, default=_json_default))
+    write_json(out / "metrics.json", metrics)
     atomic_write(out / "model.pt", lambda tmp: torch.save(trainer.checkpoint(thresholds.to_dict()), tmp))
     write_config(cfg, out / "config.yaml")
     trainer.graph_.save(out / "graph.json")
@@ -142,13 +141,3 @@ def _log_to(path: Path) -> logging.Handler:
     if root.level > logging.INFO or root.level == logging.NOTSET:
         root.setLevel(logging.INFO)
     return handler
-
-
-def _json_default(obj):
-    if isinstance(obj, (np.floating, np.integer)):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, tuple):
-        return list(obj)
-    raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")

@@ -23,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from stgnn.config import DataConfig
-from stgnn.data.panel import FIELDS, PricePanel, build_panel
+from stgnn.data.panel import FIELDS, PricePanel, build_panel, validation_options
 from stgnn.errors import DataError
 
 _CSV_SUFFIX = re.compile(r"\.csv(\.gz)?$", re.IGNORECASE)
@@ -61,9 +61,7 @@ def load_csv(config: DataConfig) -> PricePanel:
         raise DataError(
             f"data_dir {path} does not exist; pass a folder of per-ticker csv files or one wide csv file."
         )
-    return build_panel(
-        fields, origin=str(path), max_ffill=config.max_ffill, min_history=config.min_history
-    )
+    return build_panel(fields, origin=str(path), **validation_options(config))
 
 
 def _read_folder(folder: Path, tickers: tuple[str, ...] | None) -> dict[str, pd.DataFrame]:

@@ -11,7 +11,7 @@ from importlib import resources
 import pandas as pd
 
 from stgnn.config import DataConfig
-from stgnn.data.panel import PricePanel, build_panel
+from stgnn.data.panel import PricePanel, build_panel, validation_options
 
 SAMPLE_FILE = "sp500_20.csv.gz"
 
@@ -19,9 +19,4 @@ SAMPLE_FILE = "sp500_20.csv.gz"
 def load_sample(config: DataConfig) -> PricePanel:
     with resources.as_file(resources.files("stgnn.datasets") / SAMPLE_FILE) as path:
         close = pd.read_csv(path, index_col="Date")
-    return build_panel(
-        {"close": close},
-        origin=f"sample ({SAMPLE_FILE})",
-        max_ffill=config.max_ffill,
-        min_history=config.min_history,
-    )
+    return build_panel({"close": close}, origin=f"sample ({SAMPLE_FILE})", **validation_options(config))

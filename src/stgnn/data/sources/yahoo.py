@@ -25,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from stgnn.config import DataConfig
-from stgnn.data.panel import PricePanel, build_panel
+from stgnn.data.panel import PricePanel, build_panel, validation_options
 from stgnn.errors import DataError
 from stgnn.io import atomic_write
 
@@ -71,12 +71,7 @@ def load_yfinance(config: DataConfig) -> PricePanel:
         atomic_write(path, raw.to_parquet)
     prices = raw.columns.get_level_values(0)
     fields = {name: raw[column] for column, name in _FIELDS.items() if column in prices}
-    return build_panel(
-        fields,
-        origin=f"yfinance ({', '.join(tickers)})",
-        max_ffill=config.max_ffill,
-        min_history=config.min_history,
-    )
+    return build_panel(fields, origin=f"yfinance ({', '.join(tickers)})", **validation_options(config))
 
 
 def _download(tickers: list[str], *, start: date | None, end: date, cache_dir: Path) -> pd.DataFrame:
