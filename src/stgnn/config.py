@@ -212,6 +212,37 @@ class ThresholdConfig(_Section):
     fnr_target: float = Field(0.3, gt=0.0, lt=1.0)
 
 
+class WalkForwardConfig(_Section):
+    """Rolling (or expanding) retraining: train, purge, validate, purge, test; the test window is the step."""
+
+    train_days: int = Field(756, ge=30)
+    val_days: int = Field(126, ge=10)
+    test_days: int = Field(126, ge=5)
+    expanding: bool = False
+    embargo_days: int = Field(0, ge=0)
+    folds: int | None = Field(None, ge=1, description="keep only the last N folds")
+    search: Literal["grid", "optuna"] = "grid"
+    grid: dict[str, list[Any]] = Field(
+        default_factory=lambda: {"loss.focal_gamma": [1.0, 2.0, 3.0, 4.0]},
+        description="dotted config keys -> values tried on each fold's validation window",
+    )
+    n_trials: int = Field(8, ge=1, description="optuna: trials per fold")
+    select_on: Literal["macro_f1", "auroc"] = Field("macro_f1", description="val metric that picks the trial")
+    seeds: int = Field(1, ge=1, le=20, description="models per fold; their mean probabilities are the ensemble")
+    baselines: tuple[str, ...] = ("majority", "momentum", "volatility", "logistic", "logistic_graph", "stgnn_no_graph")
+    cost_bps: float = Field(5.0, ge=0.0)
+    n_boot: int = Field(500, ge=50)
+    block_days: int = Field(20, ge=1)
+
+    @field_validator("grid")
+    @classmethod
+    def _grid(cls, v):
+        for key, values in v.items():
+            if not isinstance(values, list) or not values:
+                raise ValueError(f"grid values of {key} must be a non-empty list")
+        return v
+
+
 class Config(_Section):
     experiment: str = "stgnn"
     data: DataConfig = DataConfig()
@@ -224,6 +255,7 @@ class Config(_Section):
     smote: SmoteConfig = SmoteConfig()
     training: TrainingConfig = TrainingConfig()
     thresholds: ThresholdConfig = ThresholdConfig()
+    walkforward: WalkForwardConfig = WalkForwardConfig()
 
     def updated(self, overrides: dict[str, Any]) -> Config:
         """A copy with dotted-key overrides applied (``{"loss.focal_gamma": 3.0}``), re-validated."""

@@ -192,12 +192,14 @@ def validation_options(config) -> dict:
 
 def _restrict(frames: dict[str, pd.DataFrame], origin: str, *, tickers, start, end) -> dict[str, pd.DataFrame]:
     columns = frames["close"].columns
+    if frames["close"].empty:
+        return frames
     if tickers is not None:
-        wanted = [str(t).strip().upper() for t in tickers]
-        unknown = [t for t in wanted if t not in columns]
+        wanted = {str(t).strip().upper() for t in tickers}
+        unknown = sorted(wanted - set(columns))
         if unknown:
             raise DataError(f"{origin}: unknown ticker(s) {', '.join(unknown)}; available: {', '.join(columns)}.")
-        columns = pd.Index(wanted)
+        columns = pd.Index([c for c in columns if c in wanted])
     rows = slice(pd.Timestamp(start) if start else None, pd.Timestamp(end) if end else None)
     restricted = {name: frame.loc[rows, frame.columns.intersection(columns)] for name, frame in frames.items()}
     if restricted["close"].dropna(how="all").empty:

@@ -1,0 +1,110 @@
+"""Run a whole walk-forward into a run directory, resumable, then evaluate and report."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from tqdm.auto import tqdm
+
+from stgnn.config import Config, load_config, to_yaml, write_config
+from stgnn.data.dataset import PanelData
+from stgnn.errors import ConfigError
+from stgnn.io import atomic_write, write_json
+from stgnn.walkforward.evaluate import evaluate, stitch
+from stgnn.walkforward.folds import describe
+from stgnn.walkforward.optimizer import MODEL, fold_dir, is_done, load_fold, make_splitter, run_fold, trial_grid
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WalkForwardResult:
+    run_dir: Path
+    metrics: dict
+    fold_table: pd.DataFrame
+    seconds: float
+
+
+def plan_folds(config: Config, data: PanelData):
+    """The folds of this config over the panel's labelled days (errors quote the numbers)."""
+    splits = make_splitter(config).split(data.labelled_days)
+    return splits, describe(splits, data.dates)
+
+
+def check_resume(config: Config, run_dir: Path) -> None:
+    """A resumed run must have the same config, or its folds would not fit together."""
+    saved = run_dir / "config.yaml"
+    if not saved.is_file():
+        raise ConfigError(f"--resume {run_dir}: no config.yaml there; is it a walk-forward run directory?")
+    if load_config(saved) != config:
+        raise ConfigError(f"--resume {run_dir}: the config differs from the saved config.yaml; "
+                          "resume with the same flags (or --config that file).")
+
+
+def run_walk_forward(config: Config, data: PanelData, run_dir: Path, *, resume: bool = False,
+                     progress: bool | None = None) -> WalkForwardResult:
+    started = time.perf_counter()
+    progress = sys.stderr.isatty() if progress is None else progress
+    splits, table = plan_folds(config, data)
+    trial_grid(config)
+    names = [MODEL, *config.walkforward.baselines]
+    run_dir = Path(run_dir)
+    if resume:
+        check_resume(config, run_dir)
+    elif run_dir.exists() and any(run_dir.iterdir()):
+        raise ConfigError(f"Run directory {run_dir} exists and is not empty; pass a new --run-dir or --resume it.")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    write_config(config, run_dir / "config.yaml")
+    atomic_write(run_dir / "folds.csv", lambda tmp: table.to_csv(tmp, index=False))
+    outcomes = []
+    bar = tqdm(list(enumerate(splits)), desc="folds", unit="fold", disable=not progress)
+    for index, split in bar:
+        out = fold_dir(run_dir, index)
+        if is_done(run_dir, index):
+            logger.info("fold %d already done, skipped", index)
+            outcomes.append(load_fold(out, names))
+            continue
+        logger.info("fold %d: train %s..%s, val %s..%s, test %s..%s", index, *table.iloc[index][
+            ["train_start", "train_end", "val_start", "val_end", "test_start", "test_end"]])
+        run_fold(config, data, split, index, out, progress=False)
+        outcomes.append(load_fold(out, names))  # the same code path as a resumed fold
+    frames = {name: stitch(outcomes, name) for name in names}
+    wf = config.walkforward
+    metrics, bt = evaluate(frames, model=MODEL, horizon=config.labels.horizon, cost_bps=wf.cost_bps,
+                           n_boot=wf.n_boot, block_days=wf.block_days, seed=config.training.seed)
+    metrics["folds"] = [o.info for o in outcomes]
+    atomic_write(run_dir / "oos_predictions.csv", lambda tmp: frames[MODEL].to_csv(tmp, index=False))
+    for name in names[1:]:
+        atomic_write(run_dir / "baselines" / f"{name}_oos.csv", lambda tmp, n=name: frames[n].to_csv(tmp, index=False))
+    write_json(run_dir / "metrics.json", metrics)
+    equity = pd.DataFrame({"stgnn": bt.equity["strategy"], "equal_weight": bt.equity["benchmark"]}) \
+        if hasattr(bt, "equity") else None
+    if equity is not None:
+        atomic_write(run_dir / "equity.csv", lambda tmp: equity.to_csv(tmp))
+    seconds = time.perf_counter() - started
+    return WalkForwardResult(run_dir, metrics, table, seconds)
+
+
+def summary_lines(result: WalkForwardResult) -> list[str]:
+    m = result.metrics
+    rows = [("stgnn", m["oos"])] + list(m["baselines"].items())
+    lines = [f"{'model':<16}{'macro-F1':>10}{'MCC':>8}{'AUROC D':>9}{'AUROC U':>9}{'move':>8}{'dir':>8}{'RankIC':>8}"]
+    for name, r in rows:
+        lines.append(f"{name:<16}{r['macro_f1']:>10.4f}{r['mcc']:>8.4f}{r['auroc_down']:>9.4f}{r['auroc_up']:>9.4f}"
+                     f"{r['auroc_move']:>8.4f}{r['auroc_direction']:>8.4f}{r['rank_ic']:>8.4f}")
+    lines.append("stgnn - baseline, macro-F1 [95% CI]: " + ", ".join(
+        f"{name} {c['macro_f1']['diff']:+.3f} [{c['macro_f1']['lo']:+.3f}, {c['macro_f1']['hi']:+.3f}]"
+        for name, c in m["comparisons"].items()))
+    bt = m["backtest"]
+    lines.append(f"{len(result.fold_table)} folds, {result.seconds:.0f}s; run directory: {result.run_dir}")
+    lines.append(f"backtest: {json.dumps(bt)[:300]}")
+    return lines
+
+
+__all__ = ["run_walk_forward", "plan_folds", "summary_lines", "WalkForwardResult", "to_yaml"]
