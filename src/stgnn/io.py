@@ -12,6 +12,10 @@ from typing import Callable
 import numpy as np
 
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
 def atomic_write_text(path: Path, text: str) -> None:
     """Write via a temp file in the same folder and ``os.replace``: readers never see half a file."""
     atomic_write(path, lambda tmp: Path(tmp).write_text(text))
@@ -25,6 +29,7 @@ def atomic_write(path: str | os.PathLike, writer: Callable[[str], object]) -> No
     os.close(fd)
     try:
         writer(tmp)
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; give the usual permissions
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

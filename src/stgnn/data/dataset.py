@@ -71,6 +71,7 @@ def prepare(
 ) -> PanelData:
     """Compute features and labels of a panel; refuse panels too short for one window."""
     data = PanelData(panel, compute_features(panel, features), make_labels(panel.close, labels), window, labels)
+    _check_finite_after_warmup(data.features)
     needed = features.warmup + window + labels.horizon
     if len(data.labelled_days) < 1:
         raise DataError(
@@ -78,3 +79,15 @@ def prepare(
             f"a {labels.horizon}-day horizon need more than {needed}. Use a longer date range."
         )
     return data
+
+
+def _check_finite_after_warmup(features: FeatureSet) -> None:
+    """A feature undefined after its warm-up would reach the model as NaN: refuse it by name."""
+    first = features.first_complete
+    bad = ~np.isfinite(features.values[first:])
+    if bad.any():
+        day, ticker, feature = np.argwhere(bad)[0]
+        raise DataError(
+            f"Feature {features.names[feature]} of {features.tickers[ticker]} is undefined on "
+            f"{features.dates[first + day].date()}; check that ticker's prices around that date."
+        )

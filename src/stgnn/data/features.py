@@ -86,7 +86,9 @@ def _price_features(close: pd.DataFrame, cfg: FeatureConfig):
     macd = (_ema(close, fast) - _ema(close, slow)) / close
     yield "macd_hist", macd - _ema(macd, signal)
     w = cfg.zscore_window
-    yield f"zscore_{w}", (close - close.rolling(w).mean()) / close.rolling(w).std()
+    mean, std = close.rolling(w).mean(), close.rolling(w).std()
+    # A flat price over the window sits exactly at its mean: z = 0, not 0/0.
+    yield f"zscore_{w}", ((close - mean) / std.where(std > 0)).where(std.isna() | (std > 0), 0.0)
 
 
 def _range_features(panel: PricePanel):

@@ -71,6 +71,9 @@ def run_experiment(config: Config, run_dir: Path | None = None, *, data: PanelDa
         write_json(staging / "history.json", result.to_dict())
         plots.plot_training_curves([h for h in result.to_dict()["history"]], staging / "training_curves.png",
                                    best_epoch=result.best_epoch)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)  # no half-written run, whatever stopped it
+        raise
     finally:
         logging.getLogger().removeHandler(handler)
         handler.close()

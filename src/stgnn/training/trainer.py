@@ -117,6 +117,9 @@ class ClassificationSTGNNTrainer:
                 embargo_days=self.config.split.embargo_days,
             )
         split.check(self.config.labels.horizon)
+        if self.config.graph.k >= len(data.tickers):
+            raise ConfigError(f"Graph k={self.config.graph.k} needs at least {self.config.graph.k + 1} tickers, "
+                              f"got {len(data.tickers)}; lower --k.")
         self.split = split
         self.progress = sys.stderr.isatty() if progress is None else progress
         self.device = resolve_device(self.config.training.device)
