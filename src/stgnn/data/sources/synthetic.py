@@ -1,21 +1,26 @@
 r"""A synthetic market on a known graph, with the exact Bayes posterior of every label.
 
-Daily log returns follow a Gaussian VAR(1): tickers sit in clusters of ``cluster_size``; each
-ticker's return tomorrow follows the mean of its cluster-mates' returns today (lead-lag), plus a
-cluster factor and idiosyncratic noise:
+Daily log returns follow a Gaussian VAR(1). Tickers sit in clusters of ``m = cluster_size``
+consecutive tickers; each ticker's return tomorrow follows the mean of its cluster-mates' returns
+today (lead-lag), plus a cluster factor and idiosyncratic noise:
 
 .. math::
 
     r_{t+1} = B r_t + e_{t+1}, \qquad
-    B_{ij} = \frac{\text{lead\_lag}}{m - 1} \text{ for cluster-mates } j \ne i, \qquad
-    e_{t,i} = \sigma_f f_{t,c(i)} + \sigma_\epsilon z_{t,i}.
+    B_{ij} = \frac{\text{lead\_lag}}{m - 1} \text{ for cluster-mates } j \ne i \text{ (else 0)},
+    \qquad e_{t,i} = \sigma_f f_{t,c(i)} + \sigma_\epsilon z_{t,i},
 
-Given everything up to day t, the h-day forward return :math:`R = \sum_{k=1}^h r_{t+k}` is
-Gaussian with mean :math:`M_h r_t`, :math:`M_h = B + \dots + B^h`, and covariance
-:math:`\sum_{k=1}^{h} C_{h-k} \Sigma C_{h-k}^T`, :math:`C_m = I + B + \dots + B^m`, so
-P(Down), P(None), P(Up) are exact normal probabilities. A model can do no better than this
-posterior: tests hold the STGNN against it. The signal sits in the neighbours, so a model without
-the graph stays well below it.
+with :math:`f, z` iid standard normal, so :math:`\Sigma = \operatorname{Cov}(e)` has
+:math:`\sigma_f^2 + \sigma_\epsilon^2` on the diagonal, :math:`\sigma_f^2` between cluster-mates and
+0 elsewhere. The spectral radius of :math:`B` is ``lead_lag < 1``, so the process is stationary.
+
+Given all returns up to day t, the h-day forward log return
+:math:`R = \sum_{k=1}^h r_{t+k} = M_h r_t + \sum_{k=1}^h C_{h-k} e_{t+k}` is Gaussian with mean
+:math:`M_h r_t`, :math:`M_h = B + \dots + B^h`, and covariance
+:math:`\sum_{k=1}^{h} C_{h-k} \Sigma C_{h-k}^T`, :math:`C_j = I + B + \dots + B^j`. P(Down),
+P(None) and P(Up) are therefore exact normal probabilities: no model can do better, so tests hold
+the STGNN against this posterior. The signal sits in the neighbours, so a model without the graph
+stays well below it.
 """
 
 from __future__ import annotations
@@ -24,29 +29,38 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 from scipy.special import ndtr
 
 from stgnn.config import DataConfig, SyntheticConfig
 from stgnn.data.panel import PricePanel, build_panel, validation_options
 
 BURN_IN = 50
+"""Days simulated from ``r = 0`` and discarded before the first date."""
+
+FIRST_DATE = "2000-01-03"
 
 
 @dataclass(frozen=True)
 class SyntheticMarket:
-    """Prices, returns, the true graph and the model's matrices.
+    """Prices, returns, the true graph and the matrices of the VAR(1).
 
     Attributes
     ----------
     panel : PricePanel
+        ``close = 100 * exp(cumsum(r))`` on business days from 2000-01-03, tickers
+        ``T000, T001, ...``.
     returns : pd.DataFrame of shape (n_days, n_tickers)
-        ``r_t = log(close_t / close_{t-1})``; 0 on the first date.
-    neighbours : dict of ticker -> list of tickers
+        The simulated state ``r_t``. From the second date on it equals
+        ``log(close_t / close_{t-1})``; on the first date it is the true return from an implicit
+        price of 100 the day before (``close_0 = 100 * exp(r_0)``), so the posterior is exact on
+        every row, the first included.
+    neighbours : dict of str to list of str
         The true graph: each ticker's cluster-mates.
-    lead_lag : np.ndarray of shape (n, n)
-        B.
-    shock_cov : np.ndarray of shape (n, n)
-        Sigma = Cov(e).
+    lead_lag : np.ndarray of shape (n_tickers, n_tickers)
+        ``B``, read-only.
+    shock_cov : np.ndarray of shape (n_tickers, n_tickers)
+        ``Sigma = Cov(e)``, read-only.
     """
 
     panel: PricePanel
@@ -56,57 +70,154 @@ class SyntheticMarket:
     shock_cov: np.ndarray
 
     def posterior(self, horizon: int, threshold) -> np.ndarray:
-        """Exact P(Down), P(None), P(Up) of shape (n_days, n_tickers, 3), given returns up to t.
+        r"""Exact posterior of the label of every (date, ticker), given all returns up to the date.
 
-        ``threshold`` is a scalar or an (n_days, n_tickers) array known at t.
+        With :math:`\mu = M_h r_t` and :math:`s` the forward standard deviation
+        (see :func:`forward_moments`), the label of the forward log return :math:`R` at
+        threshold :math:`\theta` has
+
+        .. math::
+
+            P(\text{Down}) = \Phi\left(\frac{-\theta - \mu}{s}\right), \quad
+            P(\text{Up}) = \Phi\left(\frac{\mu - \theta}{s}\right), \quad
+            P(\text{None}) = \Phi\left(\frac{\theta - \mu}{s}\right) - P(\text{Down}).
+
+        Parameters
+        ----------
+        horizon : int
+            Trading days ahead, ``h >= 1``.
+        threshold : float or array-like of shape (n_days, n_tickers)
+            ``theta``, a scalar or one value per (date, ticker) (vol-scaled labels); it must be
+            known at the date for the result to be a posterior. NaN gives NaN probabilities.
+
+        Returns
+        -------
+        np.ndarray of shape (n_days, n_tickers, 3)
+            P(Down), P(None), P(Up) (:mod:`stgnn.classes` order). The last ``horizon`` rows are
+            computed too: their labels are unknown, but the posterior only needs the past.
+
+        Raises
+        ------
+        ValueError
+            ``horizon < 1``, a threshold of another shape, or a negative threshold.
+
+        Examples
+        --------
+        >>> market = make_market(SyntheticConfig(n_tickers=4, cluster_size=2, n_days=100))
+        >>> p = market.posterior(1, 0.018)
+        >>> p.shape, bool(np.allclose(p.sum(axis=-1), 1.0))
+        ((100, 4, 3), True)
         """
-        b = self.lead_lag
-        n = len(b)
-        power, m_h = np.eye(n), np.zeros((n, n))
-        c = [np.eye(n)]
-        for _ in range(horizon):
-            power = power @ b
-            m_h += power
-            c.append(c[-1] + power)
-        cov = sum(c[horizon - k] @ self.shock_cov @ c[horizon - k].T for k in range(1, horizon + 1))
-        mu = self.returns.to_numpy() @ m_h.T
-        sd = np.sqrt(np.diag(cov))[None, :]
-        theta = np.broadcast_to(np.asarray(threshold, dtype=np.float64), mu.shape)
+        shape = self.returns.shape
+        theta = np.asarray(threshold, dtype=np.float64)
+        if theta.ndim and theta.shape != shape:
+            raise ValueError(f"Expected a scalar threshold or one of shape {shape}, got shape {theta.shape}.")
+        if np.any(theta < 0):
+            raise ValueError(f"Expected threshold >= 0, got {np.nanmin(theta):g}.")
+        mean_map, variance = forward_moments(self.lead_lag, self.shock_cov, horizon)
+        mu = (mean_map @ self.returns.to_numpy().T).T
+        sd = np.sqrt(variance)
         p_down = ndtr((-theta - mu) / sd)
-        p_up = 1.0 - ndtr((theta - mu) / sd)
-        return np.stack([p_down, 1.0 - p_down - p_up, p_up], axis=-1)
+        p_not_up = ndtr((theta - mu) / sd)
+        return np.stack([p_down, p_not_up - p_down, ndtr((mu - theta) / sd)], axis=-1)
 
     def bayes_predictions(self, horizon: int, threshold) -> np.ndarray:
-        """Argmax of the posterior. The best decision for macro-F1 is not the argmax in general:
-        tests tune decision thresholds on validation for it, as for any model."""
+        """The most probable class of every (date, ticker), of shape (n_days, n_tickers).
+
+        This argmax maximises accuracy; the decision that maximises macro-F1 is not the argmax in
+        general, so tests tune decision thresholds on validation for the posterior, as for any
+        model. Parameters as in :meth:`posterior`.
+        """
         return self.posterior(horizon, threshold).argmax(axis=-1)
 
 
+def forward_moments(lead_lag, shock_cov, horizon: int) -> tuple[sparse.csr_array, np.ndarray]:
+    r"""Mean map and variances of the h-day forward log return of the VAR(1).
+
+    .. math::
+
+        \mathbb{E}[R \mid r_t] = M_h r_t, \quad M_h = \sum_{k=1}^h B^k, \qquad
+        \operatorname{Var}(R_i \mid r_t) = \Big[\sum_{j=0}^{h-1} C_j \Sigma C_j^T\Big]_{ii},
+        \quad C_j = \sum_{k=0}^{j} B^k.
+
+    Computed with sparse matrices: for block-diagonal ``B`` and ``Sigma`` (one block a cluster)
+    every product stays block-diagonal, so the cost grows with ``n * cluster_size**2``, not
+    ``n**3``.
+
+    Parameters
+    ----------
+    lead_lag : array-like or sparse array of shape (n, n)
+        ``B``.
+    shock_cov : array-like or sparse array of shape (n, n)
+        ``Sigma``.
+    horizon : int
+        ``h >= 1``.
+
+    Returns
+    -------
+    mean_map : scipy.sparse.csr_array of shape (n, n)
+        ``M_h``.
+    variance : np.ndarray of shape (n,)
+        The diagonal of the forward covariance (labels need only the marginals).
+
+    Raises
+    ------
+    ValueError
+        ``horizon < 1``.
+    """
+    if horizon < 1:
+        raise ValueError(f"Expected horizon >= 1, got {horizon}.")
+    b, sigma = sparse.csr_array(lead_lag), sparse.csr_array(shock_cov)
+    eye = sparse.eye_array(b.shape[0], format="csr")
+    power, cumulative, variance = eye, eye, np.zeros(b.shape[0])
+    for _ in range(horizon):
+        variance += np.asarray((cumulative @ sigma).multiply(cumulative).sum(axis=1)).ravel()
+        power = power @ b
+        cumulative = cumulative + power
+    return (cumulative - eye).tocsr(), variance
+
+
 def make_market(config: SyntheticConfig) -> SyntheticMarket:
-    """Simulate the market of a :class:`~stgnn.config.SyntheticConfig` (deterministic by seed)."""
+    """Simulate the market a :class:`~stgnn.config.SyntheticConfig` describes.
+
+    Starts from ``r = 0``, discards :data:`BURN_IN` days, and keeps ``n_days``. Shocks are drawn
+    as ``factor_vol * f + idio_vol * z``, the per-cluster square root of ``Sigma``, so no
+    Cholesky factor is needed. Deterministic for a seed (``numpy.random.default_rng(seed)``).
+
+    Examples
+    --------
+    >>> market = make_market(SyntheticConfig(n_tickers=4, cluster_size=2, n_days=100))
+    >>> market.panel.tickers, market.neighbours["T000"]
+    (['T000', 'T001', 'T002', 'T003'], ['T001'])
+    """
     n, m = config.n_tickers, config.cluster_size
-    rng = np.random.default_rng(config.seed)
     cluster = np.arange(n) // m
-    same = cluster[:, None] == cluster[None, :]
-    b = np.where(same & ~np.eye(n, dtype=bool), config.lead_lag / (m - 1), 0.0)
-    sigma = np.where(same, config.factor_vol**2, 0.0) + np.eye(n) * config.idio_vol**2
-    steps = config.n_days + BURN_IN
-    shocks = (config.factor_vol * rng.standard_normal((steps, n // m))[:, cluster]
-              + config.idio_vol * rng.standard_normal((steps, n)))
-    r = np.zeros((steps, n))
+    mates = cluster[:, None] == cluster[None, :]
+    lead_lag = np.where(mates & ~np.eye(n, dtype=bool), config.lead_lag / (m - 1), 0.0)
+    shock_cov = config.factor_vol**2 * mates + config.idio_vol**2 * np.eye(n)
+
+    rng = np.random.default_rng(config.seed)
+    steps = BURN_IN + config.n_days
+    r = (config.factor_vol * rng.standard_normal((steps, n // m))[:, cluster]
+         + config.idio_vol * rng.standard_normal((steps, n)))
+    step = sparse.csr_array(lead_lag)
     for t in range(1, steps):
-        r[t] = b @ r[t - 1] + shocks[t]
-    r = r[BURN_IN:]
-    r[0] = 0.0
-    tickers = [f"T{i:03d}" for i in range(n)]
-    dates = pd.bdate_range("2000-01-03", periods=config.n_days, name="date")
-    returns = pd.DataFrame(r, index=dates, columns=tickers)
+        r[t] += step @ r[t - 1]
+
+    width = max(3, len(str(n - 1)))
+    tickers = [f"T{i:0{width}d}" for i in range(n)]
+    dates = pd.bdate_range(FIRST_DATE, periods=config.n_days, name="date")
+    returns = pd.DataFrame(r[BURN_IN:], index=dates, columns=tickers)
     close = 100.0 * np.exp(returns.cumsum())
-    panel = build_panel({"close": close}, origin=f"synthetic(seed={config.seed})", min_history=30)
-    neighbours = {t: [tickers[j] for j in np.flatnonzero(same[i]) if j != i] for i, t in enumerate(tickers)}
-    return SyntheticMarket(panel, returns, neighbours, b, sigma)
+    panel = build_panel({"close": close}, origin=f"synthetic(seed={config.seed})", min_history=config.n_days)
+    neighbours = {t: [tickers[j] for j in np.flatnonzero(mates[i]) if j != i] for i, t in enumerate(tickers)}
+    lead_lag.setflags(write=False)
+    shock_cov.setflags(write=False)
+    return SyntheticMarket(panel=panel, returns=returns, neighbours=neighbours,
+                           lead_lag=lead_lag, shock_cov=shock_cov)
 
 
 def load_synthetic(config: DataConfig) -> PricePanel:
-    market = make_market(config.synthetic)
-    return build_panel({"close": market.panel.close}, origin=market.panel.source, **validation_options(config))
+    """The ``synthetic`` source: the simulated closes, validated like any other source's."""
+    panel = make_market(config.synthetic).panel
+    return build_panel({"close": panel.close}, origin=panel.source, **validation_options(config))
