@@ -160,7 +160,7 @@ def build_panel(
             f"{origin}: no ticker left after validation ({'; '.join(f'{d.what}: {d.reason}' for d in dropped)}); "
             "lower --min-history or raise --max-ffill, or supply longer price histories."
         )
-    close = close[keep].ffill(limit=max_ffill)
+    close = _ffill(close[keep], max_ffill)
     valid = close.notna().all(axis=1)
     first, last = valid.idxmax(), valid[::-1].idxmax()
     n_outside = int((~valid).sum())
@@ -174,7 +174,7 @@ def build_panel(
     for name, frame in frames.items():
         if name == "close":
             continue
-        frame = frame.reindex(index=close.index, columns=close.columns).ffill(limit=max_ffill)
+        frame = _ffill(frame.reindex(index=close.index, columns=close.columns), max_ffill)
         if frame.isna().any().any():
             missing = [str(t) for t in frame.columns[frame.isna().any()]]
             dropped.append(Dropped(f"field {name}", f"missing for {', '.join(missing)}"))
@@ -273,6 +273,11 @@ def _parse_dates(index: pd.Index, origin: str) -> pd.DatetimeIndex:
     if parsed.tz is not None:
         parsed = parsed.tz_localize(None)
     return pd.DatetimeIndex(parsed).normalize()
+
+
+def _ffill(frame: pd.DataFrame, limit: int) -> pd.DataFrame:
+    """Forward-fill gaps of up to ``limit`` days (pandas refuses ``limit=0``)."""
+    return frame.ffill(limit=limit) if limit > 0 else frame
 
 
 def _first_cell(mask: pd.DataFrame) -> tuple[str, str]:
