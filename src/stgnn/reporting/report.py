@@ -19,7 +19,7 @@ HEADLINE = ("macro_f1", "mcc", "balanced_accuracy", "auroc_down", "auroc_up", "a
             "auroc_move", "auroc_direction", "rank_ic", "hits_at_k")
 
 
-def _table(frame: pd.DataFrame, floatfmt: str = "{:.4f}") -> str:
+def markdown_table(frame: pd.DataFrame, floatfmt: str = "{:.4f}") -> str:
     """A Markdown table without extra dependencies."""
     cols = [str(c) for c in frame.columns]
     rows = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
@@ -68,18 +68,18 @@ def _sections(run_dir: Path, metrics: dict) -> list[tuple[str, str]]:
         else pd.DataFrame([metrics["backtest"]])
     backtest.insert(0, "portfolio", backtest.index)
     imbalance = "\n\n".join(
-        f"**Fold {f['fold']}**\n\n" + _table(pd.DataFrame(
+        f"**Fold {f['fold']}**\n\n" + markdown_table(pd.DataFrame(
             {k: v for k, v in f["imbalance"].items() if isinstance(v, dict)}).T.reset_index(names="mechanism"), "{:.3f}")
         for f in metrics["folds"])
     return [
-        ("Folds", _table(folds)),
-        ("Chosen hyperparameters (tuned on each fold's validation window)", _table(chosen)),
-        ("Out-of-sample metrics beside the baselines (same folds, same rows)", _table(table)),
-        ("Differences from each baseline", _table(comp) if len(comp) else "no baselines"),
+        ("Folds", markdown_table(folds)),
+        ("Chosen hyperparameters (tuned on each fold's validation window)", markdown_table(chosen)),
+        ("Out-of-sample metrics beside the baselines (same folds, same rows)", markdown_table(table)),
+        ("Differences from each baseline", markdown_table(comp) if len(comp) else "no baselines"),
         ("Move detection versus direction", "Most skill on daily prices is volatility timing. `move_auroc`: "
          "Up-or-Down vs None from p_up + p_down; `direction_auroc`: Up vs Down among rows that moved.\n\n"
-         + _table(skill)),
-        ("Backtest (long Up, short Down, equal weight, after costs)", _table(backtest)),
+         + markdown_table(skill)),
+        ("Backtest (long Up, short Down, equal weight, after costs)", markdown_table(backtest)),
         ("Imbalance handling per fold", imbalance),
     ]
 

@@ -1,0 +1,99 @@
+"""Walk-forward end to end on a tiny synthetic market: leakage, resume after SIGKILL, recomputable metrics."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from stgnn.training.metrics import prediction_metrics
+from stgnn.walkforward.optimizer import run_fold
+from stgnn.walkforward.runner import plan_folds, run_walk_forward
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "scripts" / "walk_forward_optimization.py"
+TINY_FLAGS = ["--source", "synthetic", "--epochs", "2", "--window", "10", "--hidden", "8", "--k", "4",
+              "--train-days", "300", "--val-days", "60", "--test-days", "60", "--folds", "3", "--n-boot", "50",
+              "--baselines", "majority", "volatility", "logistic_graph", "--grid", '{"loss.focal_gamma": [1.0, 2.0]}']
+
+
+def test_fold_sees_only_its_training_dates_and_test_prices_do_not_move_the_model(tiny, tmp_path):
+    config, data = tiny
+    config = config.updated({"walkforward.baselines": ["majority"]})
+    splits, _ = plan_folds(config, data)
+    split = splits[0]
+    a = run_fold(config, data, split, 0, tmp_path / "a")
+    # Rewrite every feature and label inside the fold's test window (and after it).
+    values = data.features.values.copy()
+    values[split.test[0]:] = 7.0
+    y = data.labels.y.copy()
+    y[split.test[0]:] = 2
+    changed = replace(data, features=replace(data.features, values=values), labels=replace(data.labels, y=y))
+    b = run_fold(config, changed, split, 0, tmp_path / "b")
+    assert a.info["chosen"] == b.info["chosen"]
+    assert a.info["thresholds"] == b.info["thresholds"]
+    assert a.info["trials"] == b.info["trials"]
+
+
+def test_purge_gaps_hold(tiny):
+    config, data = tiny
+    for split in plan_folds(config, data)[0]:
+        split.check(config.labels.horizon)
+        assert split.val[0] - split.train[-1] > config.labels.horizon
+        assert split.test[0] - split.val[-1] > config.labels.horizon
+
+
+def _run(args, **kw):
+    return subprocess.Popen([sys.executable, str(SCRIPT), *TINY_FLAGS, *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, **kw)
+
+
+def test_kill_and_resume_gives_identical_predictions(tmp_path):
+    full = tmp_path / "full"
+    proc = _run(["--run-dir", str(full)])
+    out, _ = proc.communicate(timeout=600)
+    assert proc.returncode == 0, out
+
+    killed = tmp_path / "killed"
+    proc = _run(["--run-dir", str(killed)])
+    deadline = time.time() + 600
+    while not (killed / "folds" / "fold_00" / "fold.json").exists():  # wait until fold 1 is under way
+        assert time.time() < deadline and proc.poll() is None
+        time.sleep(0.2)
+    time.sleep(1.0)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (killed / "oos_predictions.csv").exists()
+    proc = subprocess.run([sys.executable, str(SCRIPT), *TINY_FLAGS, "--resume", str(killed)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    pd.testing.assert_frame_equal(pd.read_csv(full / "oos_predictions.csv"),
+                                  pd.read_csv(killed / "oos_predictions.csv"))
+
+    # Every out-of-sample metric recomputes from the stitched file.
+    metrics = json.loads((full / "metrics.json").read_text())
+    frame = pd.read_csv(full / "oos_predictions.csv").drop(columns="fold")
+    again = json.loads(json.dumps(prediction_metrics(frame)))
+    for key, value in metrics["oos"].items():
+        if isinstance(value, float):
+            np.testing.assert_allclose(again[key], value, atol=1e-9, err_msg=key)
+    for name in ("majority", "volatility", "logistic_graph"):
+        base = pd.read_csv(full / "baselines" / f"{name}_oos.csv").drop(columns="fold")
+        np.testing.assert_allclose(prediction_metrics(base)["macro_f1"], metrics["baselines"][name]["macro_f1"])
+    assert (full / "report.html").stat().st_size > 10_000 and (full / "report.md").exists()
+
+
+def test_dry_run_and_bad_folds(tmp_path):
+    proc = subprocess.run([sys.executable, str(SCRIPT), *TINY_FLAGS, "--dry-run"], capture_output=True, text=True)
+    assert proc.returncode == 0 and "test_start" in proc.stdout
+    proc = subprocess.run([sys.executable, str(SCRIPT), *TINY_FLAGS, "--train-days", "5000", "--dry-run"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1
