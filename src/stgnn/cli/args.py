@@ -4,6 +4,7 @@ one line and exit code 2."""
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from typing import Any, Callable
@@ -126,9 +127,52 @@ TRAINING_FLAGS = {
 }
 
 
+def add_walkforward_flags(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup:
+    """Fold geometry, tuning, seeds, baselines and the backtest of walk-forward commands."""
+    g = parser.add_argument_group("walk-forward")
+    g.add_argument("--train-days", type=int)
+    g.add_argument("--val-days", type=int)
+    g.add_argument("--test-days", type=int, help="test window, also the step between folds")
+    g.add_argument("--expanding", action="store_true", default=None, help="expanding instead of rolling train window")
+    g.add_argument("--embargo-days", type=int)
+    g.add_argument("--folds", type=int, help="only the last N folds")
+    g.add_argument("--search", choices=["grid", "optuna"])
+    g.add_argument("--grid", type=_json_arg, help='JSON, e.g. \'{"loss.focal_gamma": [1, 2, 3, 4]}\'')
+    g.add_argument("--n-trials", type=int)
+    g.add_argument("--seeds", type=int, help="models per fold; their mean probabilities are the ensemble")
+    g.add_argument("--baselines", nargs="*")
+    g.add_argument("--cost-bps", type=float, help="transaction cost of the backtest")
+    g.add_argument("--n-boot", type=int, help="bootstrap resamples of the confidence intervals")
+    return g
+
+
+WALKFORWARD_FLAGS = {
+    "train_days": "walkforward.train_days",
+    "val_days": "walkforward.val_days",
+    "test_days": "walkforward.test_days",
+    "expanding": "walkforward.expanding",
+    "embargo_days": "walkforward.embargo_days",
+    "folds": "walkforward.folds",
+    "search": "walkforward.search",
+    "n_trials": "walkforward.n_trials",
+    "seeds": "walkforward.seeds",
+    "baselines": "walkforward.baselines",
+    "cost_bps": "walkforward.cost_bps",
+    "n_boot": "walkforward.n_boot",
+    "grid": "walkforward.grid",
+}
+
+
 def config_overrides(args: argparse.Namespace) -> dict[str, Any]:
-    """Overrides from data and training flags; an explicit SMOTE strategy replaces the ratio."""
-    found = overrides(args, {**DATA_FLAGS, **TRAINING_FLAGS})
+    """Overrides from every flag group the command has; an explicit SMOTE strategy replaces the ratio."""
+    found = overrides(args, {**DATA_FLAGS, **TRAINING_FLAGS, **WALKFORWARD_FLAGS})
     if "smote.sampling_strategy" in found and "smote.target_ratio" not in found:
         found["smote.target_ratio"] = None
     return found
+
+
+def _json_arg(text: str):
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise argparse.ArgumentTypeError(f"not valid JSON ({exc.msg})") from None
