@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from stgnn.cli.args import (Parser, add_data_flags, add_training_flags, add_walkforward_flags, config_overrides,
-                            configure_logging, guarded)
+                            configure_logging, execution, guarded)
 from stgnn.config import load_config
 from stgnn.errors import ConfigError
 from stgnn.research.ablation import VARIANTS, run_ablation
@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
                 raise ConfigError(f"variant {name}: {exc}") from None
         data = load_data(config)
         run_dir = args.run_dir or default_run_dir(config)
-        table = run_ablation(config, data, run_dir, variants=args.variants)
+        table = run_ablation(config, data, run_dir, variants=args.variants, execution=execution(args))
         print(table.drop(columns=["change"]).to_string(index=False, float_format="%.4f"))
         print(f"ablation written to {run_dir}")
         return 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from stgnn.cli.args import (Parser, add_data_flags, add_training_flags, add_walkforward_flags, config_overrides,
-                            configure_logging, guarded)
+                            configure_logging, execution, guarded)
 from stgnn.config import load_config
 from stgnn.research.sweep import PRIORITIES, run_gamma_sweep
 from stgnn.training.run import default_run_dir, load_data
@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
         data = load_data(config)
         run_dir = args.run_dir or default_run_dir(config)
         result = run_gamma_sweep(config, data, args.gammas, run_dir, walk_forward=args.walk_forward,
-                                 priority=args.priority, min_precision=args.min_precision)
+                                 priority=args.priority, min_precision=args.min_precision, execution=execution(args))
         print(result["table"].drop(columns=["run_dir", "experiment"]).to_string(index=False, float_format="%.4f"))
         print(f"best gamma for {args.priority}: {result['best_gamma']:g} ({result['reason']}); see {run_dir}")
         return 0

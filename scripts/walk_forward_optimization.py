@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from stgnn.cli.args import (Parser, add_data_flags, add_training_flags, add_walkforward_flags, config_overrides,
-                            configure_logging, guarded)
+                            configure_logging, execution, guarded)
 from stgnn.config import load_config
 from stgnn.training.run import default_run_dir, load_data
 
@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
             print(plan_folds(config, data)[1].to_string(index=False))
             return 0
         run_dir = args.resume or args.run_dir or default_run_dir(config)
-        result = run_walk_forward(config, data, run_dir, resume=args.resume is not None)
+        result = run_walk_forward(config, data, run_dir, resume=args.resume is not None, **execution(args))
         report = write_report(result)
         print("\n".join(summary_lines(result)))
         print(f"report: {report}")

@@ -143,7 +143,16 @@ def add_walkforward_flags(parser: argparse.ArgumentParser) -> argparse._Argument
     g.add_argument("--baselines", nargs="*")
     g.add_argument("--cost-bps", type=float, help="transaction cost of the backtest")
     g.add_argument("--n-boot", type=int, help="bootstrap resamples of the confidence intervals")
+    g.add_argument("--backend", choices=["local", "ray"], default="local",
+                   help="where folds run: this machine, or Ray tasks (pip install 'stgnn[distributed]')")
+    g.add_argument("--workers", type=int, default=1, help="parallel folds (processes, or Ray CPUs)")
+    g.add_argument("--ray-address", help="join an existing Ray cluster (default: start a local one)")
     return g
+
+
+def execution(args: argparse.Namespace) -> dict[str, Any]:
+    """Backend keyword arguments: where folds run changes nothing in what they compute."""
+    return {"backend": args.backend, "workers": args.workers, "ray_address": args.ray_address}
 
 
 WALKFORWARD_FLAGS = {

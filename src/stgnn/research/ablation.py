@@ -33,7 +33,8 @@ VARIANTS: dict[str, dict] = {
 }
 
 
-def run_ablation(config: Config, data: PanelData, run_dir: Path, *, variants: list[str] | None = None) -> pd.DataFrame:
+def run_ablation(config: Config, data: PanelData, run_dir: Path, *, variants: list[str] | None = None,
+                 execution: dict | None = None) -> pd.DataFrame:
     """Run each variant's walk-forward under ``run_dir/<variant>`` and write ablation.csv/.md and a chart."""
     names = [FULL, *[v for v in (variants or VARIANTS) if v != FULL]]
     unknown = sorted(set(names) - set(VARIANTS))
@@ -45,7 +46,7 @@ def run_ablation(config: Config, data: PanelData, run_dir: Path, *, variants: li
     run_dir = Path(run_dir)
     frames = {}
     for name in names:
-        result = run_walk_forward(base.updated(VARIANTS[name]), data, run_dir / name)
+        result = run_walk_forward(base.updated(VARIANTS[name]), data, run_dir / name, **(execution or {}))
         frames[name] = pd.read_csv(result.run_dir / "oos_predictions.csv").drop(columns="fold")
         logger.info("variant %s: OOS macro-F1 %.4f", name, result.metrics["oos"]["macro_f1"])
     wf, seed = config.walkforward, config.training.seed

@@ -77,8 +77,12 @@ def best_gamma(table: pd.DataFrame, priority: str = "macro_f1", *, min_precision
 
 
 def run_gamma_sweep(config: Config, data: PanelData, gammas: list[float], run_dir: Path, *,
-                    walk_forward: bool = False, priority: str = "macro_f1", min_precision: float = 0.3) -> dict:
-    """Run one experiment per gamma under ``run_dir/gamma_<g>`` and write the comparison."""
+                    walk_forward: bool = False, priority: str = "macro_f1", min_precision: float = 0.3,
+                    execution: dict | None = None) -> dict:
+    """Run one experiment per gamma under ``run_dir/gamma_<g>`` and write the comparison.
+
+    ``execution`` (backend, workers, ray_address) spreads each walk-forward's folds; single-split
+    experiments run here, one after the other."""
     run_dir = Path(run_dir)
     rows = []
     for gamma in gammas:
@@ -86,7 +90,7 @@ def run_gamma_sweep(config: Config, data: PanelData, gammas: list[float], run_di
         out = run_dir / f"gamma_{gamma:g}"
         if walk_forward:
             cfg = cfg.updated({"walkforward.grid": {"loss.focal_gamma": [gamma]}})
-            result = run_walk_forward(cfg, data, out)
+            result = run_walk_forward(cfg, data, out, **(execution or {}))
             metrics, stability = result.metrics["oos"], walk_forward_stability(result.metrics["folds"])
         else:
             result = run_experiment(cfg, out, data=data)

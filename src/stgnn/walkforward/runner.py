@@ -16,6 +16,7 @@ from stgnn.config import Config, load_config, to_yaml, write_config
 from stgnn.data.dataset import PanelData
 from stgnn.errors import ConfigError
 from stgnn.io import atomic_write, write_json
+from stgnn.walkforward.backends import run_tasks
 from stgnn.walkforward.evaluate import evaluate, stitch
 from stgnn.walkforward.folds import describe
 from stgnn.walkforward.optimizer import MODEL, fold_dir, is_done, load_fold, make_splitter, run_fold, trial_grid
@@ -48,7 +49,8 @@ def check_resume(config: Config, run_dir: Path) -> None:
 
 
 def run_walk_forward(config: Config, data: PanelData, run_dir: Path, *, resume: bool = False,
-                     progress: bool | None = None) -> WalkForwardResult:
+                     progress: bool | None = None, backend: str = "local", workers: int = 1,
+                     ray_address: str | None = None) -> WalkForwardResult:
     started = time.perf_counter()
     progress = sys.stderr.isatty() if progress is None else progress
     splits, table = plan_folds(config, data)
@@ -62,18 +64,15 @@ def run_walk_forward(config: Config, data: PanelData, run_dir: Path, *, resume: 
     run_dir.mkdir(parents=True, exist_ok=True)
     write_config(config, run_dir / "config.yaml")
     atomic_write(run_dir / "folds.csv", lambda tmp: table.to_csv(tmp, index=False))
-    outcomes = []
-    bar = tqdm(list(enumerate(splits)), desc="folds", unit="fold", disable=not progress)
-    for index, split in bar:
-        out = fold_dir(run_dir, index)
-        if is_done(run_dir, index):
-            logger.info("fold %d already done, skipped", index)
-            outcomes.append(load_fold(out, names))
-            continue
-        logger.info("fold %d: train %s..%s, val %s..%s, test %s..%s", index, *table.iloc[index][
-            ["train_start", "train_end", "val_start", "val_end", "test_start", "test_end"]])
-        run_fold(config, data, split, index, out, progress=False)
-        outcomes.append(load_fold(out, names))  # the same code path as a resumed fold
+    todo = [(config, data, split, i, fold_dir(run_dir, i)) for i, split in enumerate(splits) if not is_done(run_dir, i)]
+    if len(todo) < len(splits):
+        logger.info("resuming: %d of %d folds already done", len(splits) - len(todo), len(splits))
+    with tqdm(total=len(splits), initial=len(splits) - len(todo), desc="folds", unit="fold",
+              disable=not progress) as bar:
+        run_tasks(run_fold, todo, backend=backend, workers=workers, ray_address=ray_address,
+                  on_done=lambda i: (bar.update(), logger.info("fold %d done", i)))
+    # Finished folds are read back from disk: a resumed fold and a fresh one take the same path.
+    outcomes = [load_fold(fold_dir(run_dir, i), names) for i in range(len(splits))]
     frames = {name: stitch(outcomes, name) for name in names}
     wf = config.walkforward
     metrics, bt = evaluate(frames, model=MODEL, horizon=config.labels.horizon, cost_bps=wf.cost_bps,
