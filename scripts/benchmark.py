@@ -1,0 +1,93 @@
+"""Benchmark: training throughput, one-day prediction latency, the demo walk-forward's wall time,
+peak memory, and one fold's time and memory for N = 20, 100, 500 synthetic tickers x 1,260 days.
+Writes benchmarks/results.json and benchmarks/results.md.
+
+    python scripts/benchmark.py            # everything (tens of minutes on 2 cores)
+    python scripts/benchmark.py --quick    # small N only, to check that it runs
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from stgnn.benchmark import run_case, synthetic_config
+from stgnn.config import load_config
+from stgnn.io import atomic_write_text, write_json
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks")
+    parser.add_argument("--quick", action="store_true", help="N = 20 only, no demo walk-forward")
+    args = parser.parse_args(argv)
+    sizes = [20] if args.quick else [20, 100, 500]
+    results = {"machine": machine(), "scaling": []}
+    results["train_sample"] = run_case("train", load_config(None, {"data.start": "2010-01-01", "training.epochs": 3}))
+    results["encoder_passes"] = run_case("encoder_passes", synthetic_config(20))
+    for n in sizes:
+        row = run_case("fold", synthetic_config(n))
+        results["scaling"].append(row)
+        print(f"N={n}: {row}", flush=True)
+    first = results["scaling"][0]
+    for row in results["scaling"]:
+        row["seconds_per_ticker"] = round(row["fold_seconds"] / row["n_tickers"], 3)
+        row["time_ratio_vs_linear"] = round(row["fold_seconds"] / first["fold_seconds"] * first["n_tickers"] / row["n_tickers"], 3)
+    if not args.quick:
+        results["demo_walk_forward_seconds"] = demo_seconds()
+    write_json(args.out / "results.json", results)
+    atomic_write_text(args.out / "results.md", markdown(results))
+    print(markdown(results))
+    return 0
+
+
+def demo_seconds() -> float:
+    """Wall time of `make demo`'s walk-forward (what a new user waits for)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        started = time.perf_counter()
+        subprocess.run([sys.executable, str(ROOT / "scripts" / "walk_forward_optimization.py"), "--config",
+                        str(ROOT / "configs" / "demo.yaml"), "--run-dir", f"{tmp}/demo"], check=True,
+                       capture_output=True)
+        return round(time.perf_counter() - started, 1)
+
+
+def machine() -> dict:
+    return {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
+            "python": platform.python_version(), "torch": torch.__version__, "threads": torch.get_num_threads(),
+            "date": time.strftime("%Y-%m-%d")}
+
+
+def markdown(r: dict) -> str:
+    t, e = r["train_sample"], r["encoder_passes"]
+    lines = [
+        f"Machine: {r['machine']['cores']} cores ({r['machine']['cpu']}), Python {r['machine']['python']}, "
+        f"torch {r['machine']['torch']}, {r['machine']['date']}.", "",
+        "| measurement | value |", "|---|---|",
+        f"| training throughput, bundled sample from 2010 ({t['n_tickers']} tickers) | {t['samples_per_second']:,.0f} labelled samples/s |",
+        f"| prediction, one day of {t['n_tickers']} tickers | {t['predict_one_day_ms']} ms |",
+        f"| peak RSS, training on the sample | {t['peak_rss_mb']:,.0f} MB |",
+        f"| encoder passes per real ticker-day per epoch | {e['passes_per_real_window']} |",
+    ]
+    if "demo_walk_forward_seconds" in r:
+        lines.append(f"| `make demo` walk-forward wall time | {r['demo_walk_forward_seconds']:.0f} s |")
+    lines += ["", "One walk-forward fold (train 756, val 126, test 126 days; 3 epochs) on synthetic markets of 1,260 days:", "",
+              "| tickers | fold time (s) | s per ticker | time / linear | peak RSS (MB) |", "|---|---|---|---|---|"]
+    lines += [f"| {s['n_tickers']} | {s['fold_seconds']} | {s['seconds_per_ticker']} | {s['time_ratio_vs_linear']} | "
+              f"{s['peak_rss_mb']:,.0f} |" for s in r["scaling"]]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
