@@ -402,6 +402,8 @@ def plot_bar_with_ci(frame: pd.DataFrame, path: PathLike, *, label: str, value: 
     """Draw one horizontal bar per row with its confidence interval as an error bar.
 
     Rows are drawn top to bottom in frame order; a NaN bound draws no error bar on that side.
+    A percentile bootstrap interval need not contain its point estimate (a skewed resampling
+    distribution); the bar is then drawn with the interval's near side at the value.
 
     Parameters
     ----------
@@ -422,18 +424,13 @@ def plot_bar_with_ci(frame: pd.DataFrame, path: PathLike, *, label: str, value: 
     Raises
     ------
     ValueError
-        If a column is missing, ``frame`` is empty, or an interval does not contain its value.
+        If a column is missing or ``frame`` is empty.
     """
     _check_columns(frame, [label, value, lo, hi])
     if frame.empty:
         raise ValueError("Expected at least one row to plot, got an empty frame.")
     v, low, high = (frame[c].to_numpy(dtype=float) for c in (value, lo, hi))
-    err = np.vstack([v - low, high - v])
-    bad = np.flatnonzero((err < 0).any(axis=0))
-    if bad.size:
-        i = bad[0]
-        raise ValueError(f"Expected {lo} <= {value} <= {hi}, got {low[i]} <= {v[i]} <= {high[i]} "
-                         f"for {frame[label].iloc[i]!r}.")
+    err = np.clip(np.vstack([v - low, high - v]), 0, None)
     y = np.arange(len(frame))
 
     def draw(fig: Figure) -> None:

@@ -19,12 +19,20 @@ HEADLINE = ("macro_f1", "mcc", "balanced_accuracy", "auroc_down", "auroc_up", "a
             "auroc_move", "auroc_direction", "rank_ic", "hits_at_k")
 
 
+def _interval(c: dict) -> str:
+    """``+0.0123 [-0.0040, +0.0290]``; n/a where a metric is undefined (metrics.json holds null)."""
+    if any(c.get(k) is None for k in ("diff", "lo", "hi")):
+        return "n/a"
+    return f"{c['diff']:+.4f} [{c['lo']:+.4f}, {c['hi']:+.4f}]"
+
+
 def markdown_table(frame: pd.DataFrame, floatfmt: str = "{:.4f}") -> str:
-    """A Markdown table without extra dependencies."""
+    """A Markdown table without extra dependencies; missing values read n/a."""
     cols = [str(c) for c in frame.columns]
     rows = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for _, row in frame.iterrows():
-        cells = [floatfmt.format(v) if isinstance(v, float) else str(v) for v in row]
+        cells = ["n/a" if v is None or (isinstance(v, float) and v != v) else
+                 floatfmt.format(v) if isinstance(v, float) else str(v) for v in row]
         rows.append("| " + " | ".join(cells) + " |")
     return "\n".join(rows)
 
@@ -59,8 +67,7 @@ def _sections(run_dir: Path, metrics: dict) -> list[tuple[str, str]]:
     table = pd.DataFrame({name: {k: m[k] for k in HEADLINE} for name, m in models.items()}).T
     table.insert(0, "model", table.index)
     comp = pd.DataFrame([
-        {"baseline": name, **{f"{k} diff [95% CI]": f"{c[k]['diff']:+.4f} [{c[k]['lo']:+.4f}, {c[k]['hi']:+.4f}]"
-                              for k in ("macro_f1", "mcc", "rank_ic")}}
+        {"baseline": name, **{f"{k} diff [95% CI]": _interval(c[k]) for k in ("macro_f1", "mcc", "rank_ic")}}
         for name, c in metrics["comparisons"].items()])
     skill = pd.DataFrame({"stgnn": metrics["skill"], **metrics["baseline_skill"]}).T
     skill.insert(0, "model", skill.index)

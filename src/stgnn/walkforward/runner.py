@@ -16,6 +16,7 @@ from stgnn.config import Config, load_config, to_yaml, write_config
 from stgnn.data.dataset import PanelData
 from stgnn.errors import ConfigError
 from stgnn.io import atomic_write, write_json
+from stgnn.reporting.report import _interval
 from stgnn.walkforward.backends import run_tasks
 from stgnn.walkforward.evaluate import evaluate, stitch
 from stgnn.walkforward.folds import describe
@@ -98,8 +99,7 @@ def summary_lines(result: WalkForwardResult) -> list[str]:
         lines.append(f"{name:<16}{r['macro_f1']:>10.4f}{r['mcc']:>8.4f}{r['auroc_down']:>9.4f}{r['auroc_up']:>9.4f}"
                      f"{r['auroc_move']:>8.4f}{r['auroc_direction']:>8.4f}{r['rank_ic']:>8.4f}")
     lines.append("stgnn - baseline, macro-F1 [95% CI]: " + ", ".join(
-        f"{name} {c['macro_f1']['diff']:+.3f} [{c['macro_f1']['lo']:+.3f}, {c['macro_f1']['hi']:+.3f}]"
-        for name, c in m["comparisons"].items()))
+        f"{name} {_interval(c['macro_f1'])}" for name, c in m["comparisons"].items()))
     bt = m["backtest"]
     lines.append(f"{len(result.fold_table)} folds, {result.seconds:.0f}s; run directory: {result.run_dir}")
     lines.append(f"backtest: {json.dumps(bt)[:300]}")
