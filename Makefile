@@ -9,7 +9,7 @@ TORCH  ?= torch==2.13.0
 .PHONY: demo test test-fast install install-dev clean
 
 demo: $(VENV)/.installed
-	$(PY) -m stgnn data summary
+	$(PY) scripts/walk_forward_optimization.py --config configs/demo.yaml --run-dir runs/demo-$$(date +%Y%m%d-%H%M%S)
 
 test: $(VENV)/.installed-dev
 	$(PY) -m pytest -n 2 --dist loadgroup

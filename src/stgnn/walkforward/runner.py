@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 import time
@@ -12,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 from tqdm.auto import tqdm
 
-from stgnn.config import Config, load_config, to_yaml, write_config
+from stgnn.config import Config, load_config, write_config
 from stgnn.data.dataset import PanelData
 from stgnn.errors import ConfigError
 from stgnn.io import atomic_write, write_json
@@ -83,10 +82,8 @@ def run_walk_forward(config: Config, data: PanelData, run_dir: Path, *, resume: 
     for name in names[1:]:
         atomic_write(run_dir / "baselines" / f"{name}_oos.csv", lambda tmp, n=name: frames[n].to_csv(tmp, index=False))
     write_json(run_dir / "metrics.json", metrics)
-    equity = pd.DataFrame({"stgnn": bt.equity["strategy"], "equal_weight": bt.equity["benchmark"]}) \
-        if hasattr(bt, "equity") else None
-    if equity is not None:
-        atomic_write(run_dir / "equity.csv", lambda tmp: equity.to_csv(tmp))
+    equity = bt.equity.rename(columns={"strategy": "stgnn long/short", "benchmark": "equal weight"})
+    atomic_write(run_dir / "equity.csv", lambda tmp: equity.to_csv(tmp))
     seconds = time.perf_counter() - started
     return WalkForwardResult(run_dir, metrics, table, seconds)
 
@@ -100,10 +97,19 @@ def summary_lines(result: WalkForwardResult) -> list[str]:
                      f"{r['auroc_move']:>8.4f}{r['auroc_direction']:>8.4f}{r['rank_ic']:>8.4f}")
     lines.append("stgnn - baseline, macro-F1 [95% CI]: " + ", ".join(
         f"{name} {_interval(c['macro_f1'])}" for name, c in m["comparisons"].items()))
-    bt = m["backtest"]
+    for name in ("strategy", "benchmark"):
+        b = m["backtest"][name]
+        label = "long Up / short Down" if name == "strategy" else "equal-weight universe"
+        lines.append(f"backtest {label:<22} annual return {_pct(b['annual_return'])}, Sharpe {_num(b['sharpe'])}, "
+                     f"max drawdown {_pct(b['max_drawdown'])} (after {m['backtest']['cost_bps']:g} bps costs)")
     lines.append(f"{len(result.fold_table)} folds, {result.seconds:.0f}s; run directory: {result.run_dir}")
-    lines.append(f"backtest: {json.dumps(bt)[:300]}")
     return lines
 
 
-__all__ = ["run_walk_forward", "plan_folds", "summary_lines", "WalkForwardResult", "to_yaml"]
+def _pct(v) -> str:
+    return "n/a" if v is None or v != v else f"{v:+.1%}"
+
+
+def _num(v) -> str:
+    return "n/a" if v is None or v != v else f"{v:.2f}"
+
