@@ -32,6 +32,7 @@ def markdown_table(frame: pd.DataFrame, floatfmt: str = "{:.4f}") -> str:
     rows = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for _, row in frame.iterrows():
         cells = ["n/a" if v is None or (isinstance(v, float) and v != v) else
+                 f"{v:.0f}" if isinstance(v, float) and v.is_integer() and abs(v) >= 2 else
                  floatfmt.format(v) if isinstance(v, float) else str(v) for v in row]
         rows.append("| " + " | ".join(cells) + " |")
     return "\n".join(rows)
@@ -71,8 +72,9 @@ def _sections(run_dir: Path, metrics: dict) -> list[tuple[str, str]]:
         for name, c in metrics["comparisons"].items()])
     skill = pd.DataFrame({"stgnn": metrics["skill"], **metrics["baseline_skill"]}).T
     skill.insert(0, "model", skill.index)
-    backtest = pd.DataFrame(metrics["backtest"]).T if isinstance(next(iter(metrics["backtest"].values()), None), dict) \
-        else pd.DataFrame([metrics["backtest"]])
+    portfolios = {"long Up / short Down": metrics["backtest"]["strategy"],
+                  "equal-weight universe": metrics["backtest"]["benchmark"]}
+    backtest = pd.DataFrame(portfolios).T
     backtest.insert(0, "portfolio", backtest.index)
     imbalance = "\n\n".join(
         f"**Fold {f['fold']}**\n\n" + markdown_table(pd.DataFrame(
@@ -86,7 +88,8 @@ def _sections(run_dir: Path, metrics: dict) -> list[tuple[str, str]]:
         ("Move detection versus direction", "Most skill on daily prices is volatility timing. `move_auroc`: "
          "Up-or-Down vs None from p_up + p_down; `direction_auroc`: Up vs Down among rows that moved.\n\n"
          + markdown_table(skill)),
-        ("Backtest (long Up, short Down, equal weight, after costs)", markdown_table(backtest)),
+        (f"Backtest (equal weight per side, rebalanced every {metrics['backtest']['horizon']} day(s), "
+         f"{metrics['backtest']['cost_bps']:g} bps costs)", markdown_table(backtest)),
         ("Imbalance handling per fold", imbalance),
     ]
 
