@@ -175,6 +175,7 @@ class SmoteConfig(_Section):
         0.5, gt=0.0, le=1.0, description="minority classes raised to this share of the majority (overrides sampling_strategy)"
     )
     k_neighbors: int = Field(5, ge=1, le=50)
+    max_pool: int | None = Field(5000, ge=10, description="real rows per class SMOTE interpolates between")
 
     @field_validator("sampling_strategy")
     @classmethod

@@ -87,3 +87,12 @@ def test_k_shrinks_then_smote_is_skipped(caplog):
         smote = EgoSMOTE(k_neighbors=5)
         ego = smote.fit_resample(x, y, days, GRAPH, W)
     assert len(ego) == 0 and "skipped: class Down has 1 training samples" in caplog.text
+
+
+def test_a_capped_pool_adds_the_same_number_of_rows():
+    x, y, days = _panel((60, 150, 50))
+    full = EgoSMOTE(target_ratio=1.0, max_pool=None).fit_resample(x, y, days, GRAPH, W)
+    capped = EgoSMOTE(target_ratio=1.0, max_pool=20)
+    ego = capped.fit_resample(x, y, days, GRAPH, W)
+    assert np.bincount(ego.y, minlength=3).tolist() == np.bincount(full.y, minlength=3).tolist()
+    assert capped.report_.counts_after.tolist() == [150, 150, 150]

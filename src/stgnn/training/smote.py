@@ -88,9 +88,13 @@ class EgoSMOTE:
         Same-class neighbours SMOTE interpolates towards; shrunk (with a warning) when a class
         to over-sample has too few rows, and SMOTE is skipped when a class has fewer than 2.
     random_state : int
+    max_pool : int, optional
+        Real rows per class SMOTE interpolates between (a seeded sample when a class has more).
     """
 
-    def __init__(self, *, sampling_strategy="auto", target_ratio=0.5, k_neighbors=5, random_state=0):
+    def __init__(self, *, sampling_strategy="auto", target_ratio=0.5, k_neighbors=5, random_state=0,
+                 max_pool: int | None = 5000):
+        self.max_pool = max_pool
         self.sampling_strategy = sampling_strategy
         self.target_ratio = target_ratio
         self.k_neighbors = k_neighbors
@@ -98,7 +102,7 @@ class EgoSMOTE:
 
     def __repr__(self) -> str:
         return (f"EgoSMOTE(sampling_strategy={self.sampling_strategy!r}, target_ratio={self.target_ratio}, "
-                f"k_neighbors={self.k_neighbors}, random_state={self.random_state})")
+                f"k_neighbors={self.k_neighbors}, random_state={self.random_state}, max_pool={self.max_pool})")
 
     def fit_resample(self, x: np.ndarray, y: np.ndarray, days: np.ndarray, graph: Graph, window: int) -> EgoSamples:
         """Synthetic ego graphs from the training samples ``(day, ticker)`` for day in ``days``.
@@ -131,7 +135,11 @@ class EgoSMOTE:
         if k < self.k_neighbors:
             note = f"k_neighbors shrunk from {self.k_neighbors} to {k}: a class has only {counts[grow].min()} samples"
             logger.warning("SMOTE %s.", note)
-        rows = np.flatnonzero(np.isin(labels, grow))
+        rng = np.random.default_rng(self.random_state)
+        pools = [self._pool(np.flatnonzero(labels == c), rng) for c in grow]
+        rows = np.concatenate(pools)
+        # Each class grows by the same number of rows as with the whole class as its pool.
+        strategy = {int(c): len(pool) + int(target[c] - counts[c]) for c, pool in zip(grow, pools)}
         if len(grow) == 1:
             # imbalanced-learn refuses a single class; a few rows of another class satisfy it and
             # are never interpolated with (SMOTE only pairs samples of the same class).
@@ -139,7 +147,7 @@ class EgoSMOTE:
             rows = np.concatenate([rows, other])
         flat = self._flatten(x, day_idx[rows], centre[rows], graph, window)
         smote = SMOTE(
-            sampling_strategy={int(c): int(target[c]) for c in grow},
+            sampling_strategy=strategy,
             k_neighbors=k,
             random_state=self.random_state,
         )
@@ -147,6 +155,15 @@ class EgoSMOTE:
         synthetic, y_syn = resampled[len(rows):], y_res[len(rows):]
         ego = self._unflatten(synthetic, y_syn, graph.k, window, x.shape[-1])
         return self._done(ego, counts, counts + np.bincount(y_syn, minlength=N_CLASSES), k, note)
+
+    def _pool(self, rows: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """At most ``max_pool`` real rows of a class to interpolate between (seeded, in time order).
+
+        SMOTE's neighbour search is quadratic in the rows of a class; a fixed pool keeps it
+        constant, so a fold's time grows linearly with the number of tickers."""
+        if self.max_pool is None or len(rows) <= self.max_pool:
+            return rows
+        return np.sort(rng.choice(rows, self.max_pool, replace=False))
 
     def _done(self, ego, before, after, k, note) -> EgoSamples:
         self.report_ = SmoteReport(before, after, k, note)

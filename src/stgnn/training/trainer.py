@@ -137,6 +137,7 @@ class ClassificationSTGNNTrainer:
             target_ratio=cfg.smote.target_ratio,
             k_neighbors=cfg.smote.k_neighbors,
             random_state=cfg.training.seed,
+            max_pool=cfg.smote.max_pool,
         )
         if cfg.smote.enabled:
             self.ego_ = smote.fit_resample(self.x_, labels.y, train, self.graph_, cfg.model.window)
