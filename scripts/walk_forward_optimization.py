@@ -11,6 +11,7 @@ from pathlib import Path
 from stgnn.cli.args import (Parser, add_data_flags, add_training_flags, add_walkforward_flags, config_overrides,
                             configure_logging, execution, guarded)
 from stgnn.config import load_config
+from stgnn.tracking import add_mlflow_flag, log_run_dir
 from stgnn.training.run import default_run_dir, load_data
 
 
@@ -22,6 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--dry-run", action="store_true", help="print the fold table and stop")
     g.add_argument("--resume", type=Path, metavar="RUN_DIR", help="finish an interrupted run")
     parser.add_argument("--run-dir", type=Path)
+    add_mlflow_flag(parser)
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
     configure_logging(args.verbose)
@@ -40,6 +42,8 @@ def main(argv: list[str] | None = None) -> int:
         report = write_report(result)
         print("\n".join(summary_lines(result)))
         print(f"report: {report}")
+        if args.mlflow:
+            print(f"mlflow run {log_run_dir(result.run_dir, tracking_uri=args.mlflow)} at {args.mlflow}")
         return 0
 
     return guarded(run)

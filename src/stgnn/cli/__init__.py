@@ -1,9 +1,10 @@
-"""``python -m stgnn``: ``data summary`` and ``predict``."""
+"""``python -m stgnn``: ``data summary``, ``predict`` and ``export``."""
 
 from __future__ import annotations
 
 from stgnn.cli.args import Parser, add_data_flags, configure_logging, guarded
 from stgnn.cli import data as data_cmd
+from stgnn.cli import export as export_cmd
 from stgnn.cli import predict as predict_cmd
 
 
@@ -21,6 +22,10 @@ def build_parser() -> Parser:
     predict.add_argument("--out", help="also write the table to this csv")
     add_data_flags(predict)
     predict.set_defaults(handler=predict_cmd.predict)
+    export = commands.add_parser("export", help="write a torch.export artefact with scaler, graph and thresholds")
+    export.add_argument("--checkpoint", required=True, help="model.pt of a run directory")
+    export.add_argument("--out", required=True, help="a new directory for the artefact")
+    export.set_defaults(handler=export_cmd.export)
     return parser
 
 
