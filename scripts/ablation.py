@@ -6,10 +6,8 @@ balanced sampler and the graph, each with bootstrap intervals; writes ablation.c
 
 from __future__ import annotations
 
-from pathlib import Path
 
-from stgnn.cli.args import (Parser, add_data_flags, add_training_flags, add_walkforward_flags, config_overrides,
-                            configure_logging, execution, guarded)
+from stgnn.cli.args import config_overrides, configure_logging, execution, experiment_parser, guarded
 from stgnn.config import load_config
 from stgnn.errors import ConfigError
 from stgnn.research.ablation import VARIANTS, run_ablation
@@ -17,13 +15,8 @@ from stgnn.training.run import default_run_dir, load_data
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = Parser(description=__doc__.splitlines()[0])
+    parser = experiment_parser(__doc__)
     parser.add_argument("--variants", nargs="+", choices=sorted(VARIANTS), help="default: all")
-    parser.add_argument("--run-dir", type=Path)
-    parser.add_argument("-v", "--verbose", action="store_true")
-    add_data_flags(parser)
-    add_training_flags(parser)
-    add_walkforward_flags(parser)
     args = parser.parse_args(argv)
     configure_logging(args.verbose)
 

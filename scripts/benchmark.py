@@ -9,7 +9,6 @@ Writes benchmarks/results.json and benchmarks/results.md.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import subprocess

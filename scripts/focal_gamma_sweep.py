@@ -6,26 +6,19 @@ predictions, collated into comparison.csv / comparison.md with the best gamma fo
 
 from __future__ import annotations
 
-from pathlib import Path
 
-from stgnn.cli.args import (Parser, add_data_flags, add_training_flags, add_walkforward_flags, config_overrides,
-                            configure_logging, execution, guarded)
+from stgnn.cli.args import config_overrides, configure_logging, execution, experiment_parser, guarded
 from stgnn.config import load_config
 from stgnn.research.sweep import PRIORITIES, run_gamma_sweep
 from stgnn.training.run import default_run_dir, load_data
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = Parser(description=__doc__.splitlines()[0])
+    parser = experiment_parser(__doc__)
     parser.add_argument("--gammas", type=float, nargs="+", default=[1.0, 2.0, 3.0, 4.0])
     parser.add_argument("--walk-forward", action="store_true", help="judge each gamma out of sample over the folds")
     parser.add_argument("--priority", choices=PRIORITIES, default="macro_f1", help="what 'best gamma' means")
     parser.add_argument("--min-precision", type=float, default=0.3, help="precision floor of recall_at_precision")
-    parser.add_argument("--run-dir", type=Path)
-    parser.add_argument("-v", "--verbose", action="store_true")
-    add_data_flags(parser)
-    add_training_flags(parser)
-    add_walkforward_flags(parser)
     args = parser.parse_args(argv)
     configure_logging(args.verbose)
 

@@ -6,22 +6,15 @@ tune decision thresholds on validation, evaluate on test and write a run directo
 
 from __future__ import annotations
 
-from pathlib import Path
 
-from stgnn.cli.args import (Parser, add_data_flags, add_training_flags, config_overrides,
-                            configure_logging, guarded)
+from stgnn.cli.args import config_overrides, configure_logging, experiment_parser, guarded
 from stgnn.config import load_config
-from stgnn.tracking import add_mlflow_flag, log_run_dir
+from stgnn.tracking import track
 from stgnn.training.run import run_experiment, summary_lines
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = Parser(description=__doc__.splitlines()[0])
-    add_data_flags(parser)
-    add_training_flags(parser)
-    parser.add_argument("--run-dir", type=Path, help="write the run exactly here (default runs/<id>)")
-    add_mlflow_flag(parser)
-    parser.add_argument("-v", "--verbose", action="store_true")
+    parser = experiment_parser(__doc__, walk_forward=False)
     args = parser.parse_args(argv)
     configure_logging(args.verbose)
 
@@ -29,8 +22,7 @@ def main(argv: list[str] | None = None) -> int:
         config = load_config(args.config, config_overrides(args))
         result = run_experiment(config, args.run_dir)
         print("\n".join(summary_lines(result)))
-        if args.mlflow:
-            print(f"mlflow run {log_run_dir(result.run_dir, tracking_uri=args.mlflow)} at {args.mlflow}")
+        track(result.run_dir, args.mlflow)
         return 0
 
     return guarded(run)

@@ -8,23 +8,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from stgnn.cli.args import (Parser, add_data_flags, add_training_flags, add_walkforward_flags, config_overrides,
-                            configure_logging, execution, guarded)
+from stgnn.cli.args import config_overrides, configure_logging, execution, experiment_parser, guarded
 from stgnn.config import load_config
-from stgnn.tracking import add_mlflow_flag, log_run_dir
+from stgnn.tracking import track
 from stgnn.training.run import default_run_dir, load_data
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = Parser(description=__doc__.splitlines()[0])
-    add_data_flags(parser)
-    add_training_flags(parser)
-    g = add_walkforward_flags(parser)
-    g.add_argument("--dry-run", action="store_true", help="print the fold table and stop")
-    g.add_argument("--resume", type=Path, metavar="RUN_DIR", help="finish an interrupted run")
-    parser.add_argument("--run-dir", type=Path)
-    add_mlflow_flag(parser)
-    parser.add_argument("-v", "--verbose", action="store_true")
+    parser = experiment_parser(__doc__)
+    parser.add_argument("--dry-run", action="store_true", help="print the fold table and stop")
+    parser.add_argument("--resume", type=Path, metavar="RUN_DIR", help="finish an interrupted run")
     args = parser.parse_args(argv)
     configure_logging(args.verbose)
 
@@ -42,8 +35,7 @@ def main(argv: list[str] | None = None) -> int:
         report = write_report(result)
         print("\n".join(summary_lines(result)))
         print(f"report: {report}")
-        if args.mlflow:
-            print(f"mlflow run {log_run_dir(result.run_dir, tracking_uri=args.mlflow)} at {args.mlflow}")
+        track(result.run_dir, args.mlflow)
         return 0
 
     return guarded(run)

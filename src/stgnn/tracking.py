@@ -26,6 +26,12 @@ def add_mlflow_flag(parser) -> None:
                         help=f"also log the finished run to MLflow (default store {DEFAULT_URI})")
 
 
+def track(run_dir, tracking_uri: str | None) -> None:
+    """What the scripts call after a run: log it when ``--mlflow`` was given."""
+    if tracking_uri:
+        print(f"mlflow run {log_run_dir(run_dir, tracking_uri=tracking_uri)} at {tracking_uri}")
+
+
 def flatten(tree, prefix: str = "") -> dict:
     """Nested dicts as dotted keys; lists and non-scalars are left out."""
     out = {}

@@ -15,7 +15,7 @@ import pytest
 
 from stgnn.training.metrics import prediction_metrics
 from stgnn.walkforward.optimizer import run_fold
-from stgnn.walkforward.runner import plan_folds, run_walk_forward
+from stgnn.walkforward.runner import plan_folds
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,6 +7,7 @@ import argparse
 import json
 import logging
 import sys
+from pathlib import Path
 from typing import Any, Callable
 
 from stgnn.errors import StgnnError
@@ -185,3 +186,19 @@ def _json_arg(text: str):
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise argparse.ArgumentTypeError(f"not valid JSON ({exc.msg})") from None
+
+
+def experiment_parser(doc: str, *, walk_forward: bool = True) -> Parser:
+    """The parser every experiment script starts from: data, training (and walk-forward) flags,
+    ``--run-dir``, ``--mlflow`` and ``-v``."""
+    from stgnn.tracking import add_mlflow_flag
+
+    parser = Parser(description=doc.splitlines()[0])
+    add_data_flags(parser)
+    add_training_flags(parser)
+    if walk_forward:
+        add_walkforward_flags(parser)
+    parser.add_argument("--run-dir", type=Path, help="write the run exactly here (default runs/<id>)")
+    add_mlflow_flag(parser)
+    parser.add_argument("-v", "--verbose", action="store_true")
+    return parser
