@@ -97,3 +97,16 @@ def test_dry_run_and_bad_folds(tmp_path):
     proc = subprocess.run([sys.executable, str(SCRIPT), *TINY_FLAGS, "--train-days", "5000", "--dry-run"],
                           capture_output=True, text=True)
     assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_optuna_search_tunes_within_the_grid(tiny, tmp_path):
+    pytest.importorskip("optuna")
+    config, data = tiny
+    config = config.updated({"walkforward.search": "optuna", "walkforward.n_trials": 3, "walkforward.baselines": [],
+                             "walkforward.grid": {"loss.focal_gamma": [1.0, 2.0, 3.0], "training.lr": [0.001, 0.003]}})
+    split = plan_folds(config, data)[0][0]
+    outcome = run_fold(config, data, split, 0, tmp_path / "fold")
+    assert len(outcome.info["trials"]) == 3
+    assert outcome.info["chosen"]["loss.focal_gamma"] in (1.0, 2.0, 3.0)
+    again = run_fold(config, data, split, 0, tmp_path / "again")
+    assert again.info["trials"] == outcome.info["trials"]  # seeded sampler: same trials

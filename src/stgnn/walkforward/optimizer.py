@@ -79,14 +79,19 @@ def run_fold(config: Config, data: PanelData, split: Split, index: int, out: Pat
     started = time.perf_counter()
     trials = []
     best = None
-    for params in trial_grid(config):
-        cfg = config.updated(params)
-        fit = _fit_seeds(cfg, data, split, seed, wf.seeds, progress)
+
+    def evaluate(params: dict) -> float:
+        nonlocal best
+        fit = _fit_seeds(config.updated(params), data, split, seed, wf.seeds, progress)
         score = _selection_score(fit, data, split, wf.select_on)
         trials.append({"params": params, "val_score": score, "best_epochs": fit["best_epochs"]})
         logger.info("fold %d trial %s: val %s %.4f", index, params, wf.select_on, score)
         if best is None or score > best[0]:
             best = (score, params, fit)
+        return score
+
+    search = _optuna_search if wf.search == "optuna" else _grid_search
+    search(config, evaluate, seed=seed)
     _, params, fit = best
     frames, thresholds = {}, {}
     frames[MODEL], thresholds[MODEL] = _threshold_and_frame(config, data, split, fit["val"], fit["test"])
@@ -118,6 +123,29 @@ def load_fold(out: Path, names: list[str]) -> FoldOutcome:
     info = json.loads((out / "fold.json").read_text())
     frames = {name: pd.read_csv(out / f"test_{name}.csv") for name in names}
     return FoldOutcome(info["fold"], frames, info)
+
+
+def _grid_search(config: Config, evaluate, *, seed: int) -> None:
+    for params in trial_grid(config):
+        evaluate(params)
+
+
+def _optuna_search(config: Config, evaluate, *, seed: int) -> None:
+    """Optuna's TPE over the grid's values (each key a categorical choice), ``n_trials`` per fold.
+
+    Each fold's study lives in memory in the process running the fold, so folds spread over
+    workers or Ray never share a storage (a shared SQLite file would not survive that)."""
+    try:
+        import optuna
+    except ImportError:
+        raise ConfigError("--search optuna needs Optuna: pip install optuna.") from None
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    grid = config.walkforward.grid
+    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed))
+    for _ in range(config.walkforward.n_trials):
+        trial = study.ask()
+        params = {key: trial.suggest_categorical(key, values) for key, values in grid.items()}
+        study.tell(trial, evaluate(params))
 
 
 def _fit_seeds(cfg: Config, data: PanelData, split: Split, seed: int, n_seeds: int, progress) -> dict:
