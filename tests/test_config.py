@@ -1,0 +1,55 @@
+import pytest
+
+from stgnn.config import Config, load_config, parse_config, write_config
+from stgnn.errors import ConfigError
+
+
+def test_round_trip(tmp_path):
+    config = Config().updated({"loss.focal_gamma": 3.0, "data.tickers": ["aapl"]})
+    write_config(config, tmp_path / "c.yaml")
+    assert load_config(tmp_path / "c.yaml") == config
+    assert config.data.tickers == ("AAPL",)
+
+
+@pytest.mark.parametrize("tree, message", [
+    ({"model": {"hiden": 3}}, "unknown field 'model.hiden'"),
+    ({"labels": {"horizon": 0}}, "'labels.horizon'"),
+    ({"loss": {"focal_gamma": -1}}, "'loss.focal_gamma'"),
+    ({"loss": {"focal_alpha": 1.5}}, "focal_alpha must be in (0, 1)"),
+    ({"smote": {"sampling_strategy": "balanced"}}, "sampling_strategy must be one of"),
+    ({"data": {"source": "csv"}}, "needs data_dir"),
+])
+def test_errors_name_the_field(tree, message):
+    with pytest.raises(ConfigError, match=None) as exc:
+        parse_config(tree)
+    assert message in str(exc.value) and "\n" not in str(exc.value)
+
+
+def test_yaml_errors(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path / "missing.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("model: [unclosed\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(bad)
+    listy = tmp_path / "list.yaml"
+    listy.write_text("- 1\n- 2\n")
+    with pytest.raises(ConfigError, match="expected a mapping"):
+        load_config(listy)
+
+
+def test_python_tags_are_refused_not_executed(tmp_path):
+    evil = tmp_path / "evil.yaml"
+    marker = tmp_path / "pwned"
+    evil.write_text(f'experiment: !!python/object/apply:os.system ["touch {marker}"]\n')
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(evil)
+    assert not marker.exists()
+
+
+def test_overrides_and_hash():
+    config = load_config(None, {"training.epochs": 3})
+    assert config.training.epochs == 3
+    assert config.hash() == load_config(None, {"training.epochs": 3}).hash() != Config().hash()
+    with pytest.raises(ConfigError, match="training.epochs"):
+        config.updated({"training.epochs": 0})
