@@ -80,7 +80,7 @@ def _sections(run_dir: Path, metrics: dict) -> list[tuple[str, str]]:
         f"**Fold {f['fold']}**\n\n" + markdown_table(pd.DataFrame(
             {k: v for k, v in f["imbalance"].items() if isinstance(v, dict)}).T.reset_index(names="mechanism"), "{:.3f}")
         for f in metrics["folds"])
-    return [
+    sections = [
         ("Folds", markdown_table(folds)),
         ("Chosen hyperparameters (tuned on each fold's validation window)", markdown_table(chosen)),
         ("Out-of-sample metrics beside the baselines (same folds, same rows)", markdown_table(table)),
@@ -92,6 +92,12 @@ def _sections(run_dir: Path, metrics: dict) -> list[tuple[str, str]]:
          f"{metrics['backtest']['cost_bps']:g} bps costs)", markdown_table(backtest)),
         ("Imbalance handling per fold", imbalance),
     ]
+    seeds = metrics.get("seeds", {})
+    if seeds.get("n_seeds", 1) > 1:
+        spread = pd.DataFrame({k: v for k, v in seeds.items() if isinstance(v, dict)}).T.reset_index(names="metric")
+        sections.insert(3, (f"Seeds: {seeds['n_seeds']} models per fold (test, argmax), mean and spread across seeds",
+                            markdown_table(spread)))
+    return sections
 
 
 def write_report(result) -> Path:

@@ -175,10 +175,10 @@ class WalkForwardSplitter:
         Examples
         --------
         >>> s = WalkForwardSplitter(train_days=3, val_days=2, test_days=2, purge_days=1, expanding=True)
-        >>> [f.train.tolist() for f in s.split(np.arange(14))]
+        >>> [f.train.tolist() for f in s.split(np.arange(12))]
         [[0, 1, 2, 3], [0, 1, 2, 3, 4, 5]]
-        >>> [f.test.tolist() for f in s.split(np.arange(14))]
-        [[10, 11], [12, 13]]
+        >>> [f.test.tolist() for f in s.split(np.arange(12))]
+        [[8, 9], [10, 11]]
         """
         days = _check_days(days)
         count = self.n_folds(days)
@@ -217,12 +217,12 @@ def describe(splits: list[Split], dates: pd.DatetimeIndex) -> pd.DataFrame:
 
     Examples
     --------
-    >>> dates = pd.bdate_range("2024-01-01", periods=14)
+    >>> dates = pd.bdate_range("2024-01-01", periods=12)
     >>> s = WalkForwardSplitter(train_days=3, val_days=2, test_days=2)
-    >>> describe(s.split(np.arange(14)), dates)[["fold", "train_start", "test_end", "n_test"]]
+    >>> describe(s.split(np.arange(12)), dates)[["fold", "train_start", "test_end", "n_test"]]
        fold train_start    test_end  n_test
-    0     0  2024-01-03  2024-01-16       2
-    1     1  2024-01-05  2024-01-18       2
+    0     0  2024-01-02  2024-01-12       2
+    1     1  2024-01-04  2024-01-16       2
     """
     rows = []
     for i, split in enumerate(splits):

@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
@@ -78,6 +79,7 @@ def run_walk_forward(config: Config, data: PanelData, run_dir: Path, *, resume: 
     metrics, bt = evaluate(frames, model=MODEL, horizon=config.labels.horizon, cost_bps=wf.cost_bps,
                            n_boot=wf.n_boot, block_days=wf.block_days, seed=config.training.seed)
     metrics["folds"] = [o.info for o in outcomes]
+    metrics["seeds"] = seed_spread(outcomes)
     atomic_write(run_dir / "oos_predictions.csv", lambda tmp: frames[MODEL].to_csv(tmp, index=False))
     for name in names[1:]:
         atomic_write(run_dir / "baselines" / f"{name}_oos.csv", lambda tmp, n=name: frames[n].to_csv(tmp, index=False))
@@ -86,6 +88,17 @@ def run_walk_forward(config: Config, data: PanelData, run_dir: Path, *, resume: 
     atomic_write(run_dir / "equity.csv", lambda tmp: equity.to_csv(tmp))
     seconds = time.perf_counter() - started
     return WalkForwardResult(run_dir, metrics, table, seconds)
+
+
+def seed_spread(outcomes) -> dict:
+    """With ``--seeds N``: each model's test metrics (argmax) averaged over folds, and the spread
+    across seeds within a fold, averaged over folds (the ensemble's own metrics are ``oos``)."""
+    per_fold = [pd.DataFrame(o.info["seed_metrics"]) for o in outcomes]
+    keys = per_fold[0].columns
+    return {"n_seeds": len(per_fold[0]),
+            **{k: {"mean": float(np.mean([f[k].mean() for f in per_fold])),
+                   "std_across_seeds": float(np.mean([f[k].std(ddof=1) if len(f) > 1 else 0.0 for f in per_fold]))}
+               for k in keys}}
 
 
 def summary_lines(result: WalkForwardResult) -> list[str]:
