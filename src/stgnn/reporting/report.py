@@ -73,7 +73,7 @@ def _sections(run_dir: Path, metrics: dict) -> list[tuple[str, str]]:
     skill = pd.DataFrame({"stgnn": metrics["skill"], **metrics["baseline_skill"]}).T
     skill.insert(0, "model", skill.index)
     portfolios = {"long Up / short Down": metrics["backtest"]["strategy"],
-                  "equal-weight universe": metrics["backtest"]["benchmark"]}
+                  "equal-weight universe": metrics["backtest"]["equal_weight"]}
     backtest = pd.DataFrame(portfolios).T
     backtest.insert(0, "portfolio", backtest.index)
     imbalance = "\n\n".join(

@@ -1,96 +1,345 @@
 """A backtest of the calls: long the tickers called Up, short those called Down.
 
-Positions are set every ``horizon`` trading days (non-overlapping holding periods) and held for
-``horizon`` days, earning ``exp(fwd_return) - 1`` each; the long and the short side get half the
-gross exposure each (all of it when only one side has names; flat when there are no calls).
-Costs are ``cost_bps`` per unit of turnover ``sum |w_new - w_old|``. The benchmark is the
-equal-weight universe, rebalanced on the same dates with the same cost model.
+Rules (all of them; every number can be recomputed by hand from a predictions frame):
+
+- **Rebalance dates.** Every ``horizon``-th date of the frame's sorted unique dates, starting with
+  the first, so holding periods of ``horizon`` trading days never overlap. Each position is held
+  for one period and earns its simple return ``exp(fwd_return) - 1`` (``fwd_return`` is the
+  forward log return over the horizon from that date's close).
+- **Strategy weights** (``"strategy"``). Equal weight within each side. When both sides have names
+  each side gets half the gross exposure (+0.5 long, -0.5 short: dollar neutral); when only one side
+  has names it gets the full gross exposure of 1.0 (net long or net short that period: the calls are
+  traded as made, rather than left idle for want of the other side); with no calls it is flat.
+- **Benchmark** (``"equal_weight"``). Weight ``1 / N`` in each of the ``N`` tradeable tickers, reset
+  on the same dates with the same cost model. It is the *rebalanced* equal-weight universe, not
+  buy-and-hold: weights return to ``1 / N`` every period.
+- **Costs.** ``cost_bps / 1e4 * turnover`` is taken from each period's return, with turnover
+  ``sum |w_new - w_old|`` between the target weights of consecutive rebalances (drift of the weights
+  within a period is not modelled); the first rebalance pays for its full entry, and there is no
+  charge for a final exit. The equal-weight benchmark therefore pays for its entry and for changes
+  of the universe only.
+- **Untradeable rows.** A row without a forward return (NaN) cannot be traded: on that date the
+  ticker gets no weight in either portfolio (its side is shared among the other names) and its
+  call does not count. A rebalance date on which no row has a forward return is left out of the
+  periods altogether (its return is unknown, not zero), and the next rebalance trades from the
+  weights held before it.
+
+Statistics (:func:`performance_stats`), per portfolio, with ``P = periods_per_year / horizon``
+periods a year: geometric annual return ``prod(1 + r) ** (P / n) - 1`` (-1.0 once the equity is
+gone), annual volatility ``std(r) * sqrt(P)`` (sample std), Sharpe ``mean(r) / std(r) * sqrt(P)``
+(risk-free rate 0; NaN when the returns do not vary), maximum drawdown as a *negative* fraction
+(-0.25 is a fall of 25% from the highest equity so far, the starting value 1 included; 0.0 if the
+equity never fell), mean turnover per rebalance, hit rate (share of periods with a positive return),
+total return and the number of periods. The strategy also gets ``call_hit_rate``: the share of the
+traded Up/Down calls whose direction was right (``sign(fwd_return)`` +1 for Up, -1 for Down; calls
+whose forward return is exactly 0 count neither way) and ``n_calls``.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from stgnn.classes import DOWN, UP
+from stgnn.training.metrics import check_labels
+
+BACKTEST_COLUMNS = ("date", "ticker", "pred", "fwd_return")
+"""Columns :func:`backtest` reads from a predictions frame (others are ignored)."""
+
+PORTFOLIOS = ("strategy", "equal_weight")
+"""Column names of :attr:`BacktestResult.returns`: the long/short calls and the benchmark."""
 
 
 @dataclass(frozen=True)
 class BacktestResult:
-    returns: pd.DataFrame  # per holding period, columns strategy and benchmark
-    equity: pd.DataFrame   # cumulative value of 1
+    """What :func:`backtest` returns.
+
+    Attributes
+    ----------
+    returns : pd.DataFrame of shape (n_periods, 2)
+        Net return of each holding period, indexed by its rebalance date, columns :data:`PORTFOLIOS`.
+    equity : pd.DataFrame of shape (n_periods, 2)
+        ``cumprod(1 + returns)``: the value of 1 at the end of the period that starts on each date.
+    turnover : pd.DataFrame of shape (n_periods, 2)
+        ``sum |w_new - w_old|`` at each rebalance.
+    weights : pd.DataFrame of shape (n_periods, n_tickers)
+        The strategy's target weights at each rebalance.
+    stats : dict
+        ``{"strategy": {...}, "equal_weight": {...}, "horizon", "cost_bps", "periods_per_year",
+        "n_untradeable"}`` (``n_untradeable``: rows on rebalance dates without a forward return);
+        plain Python floats and ints, ready for JSON (NaN where a statistic is undefined).
+    """
+
+    returns: pd.DataFrame
+    equity: pd.DataFrame
+    turnover: pd.DataFrame
+    weights: pd.DataFrame
     stats: dict
 
 
-def _weights(frame: pd.DataFrame) -> pd.DataFrame:
-    """Target weights per (date, ticker) from the calls."""
-    longs = (frame["pred"] == UP).astype(float)
-    shorts = (frame["pred"] == DOWN).astype(float)
-    n_long = longs.groupby(frame["date"]).transform("sum")
-    n_short = shorts.groupby(frame["date"]).transform("sum")
-    both = (n_long > 0) & (n_short > 0)
-    side = np.where(both, 0.5, 1.0)
-    w = side * (longs / n_long.where(n_long > 0, 1) - shorts / n_short.where(n_short > 0, 1))
-    return frame.assign(w=w).pivot(index="date", columns="ticker", values="w").fillna(0.0)
+def long_short_weights(pred: pd.DataFrame, tradeable: pd.DataFrame) -> pd.DataFrame:
+    """Target weights of the calls: +0.5 / n_long and -0.5 / n_short, or the full 1.0 on a lone side.
 
+    Parameters
+    ----------
+    pred : pd.DataFrame of shape (n_dates, n_tickers)
+        Calls, Down=0, None=1, Up=2 (anything else, NaN included, is no call).
+    tradeable : pd.DataFrame of shape (n_dates, n_tickers), bool
+        Whether each (date, ticker) can be traded; untradeable cells get weight 0.
 
-def _run(weights: pd.DataFrame, simple: pd.DataFrame, cost: float) -> tuple[pd.Series, pd.Series]:
-    turnover = weights.diff().abs().sum(axis=1)
-    turnover.iloc[0] = weights.iloc[0].abs().sum()
-    gross = (weights * simple).sum(axis=1)
-    return gross - cost * turnover, turnover
-
-
-def _stats(r: pd.Series, turnover: pd.Series, periods_per_year: float) -> dict:
-    n = len(r)
-    equity = (1 + r).cumprod()
-    growth = float(equity.iloc[-1]) if n else 1.0
-    sd = float(r.std(ddof=1)) if n > 1 else float("nan")
-    drawdown = float((equity / equity.cummax() - 1).min()) if n else 0.0
-    return {
-        "annual_return": growth ** (periods_per_year / n) - 1 if n and growth > 0 else float("nan"),
-        "annual_volatility": sd * np.sqrt(periods_per_year),
-        "sharpe": float(r.mean() / sd * np.sqrt(periods_per_year)) if sd and sd > 0 else float("nan"),
-        "max_drawdown": drawdown,
-        "turnover": float(turnover.mean()) if n else 0.0,
-        "hit_rate": float((r > 0).mean()) if n else float("nan"),
-        "n_periods": n,
-    }
-
-
-def backtest(frame: pd.DataFrame, *, horizon: int = 1, cost_bps: float = 5.0,
-             periods_per_year: int = 252) -> BacktestResult:
-    """Backtest a predictions frame (date, ticker, pred, fwd_return).
-
-    Rows with an unknown forward return cannot be traded and are dropped. ``max_drawdown`` is a
-    negative fraction; ``call_hit_rate`` is the share of Up/Down calls whose sign was right.
+    Returns
+    -------
+    pd.DataFrame of shape (n_dates, n_tickers)
+        Weights; each row sums in absolute value to 1 (or 0 with no tradeable call).
 
     Examples
     --------
-    >>> f = pd.DataFrame({"date": ["d1", "d1", "d2", "d2"], "ticker": ["A", "B"] * 2,
-    ...                   "pred": [2, 0, 1, 1], "fwd_return": [0.01, -0.02, 0.0, 0.0]})
-    >>> round(float(backtest(f, cost_bps=0).returns["strategy"].iloc[0]), 5)
-    0.01493
+    >>> pred = pd.DataFrame({"A": [2, 2], "B": [2, 1], "C": [0, 1]})
+    >>> long_short_weights(pred, pred.notna())
+          A     B    C
+    0  0.25  0.25 -0.5
+    1  1.00  0.00  0.0
     """
-    frame = frame[np.isfinite(frame["fwd_return"])]
-    dates = np.sort(frame["date"].unique())[::horizon]
-    frame = frame[frame["date"].isin(dates)]
-    simple = frame.pivot(index="date", columns="ticker", values="fwd_return").pipe(np.exp) - 1
-    cost = cost_bps / 1e4
-    strat_w = _weights(frame).reindex_like(simple).fillna(0.0)
-    bench_w = pd.DataFrame(1.0 / simple.shape[1], index=simple.index, columns=simple.columns)
-    strat, strat_turn = _run(strat_w, simple.fillna(0.0), cost)
-    bench, bench_turn = _run(bench_w, simple.fillna(0.0), cost)
-    returns = pd.DataFrame({"strategy": strat, "benchmark": bench})
-    per_year = periods_per_year / horizon
-    calls = frame[frame["pred"].isin([DOWN, UP]) & (frame["fwd_return"] != 0)]
-    right = np.sign(calls["fwd_return"]) == np.where(calls["pred"] == UP, 1, -1)
-    stats = {
-        "strategy": {**_stats(strat, strat_turn, per_year),
-                     "call_hit_rate": float(right.mean()) if len(calls) else float("nan")},
-        "benchmark": _stats(bench, bench_turn, per_year),
-        "cost_bps": cost_bps, "horizon": horizon,
+    ok = tradeable.to_numpy(dtype=bool)
+    longs = (pred.to_numpy() == UP) & ok
+    shorts = (pred.to_numpy() == DOWN) & ok
+    n_long = longs.sum(axis=1, keepdims=True)
+    n_short = shorts.sum(axis=1, keepdims=True)
+    long_gross = np.where(n_short > 0, 0.5, 1.0)
+    short_gross = np.where(n_long > 0, 0.5, 1.0)
+    w = (longs * long_gross / np.maximum(n_long, 1)) - (shorts * short_gross / np.maximum(n_short, 1))
+    return pd.DataFrame(w + 0.0, index=pred.index, columns=pred.columns)  # + 0.0 turns -0.0 into 0.0
+
+
+def equal_weights(tradeable: pd.DataFrame) -> pd.DataFrame:
+    """Weight ``1 / N`` in each of the ``N`` tradeable tickers of each date.
+
+    Examples
+    --------
+    >>> equal_weights(pd.DataFrame({"A": [True, True], "B": [True, False]}))
+         A    B
+    0  0.5  0.5
+    1  1.0  0.0
+    """
+    ok = tradeable.to_numpy(dtype=float)
+    n = ok.sum(axis=1, keepdims=True)
+    return pd.DataFrame(ok / np.maximum(n, 1), index=tradeable.index, columns=tradeable.columns)
+
+
+def portfolio_returns(weights: pd.DataFrame, simple: pd.DataFrame, *, cost_bps: float) -> tuple[pd.Series, pd.Series]:
+    """Net period returns ``sum(w * r) - cost_bps / 1e4 * turnover`` and the turnover.
+
+    Parameters
+    ----------
+    weights : pd.DataFrame of shape (n_periods, n_tickers)
+        Target weights at each rebalance, held for one period.
+    simple : pd.DataFrame of shape (n_periods, n_tickers)
+        Simple returns over each period (NaN where the weight is 0 is fine).
+    cost_bps : float
+        Cost per unit of turnover, in basis points.
+
+    Returns
+    -------
+    returns, turnover : pd.Series of shape (n_periods,)
+        Turnover ``sum |w_t - w_{t-1}|`` with ``w_{-1} = 0`` (the first period pays its entry).
+
+    Examples
+    --------
+    >>> w = pd.DataFrame({"A": [1.0, 0.5], "B": [0.0, 0.5]})
+    >>> r, t = portfolio_returns(w, pd.DataFrame({"A": [0.1, 0.0], "B": [0.0, 0.2]}), cost_bps=100)
+    >>> [round(x, 6) for x in r], t.tolist()
+    ([0.09, 0.09], [1.0, 1.0])
+    """
+    w = weights.to_numpy(dtype=float)
+    held = np.vstack([np.zeros((1, w.shape[1])), w])
+    turnover = np.abs(np.diff(held, axis=0)).sum(axis=1)
+    gross = np.where(w != 0, w * simple.to_numpy(dtype=float), 0.0).sum(axis=1)
+    net = gross - cost_bps / 1e4 * turnover
+    return pd.Series(net, index=weights.index), pd.Series(turnover, index=weights.index)
+
+
+def max_drawdown(returns) -> float:
+    """Largest fall of the equity ``cumprod(1 + r)`` from its running peak, as a negative fraction.
+
+    The starting value 1 counts as a peak, so a loss in the first period is a drawdown.
+
+    Examples
+    --------
+    >>> max_drawdown([0.1, -0.5, 0.2])  # 1 -> 1.1 -> 0.55 -> 0.66
+    -0.5
+    >>> round(max_drawdown([-0.2, 0.1]), 12)
+    -0.2
+    >>> max_drawdown([])
+    0.0
+    """
+    equity = np.concatenate([[1.0], np.cumprod(1.0 + np.asarray(returns, dtype=float))])
+    peak = np.maximum.accumulate(equity)
+    return float(min(0.0, (equity / peak - 1.0).min()))
+
+
+def performance_stats(returns: pd.Series, turnover: pd.Series, *, periods_per_year: float) -> dict:
+    """Annualised return, volatility, Sharpe, drawdown, turnover and hit rate of period returns.
+
+    Parameters
+    ----------
+    returns : pd.Series of shape (n_periods,)
+        Net return of each period.
+    turnover : pd.Series of shape (n_periods,)
+        Turnover at each rebalance.
+    periods_per_year : float
+        Periods in a year (``252 / horizon`` for daily data).
+
+    Returns
+    -------
+    dict
+        ``annual_return, annual_volatility, sharpe, max_drawdown, avg_turnover, hit_rate,
+        total_return, n_periods``; floats are NaN where undefined (no periods; Sharpe and
+        volatility with fewer than two periods; Sharpe when the returns do not vary).
+
+    Examples
+    --------
+    >>> s = performance_stats(pd.Series([0.01, 0.01]), pd.Series([1.0, 0.0]), periods_per_year=252)
+    >>> s["sharpe"], s["annual_volatility"], s["avg_turnover"], s["hit_rate"]
+    (nan, 0.0, 0.5, 1.0)
+    """
+    r = np.asarray(returns, dtype=float)
+    n = len(r)
+    nan = float("nan")
+    growth = float(np.prod(1.0 + r))
+    if n == 0:
+        annual = nan
+    elif growth <= 0:
+        annual = -1.0
+    else:
+        annual = growth ** (periods_per_year / n) - 1.0
+    if n < 2:
+        sd = nan
+    elif np.ptp(r) == 0:
+        sd = 0.0
+    else:
+        sd = float(np.std(r, ddof=1))
+    return {
+        "annual_return": float(annual),
+        "annual_volatility": float(sd * math.sqrt(periods_per_year)),
+        "sharpe": float(r.mean() / sd * math.sqrt(periods_per_year)) if sd > 0 else nan,
+        "max_drawdown": max_drawdown(r),
+        "avg_turnover": float(np.mean(turnover)) if n else nan,
+        "hit_rate": float((r > 0).mean()) if n else nan,
+        "total_return": growth - 1.0 if n else nan,
+        "n_periods": int(n),
     }
-    return BacktestResult(returns, (1 + returns).cumprod(), stats)
+
+
+def _check(frame: pd.DataFrame, horizon: int, cost_bps: float, periods_per_year: float) -> None:
+    missing = [c for c in BACKTEST_COLUMNS if c not in frame.columns]
+    if missing:
+        raise ValueError(f"Expected backtest columns {list(BACKTEST_COLUMNS)}, missing {missing}.")
+    if frame.empty:
+        raise ValueError("Expected at least one prediction row, got 0.")
+    if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
+        raise ValueError(f"Expected horizon to be an integer >= 1, got {horizon!r}.")
+    if not (math.isfinite(cost_bps) and cost_bps >= 0):
+        raise ValueError(f"Expected cost_bps >= 0, got {cost_bps}.")
+    if not (math.isfinite(periods_per_year) and periods_per_year > 0):
+        raise ValueError(f"Expected periods_per_year > 0, got {periods_per_year}.")
+    check_labels(frame["pred"], name="pred")
+    fwd = frame["fwd_return"].to_numpy(dtype=float)
+    if np.isinf(fwd).any():
+        row = int(np.flatnonzero(np.isinf(fwd))[0])
+        raise ValueError(f"Expected finite (or NaN, untradeable) fwd_return, got {fwd[row]} in row {row}.")
+    repeated = frame.duplicated(["date", "ticker"])
+    if repeated.any():
+        date, ticker = frame.loc[repeated, ["date", "ticker"]].iloc[0]
+        raise ValueError(f"Expected one row per (date, ticker), got ({date}, {ticker}) more than once.")
+
+
+def backtest(frame: pd.DataFrame, *, horizon: int = 1, cost_bps: float = 5.0,
+             periods_per_year: float = 252) -> BacktestResult:
+    """Backtest the calls of a predictions frame beside the equal-weight universe.
+
+    The rules (rebalance dates, weights, costs, untradeable rows) and the statistics are in the
+    module docstring.
+
+    Parameters
+    ----------
+    frame : pd.DataFrame
+        One row per (date, ticker) with ``date``, ``ticker``, ``pred`` (Down=0, None=1, Up=2) and
+        ``fwd_return`` (forward log return over ``horizon`` days; NaN: untradeable). Other columns
+        (``p_*``, ``label``, ``fold``) are ignored.
+    horizon : int, default 1
+        Label horizon ``h`` in trading days: positions are reset every ``h``-th date.
+    cost_bps : float, default 5.0
+        Cost per unit of turnover in basis points (5 bps: 0.05% of the value traded).
+    periods_per_year : float, default 252
+        Trading days a year; there are ``periods_per_year / horizon`` holding periods a year.
+
+    Returns
+    -------
+    BacktestResult
+
+    Raises
+    ------
+    ValueError
+        If a column is missing, the frame is empty, ``pred`` holds a value outside {0, 1, 2}, a
+        ``fwd_return`` is infinite, a (date, ticker) pair repeats, a setting is out of range, or no
+        rebalance date has a forward return.
+
+    Examples
+    --------
+    Day 1: A called Up (+1%), B called Down (-2%), C no call: weights +0.5, -0.5, 0. Day 2: only
+    C called Up, so it gets the full 1.0.
+
+    >>> f = pd.DataFrame({"date": ["d1"] * 3 + ["d2"] * 3, "ticker": ["A", "B", "C"] * 2,
+    ...                   "pred": [2, 0, 1, 1, 1, 2],
+    ...                   "fwd_return": [0.01, -0.02, 0.0, 0.0, 0.0, 0.03]})
+    >>> res = backtest(f, cost_bps=0)
+    >>> res.weights  # doctest: +NORMALIZE_WHITESPACE
+    ticker    A    B    C
+    date
+    d1      0.5 -0.5  0.0
+    d2      0.0  0.0  1.0
+    >>> res.returns.round(5)  # doctest: +NORMALIZE_WHITESPACE
+          strategy  equal_weight
+    date
+    d1     0.01493      -0.00325
+    d2     0.03045       0.01015
+    >>> res.stats["strategy"]["call_hit_rate"], res.stats["strategy"]["n_calls"]
+    (1.0, 3)
+    """
+    _check(frame, horizon, cost_bps, periods_per_year)
+    frame = frame.loc[:, list(BACKTEST_COLUMNS)]
+    grid = pd.Index(pd.unique(frame["date"])).sort_values()[::horizon]
+    frame = frame[frame["date"].isin(grid)]
+    fwd = frame.pivot(index="date", columns="ticker", values="fwd_return")
+    pred = frame.pivot(index="date", columns="ticker", values="pred").reindex_like(fwd)
+    tradeable = fwd.notna()
+    n_untradeable = int(frame["fwd_return"].isna().sum())
+    kept = tradeable.any(axis=1)
+    if not kept.any():
+        raise ValueError(f"Expected a forward return on some rebalance date, got none on the {len(grid)} "
+                         f"dates of every {horizon}-th day.")
+    fwd, pred, tradeable = fwd[kept], pred[kept], tradeable[kept]
+    simple = np.expm1(fwd)
+
+    weights = {"strategy": long_short_weights(pred, tradeable), "equal_weight": equal_weights(tradeable)}
+    returns, turnover = {}, {}
+    for name, w in weights.items():
+        returns[name], turnover[name] = portfolio_returns(w, simple, cost_bps=cost_bps)
+    returns, turnover = pd.DataFrame(returns), pd.DataFrame(turnover)
+
+    per_year = periods_per_year / horizon
+    stats = {name: performance_stats(returns[name], turnover[name], periods_per_year=per_year) for name in PORTFOLIOS}
+    calls = frame[frame["pred"].isin([DOWN, UP]) & frame["fwd_return"].notna()]
+    moved = calls[calls["fwd_return"] != 0]
+    right = np.sign(moved["fwd_return"].to_numpy()) == np.where(moved["pred"].to_numpy() == UP, 1, -1)
+    stats["strategy"]["call_hit_rate"] = float(right.mean()) if len(moved) else float("nan")
+    stats["strategy"]["n_calls"] = int(len(calls))
+    stats.update(horizon=int(horizon), cost_bps=float(cost_bps), periods_per_year=float(periods_per_year),
+                 n_untradeable=n_untradeable)
+    for table in (returns, turnover):
+        table.columns.name = None
+    return BacktestResult(returns=returns, equity=(1.0 + returns).cumprod(), turnover=turnover,
+                          weights=weights["strategy"], stats=stats)

@@ -194,7 +194,7 @@ def _baseline(name: str, config: Config, data: PanelData, split: Split, seed: in
     if name not in BASELINES:
         raise ConfigError(f"Unknown baseline {name!r}; choose from {sorted([*BASELINES, NO_GRAPH])}.")
     graph = build_graph(config.graph, data.returns()[split.train], data.tickers)
-    model = BASELINES[name]().fit(data, split.train, graph)
+    model = BASELINES[name](seed=seed).fit(data, split.train, graph)
     return model.predict_proba(data, split.val), model.predict_proba(data, split.test)
 
 

@@ -84,7 +84,7 @@ def run_walk_forward(config: Config, data: PanelData, run_dir: Path, *, resume: 
     for name in names[1:]:
         atomic_write(run_dir / "baselines" / f"{name}_oos.csv", lambda tmp, n=name: frames[n].to_csv(tmp, index=False))
     write_json(run_dir / "metrics.json", metrics)
-    equity = bt.equity.rename(columns={"strategy": "stgnn long/short", "benchmark": "equal weight"})
+    equity = bt.equity.rename(columns={"strategy": "stgnn long/short", "equal_weight": "equal weight"})
     atomic_write(run_dir / "equity.csv", lambda tmp: equity.to_csv(tmp))
     seconds = time.perf_counter() - started
     return WalkForwardResult(run_dir, metrics, table, seconds)
@@ -110,7 +110,7 @@ def summary_lines(result: WalkForwardResult) -> list[str]:
                      f"{r['auroc_move']:>8.4f}{r['auroc_direction']:>8.4f}{r['rank_ic']:>8.4f}")
     lines.append("stgnn - baseline, macro-F1 [95% CI]: " + ", ".join(
         f"{name} {_interval(c['macro_f1'])}" for name, c in m["comparisons"].items()))
-    for name in ("strategy", "benchmark"):
+    for name in ("strategy", "equal_weight"):
         b = m["backtest"][name]
         label = "long Up / short Down" if name == "strategy" else "equal-weight universe"
         lines.append(f"backtest {label:<22} annual return {_pct(b['annual_return'])}, Sharpe {_num(b['sharpe'])}, "
