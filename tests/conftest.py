@@ -1,9 +1,19 @@
-import numpy as np
-import pytest
+import os
 
-from stgnn.config import Config, parse_config
-from stgnn.data.dataset import prepare
-from stgnn.data.sources.synthetic import make_market
+# Two xdist workers on two cores: one torch thread each (and in every subprocess and notebook
+# kernel they start, which inherit the environment). More threads than cores make OpenMP's
+# barriers wait on descheduled threads, and training runs ten times slower or worse.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from stgnn.config import Config, parse_config  # noqa: E402
+from stgnn.data.dataset import prepare  # noqa: E402
+from stgnn.data.sources.synthetic import make_market  # noqa: E402
+
+torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
 
 
 def tiny_config(**sections) -> Config:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Callable, Sequence
 
@@ -24,8 +23,11 @@ BACKENDS = ("local", "ray")
 
 
 def threads_per_task(workers: int) -> int:
-    """Torch threads per worker: the cores shared evenly, at least one."""
-    return max(1, (os.cpu_count() or 1) // workers)
+    """Torch threads per worker: this process's thread budget shared evenly, at least one.
+
+    The budget is ``torch.get_num_threads()`` (the cores, or ``OMP_NUM_THREADS`` where set), so a
+    user who limits threads on a shared machine is obeyed by every worker too."""
+    return max(1, torch.get_num_threads() // workers)
 
 
 def _task(threads: int, fn: Callable, *args):
