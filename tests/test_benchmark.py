@@ -1,5 +1,9 @@
 """The benchmark's cases run and report (their numbers are facts about a machine, never asserted)."""
 
+import json
+import runpy
+from pathlib import Path
+
 import pytest
 
 from stgnn.benchmark import run_case, synthetic_config
@@ -10,8 +14,19 @@ pytestmark = pytest.mark.slow
 def test_fold_case_reports_time_and_memory():
     row = run_case("fold", synthetic_config(10, n_days=1100, epochs=1))
     assert row["n_tickers"] == 10 and row["fold_seconds"] > 0 and row["peak_rss_mb"] > 0
+    assert row["other_load"] is None or row["other_load"] >= 0
 
 
 def test_each_real_window_passes_the_encoder_once_per_epoch():
     row = run_case("encoder_passes", synthetic_config(10, n_days=1100, epochs=1))
     assert row["passes_per_real_window"] == 1.0
+
+
+def test_script_writes_json_and_markdown(tmp_path):
+    script = runpy.run_path(str(Path(__file__).resolve().parents[1] / "scripts" / "benchmark.py"))
+    assert script["main"](["--quick", "--repeats", "2", "--out", str(tmp_path)]) == 0
+    results = json.loads((tmp_path / "results.json").read_text())
+    (row,) = results["scaling"]
+    assert row["n_tickers"] == 20 and len(row["all_fold_seconds"]) == 2
+    assert row["fold_seconds"] == min(row["all_fold_seconds"])
+    assert "| 20 |" in (tmp_path / "results.md").read_text()

@@ -8,6 +8,7 @@ one machine, never assertions: the tests only check that the cases run and repor
 from __future__ import annotations
 
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -110,12 +111,34 @@ CASES = {"train": case_train, "encoder_passes": case_encoder_passes, "fold": cas
 
 
 def run_case(case: str, config: Config, *, timeout: float = 3600) -> dict:
-    """Run one case in a fresh interpreter; its result plus its own peak RSS."""
+    """Run one case in a fresh interpreter; its result, its own peak RSS, and ``other_load``: the
+    cores other processes kept busy meanwhile (on Linux; None elsewhere). Other work on the cores
+    slows torch's threads far more than in proportion, so a timing taken beside it says so."""
+    busy0, own0, t0 = _busy_cpu_seconds(), _children_cpu_seconds(), time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "stgnn.benchmark", case, json.dumps(config.model_dump(mode="json"))],
                           capture_output=True, text=True, timeout=timeout)
     if proc.returncode != 0:
         raise RuntimeError(f"benchmark case {case} failed: {proc.stderr.strip().splitlines()[-1:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    busy1 = _busy_cpu_seconds()
+    others = None if busy0 is None else busy1 - busy0 - (_children_cpu_seconds() - own0)
+    result["other_load"] = None if others is None else round(max(others, 0.0) / (time.perf_counter() - t0), 2)
+    return result
+
+
+def _busy_cpu_seconds() -> float | None:
+    """CPU seconds all processes have spent busy since boot (Linux ``/proc/stat``)."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    except OSError:
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def _children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _main(argv: list[str]) -> None:
