@@ -9,6 +9,7 @@ from sklearn import metrics as skm
 
 from stgnn.classes import CLASS_NAMES, DOWN, NONE, UP
 from stgnn.training.metrics import (
+    call_hit_rate,
     classification_metrics,
     daily_information_coefficients,
     information_coefficients,
@@ -244,3 +245,12 @@ def test_array_metrics_refuse_bad_inputs():
         classification_metrics([], [])
     with pytest.raises(ValueError, match=r"shape \(n_rows, 3\)"):
         score_metrics([0, 1], [[0.5, 0.5], [0.5, 0.5]])
+
+
+def test_call_hit_rate_by_hand():
+    # Up +2% right, Down -1% right, Down +3% wrong, Up 0% counted but neither, Up NaN not counted
+    pred = [UP, DOWN, DOWN, UP, UP, NONE]
+    fwd = [0.02, -0.01, 0.03, 0.0, np.nan, -0.05]
+    assert call_hit_rate(pred, fwd) == (2 / 3, 4)
+    rate, n = call_hit_rate([NONE, NONE], [0.01, -0.01])
+    assert np.isnan(rate) and n == 0

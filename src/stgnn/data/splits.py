@@ -53,7 +53,7 @@ def chronological_split(
     Examples
     --------
     >>> s = chronological_split(np.arange(100), val_fraction=0.2, test_fraction=0.2, purge_days=1)
-    >>> (s.train[-1], s.val[0], s.val[-1], s.test[0])
+    >>> tuple(int(d) for d in (s.train[-1], s.val[0], s.val[-1], s.test[0]))
     (57, 59, 78, 80)
     """
     n = len(days)

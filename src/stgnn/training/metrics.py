@@ -509,6 +509,24 @@ def _ic_summary(daily: pd.DataFrame) -> dict[str, float | int]:
     }
 
 
+def call_hit_rate(pred: ArrayLike, fwd_return: ArrayLike) -> tuple[float, int]:
+    """Share of the Down/Up calls whose forward return had the called sign, and how many calls.
+
+    Calls whose forward return is unknown (NaN) are not counted; a return of exactly 0 counts as
+    a call but neither right nor wrong. NaN when no call moved.
+
+    Examples
+    --------
+    >>> call_hit_rate([UP, DOWN, UP, NONE, DOWN], [0.01, 0.01, 0.0, 0.05, np.nan])
+    (0.5, 3)
+    """
+    pred, fwd = np.asarray(pred), np.asarray(fwd_return, dtype=float)
+    calls = np.isin(pred, [DOWN, UP]) & ~np.isnan(fwd)
+    moved = calls & (fwd != 0)
+    right = np.sign(fwd[moved]) == np.where(pred[moved] == UP, 1, -1)
+    return (float(right.mean()) if moved.any() else float("nan")), int(calls.sum())
+
+
 def prediction_metrics(frame: pd.DataFrame, *, k: int = 5) -> dict:
     """Every metric of a predictions frame in one JSON-serialisable dict.
 

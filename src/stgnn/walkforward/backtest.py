@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 
 from stgnn.classes import DOWN, UP
-from stgnn.training.metrics import check_labels
+from stgnn.training.metrics import call_hit_rate, check_labels
 
 BACKTEST_COLUMNS = ("date", "ticker", "pred", "fwd_return")
 """Columns :func:`backtest` reads from a predictions frame (others are ignored)."""
@@ -332,11 +332,7 @@ def backtest(frame: pd.DataFrame, *, horizon: int = 1, cost_bps: float = 5.0,
 
     per_year = periods_per_year / horizon
     stats = {name: performance_stats(returns[name], turnover[name], periods_per_year=per_year) for name in PORTFOLIOS}
-    calls = frame[frame["pred"].isin([DOWN, UP]) & frame["fwd_return"].notna()]
-    moved = calls[calls["fwd_return"] != 0]
-    right = np.sign(moved["fwd_return"].to_numpy()) == np.where(moved["pred"].to_numpy() == UP, 1, -1)
-    stats["strategy"]["call_hit_rate"] = float(right.mean()) if len(moved) else float("nan")
-    stats["strategy"]["n_calls"] = int(len(calls))
+    stats["strategy"]["call_hit_rate"], stats["strategy"]["n_calls"] = call_hit_rate(frame["pred"], frame["fwd_return"])
     stats.update(horizon=int(horizon), cost_bps=float(cost_bps), periods_per_year=float(periods_per_year),
                  n_untradeable=n_untradeable)
     for table in (returns, turnover):

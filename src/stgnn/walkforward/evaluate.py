@@ -7,11 +7,9 @@ Everything here is a function of the stitched prediction frames, so every number
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
-from stgnn.classes import DOWN, UP
-from stgnn.training.metrics import prediction_metrics
+from stgnn.training.metrics import call_hit_rate, prediction_metrics
 from stgnn.walkforward.backtest import backtest
 from stgnn.walkforward.bootstrap import macro_f1_of, mcc_of, paired_block_bootstrap, rank_ic_of
 
@@ -27,13 +25,12 @@ def stitch(folds, name: str) -> pd.DataFrame:
 def directional_skill(frame: pd.DataFrame) -> dict:
     """Move detection apart from direction (most skill on daily prices is volatility timing)."""
     m = prediction_metrics(frame)
-    calls = frame[frame["pred"].isin([DOWN, UP]) & (frame["fwd_return"] != 0)]
-    right = np.sign(calls["fwd_return"]) == np.where(calls["pred"] == UP, 1, -1)
+    hit_rate, n_calls = call_hit_rate(frame["pred"], frame["fwd_return"])
     return {
         "move_auroc": m["auroc_move"],
         "direction_auroc": m["auroc_direction"],
-        "directional_hit_rate": float(right.mean()) if len(calls) else float("nan"),
-        "n_calls": int(len(calls)),
+        "directional_hit_rate": hit_rate,
+        "n_calls": n_calls,
         "rank_ic": m["rank_ic"],
     }
 
