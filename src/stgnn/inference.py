@@ -55,6 +55,7 @@ def score_latest(ckpt: dict, panel: PricePanel, *, config: Config | None = None)
         "ticker": graph.tickers,
         "p_down": proba[:, 0], "p_none": proba[:, 1], "p_up": proba[:, 2],
         "score": proba[:, 2] - proba[:, 0],
+        "pred": pred,  # the class as a number: pandas reads the name "None" as NaN by default
         "call": [CLASS_NAMES[c] for c in pred],
     })
     return frame.sort_values("score", ascending=False, kind="stable").reset_index(drop=True)

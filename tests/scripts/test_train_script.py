@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 import torch
 
+from stgnn.classes import CLASS_NAMES
 from stgnn.cli import main as stgnn_main
 from stgnn.training.metrics import prediction_metrics
 from stgnn.training.thresholds import apply_thresholds, argmax_predict
@@ -70,6 +71,7 @@ def test_predict_scores_the_latest_day(run_dir, capsys, tmp_path):
     assert code == 0
     calls = pd.read_csv(out, keep_default_na=False)  # the class "None" is not NaN
     assert len(calls) == 20 and set(calls["call"]) <= {"Down", "None", "Up"}
+    assert (calls["call"] == [CLASS_NAMES[c] for c in calls["pred"]]).all()
     assert calls["date"].nunique() == 1
     np.testing.assert_allclose(calls[["p_down", "p_none", "p_up"]].sum(axis=1), 1.0, atol=1e-5)
     assert "T000" in capsys.readouterr().out
