@@ -41,3 +41,25 @@ def tiny():
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+@pytest.fixture
+def poisoned():
+    return poison
+
+
+def poison(config: Config, panel, first_day: int):
+    """The panel prepared again with every price field (close, open, high, low, volume) rewritten from
+    ``first_day`` on: what a fold must not see after its training days (or its validation days)."""
+    from dataclasses import replace
+
+    rng = np.random.default_rng(123)
+    fields = {}
+    for name in ("close", "open", "high", "low", "volume"):
+        frame = getattr(panel, name)
+        if frame is not None:
+            frame = frame.copy()
+            frame.iloc[first_day:] *= np.exp(rng.normal(0, 0.3, size=frame.iloc[first_day:].shape))
+            fields[name] = frame
+    return prepare(replace(panel, **fields), features=config.features, labels=config.labels,
+                   window=config.model.window)

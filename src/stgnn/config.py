@@ -230,10 +230,37 @@ class WalkForwardConfig(_Section):
     n_trials: int = Field(8, ge=1, description="optuna: trials per fold")
     select_on: Literal["macro_f1", "auroc"] = Field("macro_f1", description="val metric that picks the trial")
     seeds: int = Field(1, ge=1, le=20, description="models per fold; their mean probabilities are the ensemble")
-    baselines: tuple[str, ...] = ("majority", "momentum", "volatility", "logistic", "logistic_graph", "stgnn_no_graph")
+    baselines: tuple[str, ...] = ("majority", "momentum", "volatility", "logistic", "logistic_graph",
+                                       "stgnn_no_graph")
+    baseline_C: tuple[float, ...] = Field(
+        (0.01, 0.1, 1.0, 10.0), description="logistic baselines: C values tried on each fold's validation window")
+    baseline_window: Literal["day", "model"] = Field(
+        "day", description="logistic baselines see day t's features, or the model's window of them (flattened lags)")
+    book: Literal["dollar_neutral", "unhedged"] = Field(
+        "dollar_neutral", description="backtest: a lone side is hedged with the equal-weight universe, or left net long/short")
     cost_bps: float = Field(5.0, ge=0.0)
     n_boot: int = Field(500, ge=50)
-    block_days: int = Field(20, ge=1)
+    block_days: int = Field(20, ge=1, description="bootstrap block length; at least 2 x horizon is used")
+
+    @field_validator("baselines")
+    @classmethod
+    def _known_baselines(cls, v):
+        # The registry lives beside the baselines; imported here, as it imports the data modules.
+        from stgnn.walkforward.baselines import BASELINE_NAMES
+
+        unknown = [name for name in v if name not in BASELINE_NAMES]
+        if unknown:
+            raise ValueError(f"unknown baselines {unknown}; choose from {list(BASELINE_NAMES)}")
+        if len(set(v)) < len(v):
+            raise ValueError("each baseline may be named once")
+        return v
+
+    @field_validator("baseline_C")
+    @classmethod
+    def _c_grid(cls, v):
+        if not v or min(v) <= 0:
+            raise ValueError("expected a non-empty list of positive C values")
+        return tuple(sorted(set(v)))
 
     @field_validator("grid")
     @classmethod

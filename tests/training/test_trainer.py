@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from stgnn.training.trainer import ClassificationSTGNNTrainer, load_checkpoint, model_from_checkpoint
+from stgnn.training.trainer import ClassificationSTGNNTrainer, TrainingCollapsed, load_checkpoint, model_from_checkpoint
 
 
 def _fit(config, data, **kw):
@@ -20,19 +20,25 @@ def test_deterministic_for_a_seed(tiny):
     np.testing.assert_array_equal(a.predict_proba(a.split.test), b.predict_proba(b.split.test))
 
 
-def test_transforms_are_fitted_on_training_days_only(tiny):
+def test_transforms_are_fitted_on_training_days_only(tiny, poisoned):
+    """Every price field rewritten on validation and test days: scaler, graph (built from close
+    prices), SMOTE samples, class weights and batches of training days are bit-identical."""
     config, data = tiny
-    a = _fit(config, data)
-    poisoned_values = data.features.values.copy()
-    after_train = a.split.train[-1] + 1
-    poisoned_values[after_train:] = 50.0
-    from dataclasses import replace
-    poisoned = replace(data, features=replace(data.features, values=poisoned_values))
-    b = ClassificationSTGNNTrainer(config, poisoned, split=a.split, progress=False)
+    a = ClassificationSTGNNTrainer(config, data, progress=False)
+    a._fit_transforms()
+    changed = poisoned(config, data.panel, a.split.val[0])
+    assert not np.allclose(changed.panel.close.iloc[a.split.val[0]:], data.panel.close.iloc[a.split.val[0]:])
+    b = ClassificationSTGNNTrainer(config, changed, split=a.split, progress=False)
     b._fit_transforms()
     np.testing.assert_array_equal(a.scaler_.center_, b.scaler_.center_)
+    np.testing.assert_array_equal(a.scaler_.scale_, b.scaler_.scale_)
     np.testing.assert_array_equal(a.graph_.neighbours, b.graph_.neighbours)
+    np.testing.assert_array_equal(a.graph_.weights, b.graph_.weights)
     np.testing.assert_array_equal(a.ego_.x, b.ego_.x)
+    np.testing.assert_array_equal(a.ego_.y, b.ego_.y)
+    np.testing.assert_array_equal(a.plan_.class_weights, b.plan_.class_weights)
+    days = a.split.train[:8]
+    np.testing.assert_array_equal(a.batcher_.batch(days).x, b.batcher_.batch(days).x)
 
 
 def test_overrides_and_imbalance_block(tiny, caplog):
@@ -58,7 +64,7 @@ def test_collapse_alarm_aborts_when_asked(tiny):
     # lr=0 and a huge None weight keep the untrained model predicting one class.
     cfg = config.updated({"training.lr": 1e-12, "training.collapse_abort": True, "loss.focal_alpha": [0.0, 1.0, 0.0],
                           "smote.enabled": False})
-    with pytest.raises(Exception, match="collapsed"):
+    with pytest.raises(TrainingCollapsed, match="collapsed"):
         _fit(cfg, data)
 
 

@@ -12,7 +12,8 @@ from stgnn.data.panel import build_panel
 from stgnn.data.splits import Split
 from stgnn.errors import ConfigError, NotFittedError
 from stgnn.training.metrics import score_metrics
-from stgnn.walkforward.baselines import BASELINES, LinearBaseline, Majority, Volatility, run_baselines
+from stgnn.config import parse_config
+from stgnn.walkforward.baselines import (BASELINE_NAMES, BASELINES, LinearBaseline, Majority, fit_on_validation)
 
 
 def _close(n_days, n_tickers, seed=0):
@@ -47,15 +48,55 @@ def test_shapes_and_probabilities(prices):
         assert (p >= 0).all()
 
 
-def test_run_baselines_predicts_the_test_days(prices):
+def test_config_names_are_checked_against_the_registry_before_training():
+    assert "stgnn_no_graph" in BASELINE_NAMES and set(BASELINES) < set(BASELINE_NAMES)
+    assert set(parse_config({}).walkforward.baselines) <= set(BASELINE_NAMES)
+    with pytest.raises(ConfigError, match="unknown baselines \\['logistc'\\]; choose from \\['majority'"):
+        parse_config({"walkforward": {"baselines": ["majority", "logistc"]}})
+
+
+def test_window_gives_the_regression_flattened_lags(prices):
     data, split, graph = prices
-    out = run_baselines(data, split, graph, names=["majority", "volatility"], seed=1)
-    assert list(out) == ["majority", "volatility"]
-    assert all(p.shape == (len(split.test), 6, 3) for p in out.values())
-    np.testing.assert_allclose(out["volatility"], Volatility().fit(data, split.train, graph).predict_proba(data, split.test))
-    assert set(run_baselines(data, split, graph)) == set(BASELINES)
-    with pytest.raises(ConfigError, match="Unknown baselines \\['lstm'\\]"):
-        run_baselines(data, split, graph, names=["lstm"])
+    f = data.n_features
+    for name in ("logistic", "logistic_graph"):
+        model = BASELINES[name](window=3).fit(data, split.train, graph)
+        width = f if name == "logistic" else 2 * f
+        assert len(model.columns_) == 3 * width
+        assert model.columns_[0].endswith("@t-0") and model.columns_[-1].endswith("@t-2")
+        x, _ = model._design(data, split.test, graph)
+        day = BASELINES[name]().fit(data, split.train, graph)
+        np.testing.assert_array_equal(x[..., width:2 * width], day._design(data, split.test - 1, graph)[0])
+    with pytest.raises(ValueError, match="Expected window >= 1"):
+        BASELINES["logistic"](window=0)
+
+
+def test_validation_chooses_C_and_never_sees_test_days(prices):
+    data, split, graph = prices
+
+    def score(val):  # prefers the least regularised fit: probabilities that vary most across rows
+        return float(val[..., 1].std())
+
+    val, test, info = fit_on_validation("logistic", data, split, graph, score=score, C_grid=(0.001, 0.1, 10.0),
+                                        window=2)
+    assert info["C"] == 10.0 and info["window"] == 2 and set(info["val_scores"]) == {"0.001", "0.1", "10"}
+    np.testing.assert_array_equal(test, BASELINES["logistic"](C=10.0, window=2).fit(data, split.train, graph)
+                                  .predict_proba(data, split.test))
+    # Rewriting every test-day feature and label changes neither the choice nor validation.
+    changed = data.features.values.copy()
+    changed[split.test] = 9.0
+    y = data.labels.y.copy()
+    y[split.test] = 0
+    val2, _, info2 = fit_on_validation("logistic", _with(data, values=changed, y=y), split, graph, score=score,
+                                       C_grid=(0.001, 0.1, 10.0), window=2)
+    assert info2 == info
+    np.testing.assert_array_equal(val, val2)
+    # Untuned and unwindowed baselines are fitted once, on day t.
+    _, _, maj = fit_on_validation("majority", data, split, graph, score=score, C_grid=(0.1, 1.0), window=5)
+    assert maj["C"] is None and maj["window"] == 1 and list(maj["val_scores"]) == ["-"]
+    _, _, vol = fit_on_validation("volatility", data, split, graph, score=score, C_grid=(0.1, 1.0), window=5)
+    assert vol["window"] == 1 and len(vol["val_scores"]) == 2
+    with pytest.raises(ConfigError, match="Unknown baseline 'stgnn_no_graph'"):
+        fit_on_validation("stgnn_no_graph", data, split, graph, score=score)
 
 
 def test_majority_is_training_frequencies(prices):

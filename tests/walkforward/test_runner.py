@@ -6,7 +6,6 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -25,22 +24,35 @@ TINY_FLAGS = ["--source", "synthetic", "--epochs", "2", "--window", "10", "--hid
               "--baselines", "majority", "volatility", "logistic_graph", "--grid", '{"loss.focal_gamma": [1.0, 2.0]}']
 
 
-def test_fold_sees_only_its_training_dates_and_test_prices_do_not_move_the_model(tiny, tmp_path):
+def test_test_prices_do_not_move_the_fold(tiny, tmp_path, poisoned):
+    """Every price field rewritten from the fold's first test day on: the chosen trial, the
+    thresholds of the model and of each baseline, and every validation score are identical."""
     config, data = tiny
-    config = config.updated({"walkforward.baselines": ["majority"]})
+    config = config.updated({"walkforward.baselines": ["majority", "logistic_graph"]})
     splits, _ = plan_folds(config, data)
     split = splits[0]
     a = run_fold(config, data, split, 0, tmp_path / "a")
-    # Rewrite every feature and label inside the fold's test window (and after it).
-    values = data.features.values.copy()
-    values[split.test[0]:] = 7.0
-    y = data.labels.y.copy()
-    y[split.test[0]:] = 2
-    changed = replace(data, features=replace(data.features, values=values), labels=replace(data.labels, y=y))
-    b = run_fold(config, changed, split, 0, tmp_path / "b")
+    b = run_fold(config, poisoned(config, data.panel, split.test[0]), split, 0, tmp_path / "b")
     assert a.info["chosen"] == b.info["chosen"]
     assert a.info["thresholds"] == b.info["thresholds"]
     assert a.info["trials"] == b.info["trials"]
+    assert a.info["baselines"] == b.info["baselines"]
+
+
+def test_temporal_only_baseline_gets_the_seeds_and_its_own_search(tiny, tmp_path):
+    config, data = tiny
+    config = config.updated({"walkforward.baselines": ["stgnn_no_graph", "logistic"], "walkforward.seeds": 2,
+                             "walkforward.grid": {"loss.focal_gamma": [0.0, 3.0]}, "walkforward.baseline_C": [0.1, 1.0],
+                             "walkforward.baseline_window": "model"})
+    split = plan_folds(config, data)[0][0]
+    info = run_fold(config, data, split, 0, tmp_path).info
+    no_graph = info["baselines"]["stgnn_no_graph"]
+    assert [t["params"] for t in no_graph["trials"]] == [{"loss.focal_gamma": 0.0}, {"loss.focal_gamma": 3.0}]
+    assert all(len(t["best_epochs"]) == 2 for t in no_graph["trials"]) and no_graph["n_seeds"] == 2
+    best = max(no_graph["trials"], key=lambda t: t["val_score"])
+    assert no_graph["chosen"] == best["params"]
+    assert info["baselines"]["logistic"]["window"] == config.model.window
+    assert info["baselines"]["logistic"]["C"] in (0.1, 1.0)
 
 
 def test_purge_gaps_hold(tiny):

@@ -9,6 +9,10 @@
 - ``logistic``: on all F features of the centre ticker that day (linear, no graph).
 - ``logistic_graph``: the same plus the mean of its K graph neighbours' features that day
   (2F columns: linear, with the graph).
+- ``stgnn_no_graph``: the STGNN without its graph layer (the temporal-only ablation). It is
+  trained by the walk-forward itself (:mod:`stgnn.walkforward.optimizer`), with the model's seeds
+  and its own validation-chosen settings; it is listed here so that :data:`BASELINE_NAMES` is the
+  one registry that configs are checked against.
 
 Every baseline has ``fit(data, train_days, graph) -> self`` and ``predict_proba(data, days)``
 of shape (n_days, n_tickers, 3) in the class order Down, None, Up. Training rows are the
@@ -22,6 +26,12 @@ Design choices
   thresholds on validation for every model alike, and AUROC / average precision ignore
   calibration anyway.
 - Columns are standardised with statistics of the training rows only (``scaler_``).
+- ``window=w`` (``logistic`` and ``logistic_graph`` in the walk-forward, with
+  ``walkforward.baseline_window: model``) gives the regression days ``t, t-1, ..., t-w+1`` of its
+  columns side by side (flattened lags), the same history the STGNN's window sees.
+- The walk-forward fits each linear baseline for every ``C`` of ``walkforward.baseline_C`` and
+  keeps the one whose validation score is best (:func:`fit_on_validation`), as it does the
+  STGNN's grid.
 - A training set larger than ``max_train_rows`` rows is subsampled without replacement by an rng
   seeded with ``seed``, so a fit stays within seconds on large universes (lbfgs on 200k x 52 rows
   takes well under a few seconds); below that every row is used and ``seed`` has no effect.
@@ -103,6 +113,8 @@ class LinearBaseline:
     ----------
     C : float, default 1.0
         Inverse L2 regularisation strength (scikit-learn's ``C``).
+    window : int, default 1
+        Days of each column the regression sees (``t`` back to ``t - window + 1``, flattened).
     max_iter : int, default 500
         lbfgs iterations.
     max_train_rows : int, default 200_000
@@ -124,25 +136,39 @@ class LinearBaseline:
         Rows the regression was fitted on (after subsampling).
     """
 
-    def __init__(self, *, C: float = 1.0, max_iter: int = 500, max_train_rows: int = 200_000, seed: int = 0):
+    def __init__(self, *, C: float = 1.0, window: int = 1, max_iter: int = 500, max_train_rows: int = 200_000,
+                 seed: int = 0):
         if not C > 0:
             raise ValueError(f"Expected C > 0, got {C}.")
+        if window < 1:
+            raise ValueError(f"Expected window >= 1, got {window}.")
         if max_iter < 1:
             raise ValueError(f"Expected max_iter >= 1, got {max_iter}.")
         if max_train_rows < 1:
             raise ValueError(f"Expected max_train_rows >= 1, got {max_train_rows}.")
         self.C = C
+        self.window = window
         self.max_iter = max_iter
         self.max_train_rows = max_train_rows
         self.seed = seed
 
     def __repr__(self) -> str:
-        return (f"{type(self).__name__}(C={self.C}, max_iter={self.max_iter}, "
+        return (f"{type(self).__name__}(C={self.C}, window={self.window}, max_iter={self.max_iter}, "
                 f"max_train_rows={self.max_train_rows}, seed={self.seed})")
 
-    # Subclasses: the design matrix of some days, of shape (n_days, n_tickers, n_columns).
-    def _design(self, data: PanelData, days: np.ndarray, graph: Graph | None) -> tuple[np.ndarray, list[str]]:
+    # Subclasses: the columns of some days, of shape (n_days, n_tickers, n_columns), and their names.
+    def _columns(self, data: PanelData, days: np.ndarray, graph: Graph | None) -> tuple[np.ndarray, list[str]]:
         raise NotImplementedError
+
+    def _design(self, data: PanelData, days: np.ndarray, graph: Graph | None) -> tuple[np.ndarray, list[str]]:
+        """The columns of day t, then of t-1, ... t-window+1 (a lag before day 0 is refused)."""
+        if self.window > 1 and len(days) and days.min() < self.window - 1:
+            raise ValueError(f"Expected days >= {self.window - 1} for a {self.window}-day window, got {days.min()}.")
+        lagged = [self._columns(data, days - lag, graph) for lag in range(self.window)]
+        if self.window == 1:
+            return lagged[0]
+        names = [f"{name}@t-{lag}" for lag, (_, cols) in enumerate(lagged) for name in cols]
+        return np.concatenate([x for x, _ in lagged], axis=-1), names
 
     def fit(self, data: PanelData, train_days: np.ndarray, graph: Graph | None = None) -> LinearBaseline:
         """Fit on the known labels of ``train_days`` (and the graph, for ``logistic_graph``)."""
@@ -202,7 +228,7 @@ class OneFeature(LinearBaseline):
 
     feature = ""
 
-    def _design(self, data, days, graph):
+    def _columns(self, data, days, graph):
         j = _feature_index(data, self.feature)
         return data.features.values[days][..., [j]].astype(np.float64), [self.feature]
 
@@ -222,7 +248,7 @@ class Volatility(OneFeature):
 class Logistic(LinearBaseline):
     """Multinomial logistic regression on all F features of the centre ticker (no graph)."""
 
-    def _design(self, data, days, graph):
+    def _columns(self, data, days, graph):
         return data.features.values[days].astype(np.float64), list(data.features.names)
 
 
@@ -232,7 +258,7 @@ class LogisticGraph(LinearBaseline):
     ``x_graph[t, i] = [x[t, i], mean_k x[t, neighbours[i, k]]]``, neighbours from ``graph``.
     """
 
-    def _design(self, data, days, graph):
+    def _columns(self, data, days, graph):
         if graph is None:
             raise ValueError("LogisticGraph: expected a Graph, got None.")
         n = len(data.tickers)
@@ -252,41 +278,48 @@ BASELINES: dict[str, type] = {
     "logistic": Logistic,
     "logistic_graph": LogisticGraph,
 }
-"""Baseline name (as in ``walkforward.baselines``) -> class; every class takes ``seed=``."""
+"""Baselines fitted here: name (as in ``walkforward.baselines``) -> class; every class takes ``seed=``."""
+
+NO_GRAPH = "stgnn_no_graph"
+"""The temporal-only STGNN, trained by the walk-forward beside the model."""
+
+BASELINE_NAMES: tuple[str, ...] = (*BASELINES, NO_GRAPH)
+"""Every baseline a config may name: the one registry (``config.walkforward.baselines`` is checked against it)."""
+
+TUNED = {"momentum", "volatility", "logistic", "logistic_graph"}
+"""Baselines whose ``C`` is chosen on validation."""
+
+WINDOWED = {"logistic", "logistic_graph"}
+"""Baselines that see the model's window with ``walkforward.baseline_window: model``."""
 
 
-def run_baselines(data: PanelData, split: Split, graph: Graph, *, names: list[str] | None = None,
-                  seed: int = 0) -> dict[str, np.ndarray]:
-    """Fit each baseline on ``split.train`` and predict ``split.test``.
+def fit_on_validation(name: str, data: PanelData, split: Split, graph: Graph | None, *, score, C_grid=(1.0,),
+                      window: int = 1, seed: int = 0) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Fit baseline ``name`` on ``split.train`` for each ``C``, keep the best by ``score`` on ``split.val``.
 
     Parameters
     ----------
-    data : PanelData
-    split : Split
-        Only ``train`` (fit) and ``test`` (predict) are used.
-    graph : Graph
-        Fitted by the caller on the returns of ``split.train`` only.
-    names : list of str, optional
-        Keys of :data:`BASELINES`; all of them by default.
-    seed : int
-        Passed to every baseline (the subsample of very large training sets).
+    name : str
+        A key of :data:`BASELINES`.
+    score : callable
+        ``score(val_proba) -> float``, higher is better: the same validation criterion the model's
+        own search uses. Test days are predicted only by the chosen fit.
+    C_grid : sequence of float
+        Values of ``C`` tried (only for :data:`TUNED` baselines; others are fitted once).
+    window : int
+        Days of history for :data:`WINDOWED` baselines (others see day t only).
 
     Returns
     -------
-    dict of str to np.ndarray of shape (n_test_days, n_tickers, 3)
-        Probabilities of Down, None, Up; turn one into a predictions frame with
-        :func:`stgnn.training.trainer.predictions_frame` (then set its ``pred`` column).
-
-    Raises
-    ------
-    ConfigError
-        If a name is not a baseline.
+    val_proba, test_proba : np.ndarray of shape (n_days, n_tickers, 3)
+    info : dict
+        ``{"C", "window", "val_score"}`` of the chosen fit (``C`` None where it has none), and
+        ``val_scores`` per ``C`` tried.
 
     Examples
     --------
     >>> import pandas as pd
     >>> from stgnn.data.dataset import prepare
-    >>> from stgnn.data.graph import CorrelationGraph
     >>> from stgnn.data.panel import build_panel
     >>> rng = np.random.default_rng(0)
     >>> idx = pd.bdate_range("2024-01-01", periods=160)
@@ -295,14 +328,24 @@ def run_baselines(data: PanelData, split: Split, graph: Graph, *, names: list[st
     >>> data = prepare(build_panel({"close": close}, origin="toy", min_history=30), window=5)
     >>> days = data.labelled_days
     >>> split = Split(train=days[:60], val=days[62:70], test=days[72:])
-    >>> graph = CorrelationGraph(k=1).fit(data.returns()[split.train], data.tickers).graph
-    >>> proba = run_baselines(data, split, graph, names=["majority", "logistic_graph"])
-    >>> proba["logistic_graph"].shape == (len(split.test), 3, 3)
-    True
+    >>> val, test, info = fit_on_validation("logistic", data, split, None, score=lambda p: -p[..., 1].mean(),
+    ...                                     C_grid=(0.01, 1.0), window=3)
+    >>> test.shape == (len(split.test), 3, 3), info["window"], sorted(info["val_scores"])
+    (True, 3, ['0.01', '1'])
     """
-    names = list(BASELINES) if names is None else list(names)
-    unknown = [n for n in names if n not in BASELINES]
-    if unknown:
-        raise ConfigError(f"Unknown baselines {unknown}; choose from {sorted(BASELINES)}.")
-    return {name: BASELINES[name](seed=seed).fit(data, split.train, graph).predict_proba(data, split.test)
-            for name in names}
+    if name not in BASELINES:
+        raise ConfigError(f"Unknown baseline {name!r}; choose from {sorted(BASELINES)}.")
+    cls = BASELINES[name]
+    window = window if name in WINDOWED else 1
+    grid = list(C_grid) if name in TUNED else [None]
+    best, scores = None, {}
+    for C in grid:
+        kwargs = {"seed": seed} if C is None else {"seed": seed, "C": C, "window": window}
+        model = cls(**kwargs).fit(data, split.train, graph)
+        val = model.predict_proba(data, split.val)
+        scores[f"{C:g}" if C is not None else "-"] = value = float(score(val))
+        if best is None or value > best[0]:  # ties keep the stronger regularisation (the grid is sorted)
+            best = (value, C, model, val)
+    value, C, model, val = best
+    info = {"C": C, "window": window if C is not None else 1, "val_score": value, "val_scores": scores}
+    return val, model.predict_proba(data, split.test), info

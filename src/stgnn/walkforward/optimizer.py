@@ -28,13 +28,12 @@ from stgnn.io import atomic_write, write_json
 from stgnn.training.metrics import prediction_metrics
 from stgnn.training.thresholds import apply_thresholds, tune_thresholds
 from stgnn.training.trainer import ClassificationSTGNNTrainer, predictions_frame
-from stgnn.walkforward.baselines import BASELINES
+from stgnn.walkforward.baselines import NO_GRAPH, fit_on_validation
 from stgnn.walkforward.folds import WalkForwardSplitter
 
 logger = logging.getLogger(__name__)
 
 MODEL = "stgnn"
-NO_GRAPH = "stgnn_no_graph"
 PROBA = ["p_down", "p_none", "p_up"]
 
 
@@ -73,31 +72,29 @@ def is_done(run_dir: Path, index: int) -> bool:
 
 
 def run_fold(config: Config, data: PanelData, split: Split, index: int, out: Path, *, progress=False) -> FoldOutcome:
-    """Tune, train, threshold and predict one fold, then write its artefacts (``fold.json`` last)."""
+    """Tune, train, threshold and predict one fold, then write its artefacts (``fold.json`` last).
+
+    The model and the temporal-only baseline each get their own search over the grid on the
+    validation window, with the same seeds; the linear baselines choose their ``C`` there too."""
     wf = config.walkforward
     seed = config.training.seed + 1000 * index
     started = time.perf_counter()
-    trials = []
-    best = None
-
-    def evaluate(params: dict) -> float:
-        nonlocal best
-        fit = _fit_seeds(config.updated(params), data, split, seed, wf.seeds, progress)
-        score = _selection_score(fit, data, split, wf.select_on)
-        trials.append({"params": params, "val_score": score, "best_epochs": fit["best_epochs"]})
-        logger.info("fold %d trial %s: val %s %.4f", index, params, wf.select_on, score)
-        if best is None or score > best[0]:
-            best = (score, params, fit)
-        return score
-
-    search = _optuna_search if wf.search == "optuna" else _grid_search
-    search(config, evaluate, seed=seed)
-    _, params, fit = best
-    frames, thresholds = {}, {}
+    params, fit, trials = _search(config, data, split, seed, progress, f"fold {index}")
+    frames, thresholds, chosen_baselines = {}, {}, {}
     frames[MODEL], thresholds[MODEL] = _threshold_and_frame(config, data, split, fit["val"], fit["test"])
     chosen = config.updated(params)
+    graph = build_graph(chosen.graph, data.returns()[split.train], data.tickers)
     for name in wf.baselines:
-        val, test = _baseline(name, chosen, data, split, seed, progress)
+        if name == NO_GRAPH:
+            nog_params, nog, nog_trials = _search(config.updated({"model.graph": False}), data, split, seed, progress,
+                                                  f"fold {index} (no graph)")
+            val, test = nog["val"], nog["test"]
+            chosen_baselines[name] = {"chosen": nog_params, "trials": nog_trials, "n_seeds": wf.seeds}
+        else:
+            val, test, chosen_baselines[name] = fit_on_validation(
+                name, data, split, graph, C_grid=wf.baseline_C, seed=seed,
+                window=chosen.model.window if wf.baseline_window == "model" else 1,
+                score=lambda proba: _selection_score(data, split.val, proba, wf.select_on))
         frames[name], thresholds[name] = _threshold_and_frame(config, data, split, val, test)
     out.mkdir(parents=True, exist_ok=True)
     for name, frame in frames.items():
@@ -107,6 +104,7 @@ def run_fold(config: Config, data: PanelData, split: Split, index: int, out: Pat
         "split": split.describe(data.dates),
         "chosen": params,
         "trials": trials,
+        "baselines": chosen_baselines,
         "thresholds": thresholds,
         "imbalance": fit["imbalance"],
         "seed_metrics": fit["seed_metrics"],
@@ -115,6 +113,29 @@ def run_fold(config: Config, data: PanelData, split: Split, index: int, out: Pat
     }
     write_json(out / "fold.json", info)
     return FoldOutcome(index, frames, info)
+
+
+def _search(config: Config, data: PanelData, split: Split, seed: int, progress, name: str):
+    """The validation search of one fold: each trial an ensemble of ``walkforward.seeds`` models.
+
+    Returns the chosen params, their fit (validation and test probabilities, seed metrics...) and
+    every trial's record."""
+    wf = config.walkforward
+    trials, best = [], None
+
+    def evaluate(params: dict) -> float:
+        nonlocal best
+        fit = _fit_seeds(config.updated(params), data, split, seed, wf.seeds, progress)
+        score = _selection_score(data, split.val, fit["val"], wf.select_on)
+        trials.append({"params": params, "val_score": score, "best_epochs": fit["best_epochs"]})
+        logger.info("%s trial %s: val %s %.4f", name, params, wf.select_on, score)
+        if best is None or score > best[0]:
+            best = (score, params, fit)
+        return score
+
+    (_optuna_search if wf.search == "optuna" else _grid_search)(config, evaluate, seed=seed)
+    _, params, fit = best
+    return params, fit, trials
 
 
 def load_fold(out: Path, names: list[str]) -> FoldOutcome:
@@ -162,12 +183,12 @@ def _fit_seeds(cfg: Config, data: PanelData, split: Split, seed: int, n_seeds: i
         frame = predictions_frame(data, split.test, test)
         seed_metrics.append(_quick_metrics(frame.assign(pred=test.reshape(-1, N_CLASSES).argmax(1))))
     return {"val": np.mean(vals, axis=0), "test": np.mean(tests, axis=0), "best_epochs": epochs,
-            "imbalance": trainer.plan_.to_dict(), "seed_metrics": seed_metrics, "alarms": alarms,
-            "graph": trainer.graph_}
+            "imbalance": trainer.plan_.to_dict(), "seed_metrics": seed_metrics, "alarms": alarms}
 
 
-def _selection_score(fit: dict, data: PanelData, split: Split, select_on: str) -> float:
-    frame = predictions_frame(data, split.val, fit["val"])
+def _selection_score(data: PanelData, val_days: np.ndarray, proba: np.ndarray, select_on: str) -> float:
+    """The validation score that chooses among trials (the model's and the baselines' alike)."""
+    frame = predictions_frame(data, val_days, proba)
     proba = frame[PROBA].to_numpy()
     if select_on == "auroc":
         return prediction_metrics(frame.assign(pred=proba.argmax(1)))["auroc_mean"]
@@ -183,19 +204,6 @@ def _threshold_and_frame(config: Config, data: PanelData, split: Split, val: np.
     frame = predictions_frame(data, split.test, test)
     frame["pred"] = apply_thresholds(frame[PROBA].to_numpy(), thresholds)
     return frame, thresholds.to_dict()
-
-
-def _baseline(name: str, config: Config, data: PanelData, split: Split, seed: int, progress):
-    if name == NO_GRAPH:
-        trainer = ClassificationSTGNNTrainer(config.updated({"model.graph": False}), data, split=split,
-                                             seed=seed, progress=progress)
-        trainer.fit()
-        return trainer.predict_proba(split.val), trainer.predict_proba(split.test)
-    if name not in BASELINES:
-        raise ConfigError(f"Unknown baseline {name!r}; choose from {sorted([*BASELINES, NO_GRAPH])}.")
-    graph = build_graph(config.graph, data.returns()[split.train], data.tickers)
-    model = BASELINES[name](seed=seed).fit(data, split.train, graph)
-    return model.predict_proba(data, split.val), model.predict_proba(data, split.test)
 
 
 def _quick_metrics(frame: pd.DataFrame) -> dict:
