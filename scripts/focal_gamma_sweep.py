@@ -1,5 +1,6 @@
 """Focal-gamma sweep: one experiment per gamma, each with thresholds tuned on its own validation
-predictions, collated into comparison.csv / comparison.md with the best gamma for a priority.
+predictions, collated into comparison.csv / comparison.md with the best gamma for a priority,
+chosen on validation (the test or out-of-sample columns are for reading only).
 
     python scripts/focal_gamma_sweep.py --gammas 1 2 3 4 --start 2010-01-01 --run-dir runs/gamma
 """
@@ -16,8 +17,10 @@ from stgnn.training.run import default_run_dir, load_data
 def main(argv: list[str] | None = None) -> int:
     parser = experiment_parser(__doc__)
     parser.add_argument("--gammas", type=float, nargs="+", default=[1.0, 2.0, 3.0, 4.0])
-    parser.add_argument("--walk-forward", action="store_true", help="judge each gamma out of sample over the folds")
-    parser.add_argument("--priority", choices=PRIORITIES, default="macro_f1", help="what 'best gamma' means")
+    parser.add_argument("--walk-forward", action="store_true",
+                        help="run each gamma over the folds: chosen on their validation macro-F1, read out of sample")
+    parser.add_argument("--priority", choices=PRIORITIES, default="macro_f1",
+                        help="what 'best gamma' means, judged on validation (--walk-forward: macro_f1 only)")
     parser.add_argument("--min-precision", type=float, default=0.3, help="precision floor of recall_at_precision")
     args = parser.parse_args(argv)
     configure_logging(args.verbose)

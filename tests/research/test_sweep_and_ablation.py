@@ -12,10 +12,12 @@ def test_gamma_sweep_has_one_row_per_gamma_and_names_the_best(tiny, tmp_path):
     result = run_gamma_sweep(config, data, [1.0, 3.0], tmp_path)
     table = pd.read_csv(tmp_path / "comparison.csv")
     assert table["gamma"].tolist() == [1.0, 3.0]
-    assert {"auc_pr_mean", "mrr", "hits_at_k", "macro_f1", "recall_moves", "precision_moves", "fpr_moves",
-            "best_epoch", "loss_curve_var", "collapse_alarms"} <= set(table.columns)
-    assert result["best_gamma"] in (1.0, 3.0)
-    assert f"Best gamma for priority `macro_f1`: {result['best_gamma']:g}" in (tmp_path / "comparison.md").read_text()
+    metrics = {"auc_pr_mean", "mrr", "hits_at_k", "macro_f1", "recall_moves", "precision_moves", "fpr_moves"}
+    assert {f"{split}_{m}" for split in ("val", "test") for m in metrics} | {
+        "best_epoch", "loss_curve_var", "collapse_alarms"} <= set(table.columns)
+    assert result["best_gamma"] == table.loc[table["val_macro_f1"].idxmax(), "gamma"]
+    assert (f"Best gamma for priority `macro_f1`, chosen on validation: {result['best_gamma']:g}"
+            in (tmp_path / "comparison.md").read_text())
     assert (tmp_path / "gamma_sweep.png").exists() and (tmp_path / "gamma_1" / "metrics.json").exists()
 
 
@@ -24,12 +26,14 @@ def test_gamma_sweep_walk_forward(tiny, tmp_path):
     config = config.updated({"walkforward.baselines": []})
     result = run_gamma_sweep(config, data, [2.0], tmp_path, walk_forward=True)
     assert len(result["table"]) == 1 and (tmp_path / "gamma_2" / "oos_predictions.csv").exists()
+    assert 0 <= result["val"]["macro_f1"] <= 1 and "macro_f1" in result["oos"]
 
 
 def test_best_gamma_priorities():
-    table = pd.DataFrame({"gamma": [1.0, 2.0, 3.0], "macro_f1": [0.40, 0.45, 0.42],
-                          "recall_moves": [0.5, 0.3, 0.6], "precision_moves": [0.35, 0.4, 0.2],
-                          "auc_pr_mean": [0.3, 0.2, 0.25], "mrr": [0.5, 0.4, 0.45], "hits_at_k": [0.7, 0.6, 0.65]})
+    table = pd.DataFrame({"gamma": [1.0, 2.0, 3.0], "val_macro_f1": [0.40, 0.45, 0.42],
+                          "val_recall_moves": [0.5, 0.3, 0.6], "val_precision_moves": [0.35, 0.4, 0.2],
+                          "val_auc_pr_mean": [0.3, 0.2, 0.25], "val_mrr": [0.5, 0.4, 0.45],
+                          "val_hits_at_k": [0.7, 0.6, 0.65]})
     assert best_gamma(table, "macro_f1")[0] == 2.0
     assert best_gamma(table, "recall_at_precision", min_precision=0.3)[0] == 1.0
     assert best_gamma(table, "ranking")[0] == 1.0
