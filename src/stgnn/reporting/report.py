@@ -1,13 +1,21 @@
 """The walk-forward report: ``report.md`` and a self-contained ``report.html`` (images embedded).
 
 Built only from what the run directory holds (metrics.json, folds.csv, equity.csv), so a report
-can be rebuilt from a finished run without training anything.
+can be rebuilt from a finished run without training anything. A reader meets the verdict first
+(each question answered from an estimate and its 95% interval), then the equity curve, then the
+tables. Sections are structured blocks that render to both Markdown and HTML, so neither format is
+converted from the other.
 """
 
 from __future__ import annotations
 
 import html
 import json
+import math
+from dataclasses import dataclass
+from functools import reduce
+from itertools import groupby
+from operator import getitem
 from pathlib import Path
 
 import pandas as pd
@@ -17,128 +25,383 @@ from stgnn.reporting import plots
 
 HEADLINE = ("macro_f1", "mcc", "balanced_accuracy", "auroc_down", "auroc_up", "auc_pr_down", "auc_pr_up",
             "auroc_move", "auroc_direction", "rank_ic", "hits_at_k")
+SEED_KEYS = {"macro_f1": "macro_f1", "mcc": "mcc", "rank_ic": "rank_ic",
+             "direction_auroc": "auroc_direction", "move_auroc": "auroc_move"}
+"""Metric names of the intervals and comparisons, and their names in ``metrics["seeds"]``."""
+COMPARED = ("macro_f1", "mcc", "rank_ic")
+"""Metrics of ``metrics["comparisons"]``."""
+UNDEFINED = "n/a: undefined"
+NO_DIFFERENCE = "no detectable difference"
+STYLE = ("body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;line-height:1.4}"
+         "body>section:first-of-type{background:#f3f6f9;border-left:4px solid #3a6ea5;padding:.1em 1em}"
+         "table{border-collapse:collapse;font-size:13px;margin:.5em 0}"
+         "th,td{border:1px solid #ccc;padding:3px 6px;text-align:right}th{background:#eee}"
+         "img{max-width:100%}figcaption{font-size:13px;color:#555}")
 
 
-def _interval(c: dict) -> str:
-    """``+0.0123 [-0.0040, +0.0290]``; n/a where a metric is undefined (metrics.json holds null)."""
-    if any(c.get(k) is None for k in ("diff", "lo", "hi")):
-        return "n/a"
-    return f"{c['diff']:+.4f} [{c['lo']:+.4f}, {c['hi']:+.4f}]"
+# ---------------------------------------------------------------------------------------------
+# The verdict
+
+
+@dataclass(frozen=True)
+class Question:
+    """Where a question's interval sits in metrics.json, what "no effect" is, and the words for a side."""
+
+    text: str
+    metric: str
+    path: tuple[str, ...]
+    null: float
+    above: str
+    below: str
+
+
+DIRECTION = "Is there direction skill (Rank IC, direction AUROC)?"
+QUESTIONS = (
+    Question("Does the STGNN beat trailing volatility?", "macro-F1, STGNN minus volatility",
+             ("comparisons", "volatility", "macro_f1"), 0.0, "better", "worse"),
+    Question("Does the graph help (STGNN vs temporal-only)?", "macro-F1, STGNN minus temporal-only",
+             ("comparisons", "stgnn_no_graph", "macro_f1"), 0.0, "better", "worse"),
+    Question(DIRECTION, "rank IC", ("intervals", "stgnn", "rank_ic"), 0.0, "positive", "negative"),
+    Question(DIRECTION, "direction AUROC", ("intervals", "stgnn", "direction_auroc"), 0.5,
+             "above chance", "below chance"),
+    Question("Does the long/short book earn more than its beta after costs?", "annual alpha",
+             ("backtest", "strategy", "intervals", "alpha"), 0.0, "yes, positive alpha", "no, negative alpha"),
+)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One question answered from an estimate and its 95% interval.
+
+    ``answer`` is a side of ``null`` only when the interval excludes it (``excludes_null``);
+    ``seed_std`` is the spread across seeds where a run measured one (``--seeds N``)."""
+
+    question: str
+    metric: str
+    estimate: float | None
+    lo: float | None
+    hi: float | None
+    null: float
+    answer: str
+    excludes_null: bool | None
+    seed_std: float | None = None
+
+
+def verdict(metrics: dict) -> list[Finding]:
+    """The questions a reader asks first, in :data:`QUESTIONS` order.
+
+    A question whose interval this run lacks (a baseline not run, an older metrics.json) is left
+    out; one whose numbers are undefined (null) is answered :data:`UNDEFINED`."""
+    spreads = _seed_spreads(metrics)
+    findings = []
+    for q in QUESTIONS:
+        try:
+            interval = reduce(getitem, q.path, metrics) or {}
+        except KeyError:
+            continue
+        findings.append(_finding(q, interval, spreads.get(q.path[-1])))
+    return findings
+
+
+def _finding(q: Question, interval: dict, seed_std: float | None) -> Finding:
+    estimate, lo, hi = _estimate(interval), interval.get("lo"), interval.get("hi")
+    if any(map(_undefined, (estimate, lo, hi))):
+        answer, excludes = UNDEFINED, None
+    else:
+        answer = q.above if lo > q.null else q.below if hi < q.null else NO_DIFFERENCE
+        excludes = answer != NO_DIFFERENCE
+    return Finding(q.text, q.metric, estimate, lo, hi, q.null, answer, excludes, seed_std)
+
+
+def _n_seeds(metrics: dict) -> int:
+    return metrics.get("seeds", {}).get("n_seeds", 1)
+
+
+def _seed_spreads(metrics: dict) -> dict[str, float]:
+    """Std across seeds by interval metric name; empty with one seed, where it measures nothing."""
+    if _n_seeds(metrics) <= 1:
+        return {}
+    seeds = metrics["seeds"]
+    return {name: seeds[key]["std_across_seeds"] for name, key in SEED_KEYS.items() if key in seeds}
+
+
+def _finding_text(f: Finding) -> str:
+    """``macro-F1, ... -0.009 [-0.028, +0.011]: no detectable difference (the interval contains 0)``."""
+    if f.excludes_null is None:
+        return f"{f.metric} {UNDEFINED}"
+    num = "{:+.3f}" if f.null == 0 else "{:.3f}"
+    where = "excludes" if f.excludes_null else "contains"
+    return (f"{f.metric} {num.format(f.estimate)} [{num.format(f.lo)}, {num.format(f.hi)}]"
+            f"{_spread_text(f.seed_std, 3)}: {f.answer} (the interval {where} {f.null:g})")
+
+
+def _resampling(metrics: dict) -> str:
+    """`` (scheme, n resamples, blocks of d days)``; a shortened block says what was asked for."""
+    boot = metrics.get("bootstrap")
+    if not boot:
+        return ""
+    asked = boot["block_days_requested"]
+    shortened = f", {asked} requested" if asked != boot["block_days"] else ""
+    return f" ({boot['scheme']}, {boot['n_boot']} resamples, blocks of {boot['block_days']} days{shortened})"
+
+
+def _noise_note(metrics: dict) -> str:
+    """What the intervals include and what they leave out, so no one reads them as the whole error."""
+    n_seeds = _n_seeds(metrics)
+    seed_noise = (f"seed noise, shown beside the intervals of the metrics it covers as the seed spread (std "
+                  f"across {n_seeds} seeds within a fold, averaged over folds)" if n_seeds > 1 else
+                  "seed noise (not measured with one seed per fold; pass --seeds N to measure it)")
+    return (f"The 95% intervals come from a day-block bootstrap over the out-of-sample dates{_resampling(metrics)}. "
+            f"They leave out {seed_noise}, the noise of selecting hyperparameters on each fold's validation "
+            "window, and survivorship of the universe (tickers that exist today, looked at in the past).")
+
+
+# ---------------------------------------------------------------------------------------------
+# Blocks that render to both Markdown and HTML
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    text: str
+
+    def md(self) -> str:
+        return self.text
+
+    def html(self) -> str:
+        return f"<p>{html.escape(self.text)}</p>"
+
+
+@dataclass(frozen=True)
+class Bullets:
+    """Items of a lead in bold and the text after it."""
+
+    items: tuple[tuple[str, str], ...]
+
+    def md(self) -> str:
+        return "\n".join(f"- **{lead}** {text}" for lead, text in self.items)
+
+    def html(self) -> str:
+        return "<ul>" + "".join(f"<li><strong>{html.escape(lead)}</strong> {html.escape(text)}</li>"
+                                for lead, text in self.items) + "</ul>"
+
+
+@dataclass(frozen=True)
+class Table:
+    frame: pd.DataFrame
+    floatfmt: str = "{:.4f}"
+
+    def md(self) -> str:
+        return markdown_table(self.frame, self.floatfmt)
+
+    def html(self) -> str:
+        head, rows = _cells(self.frame, self.floatfmt)
+        return "<table>" + _html_row(head, "th") + "".join(_html_row(r, "td") for r in rows) + "</table>"
+
+
+def _html_row(cells: list[str], tag: str) -> str:
+    return "<tr>" + "".join(f"<{tag}>{html.escape(c)}</{tag}>" for c in cells) + "</tr>"
+
+
+@dataclass(frozen=True)
+class Image:
+    caption: str
+    path: Path
+
+    def md(self) -> str:
+        return f"![{self.caption}](figures/{self.path.name})"
+
+    def html(self) -> str:
+        caption = html.escape(self.caption)
+        return (f"<figure><img src=\"{plots.png_data_uri(self.path)}\" alt=\"{caption}\">"
+                f"<figcaption>{caption}</figcaption></figure>")
+
+
+@dataclass(frozen=True)
+class Section:
+    """A heading and its blocks; a block may be a deeper Section."""
+
+    heading: str
+    blocks: tuple
+    level: int = 2
+
+    def md(self) -> str:
+        return "\n\n".join([f"{'#' * self.level} {self.heading}", *(b.md() for b in self.blocks)])
+
+    def html(self) -> str:
+        return (f"<section><h{self.level}>{html.escape(self.heading)}</h{self.level}>"
+                + "\n".join(b.html() for b in self.blocks) + "</section>")
+
+
+def _cells(frame: pd.DataFrame, floatfmt: str) -> tuple[list[str], list[list[str]]]:
+    """Header and formatted cells of a table; missing values read n/a."""
+    rows = [["n/a" if _undefined(v) else
+             f"{v:.0f}" if isinstance(v, float) and v.is_integer() and abs(v) >= 2 else
+             floatfmt.format(v) if isinstance(v, float) else str(v) for v in row] for _, row in frame.iterrows()]
+    return [str(c) for c in frame.columns], rows
 
 
 def markdown_table(frame: pd.DataFrame, floatfmt: str = "{:.4f}") -> str:
     """A Markdown table without extra dependencies; missing values read n/a."""
-    cols = [str(c) for c in frame.columns]
-    rows = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for _, row in frame.iterrows():
-        cells = ["n/a" if v is None or (isinstance(v, float) and v != v) else
-                 f"{v:.0f}" if isinstance(v, float) and v.is_integer() and abs(v) >= 2 else
-                 floatfmt.format(v) if isinstance(v, float) else str(v) for v in row]
-        rows.append("| " + " | ".join(cells) + " |")
-    return "\n".join(rows)
+    head, rows = _cells(frame, floatfmt)
+    return "\n".join(["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+                     + ["| " + " | ".join(r) + " |" for r in rows])
 
 
-def _figures(run_dir: Path, metrics: dict) -> dict[str, Path]:
-    fig_dir = run_dir / "figures"
-    figs = {}
+# ---------------------------------------------------------------------------------------------
+# Numbers
+
+
+def _undefined(v) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v))
+
+
+def _estimate(c: dict):
+    """A comparison's difference or an interval's value."""
+    return c["diff"] if "diff" in c else c.get("value")
+
+
+def _spread_text(std: float | None, digits: int) -> str:
+    return "" if _undefined(std) else f", seed spread ±{std:.{digits}f}"
+
+
+def _interval(c: dict, spread: float | None = None) -> str:
+    """``+0.0123 [-0.0040, +0.0290]`` (a difference is signed) and the seed spread where measured; n/a
+    where a metric is undefined (metrics.json holds null)."""
+    numbers = (_estimate(c), c.get("lo"), c.get("hi"))
+    if any(map(_undefined, numbers)):
+        return "n/a"
+    num = "{:+.4f}" if "diff" in c else "{:.4f}"
+    return f"{num} [{num}, {num}]".format(*numbers) + _spread_text(spread, 4)
+
+
+# ---------------------------------------------------------------------------------------------
+# Sections
+
+
+def _verdict_section(metrics: dict) -> Section:
+    findings = verdict(metrics)
+    answers = Bullets(tuple((question, "; ".join(map(_finding_text, group)) + ".")
+                            for question, group in groupby(findings, key=lambda f: f.question)))
+    first = answers if findings else Paragraph("No question could be answered: this run has no volatility or "
+                                               "temporal-only baseline and no intervals in metrics.json.")
+    return Section("Verdict", (first, Paragraph(_noise_note(metrics))))
+
+
+def _equity_sections(run_dir: Path) -> list[Section]:
     equity_file = run_dir / "equity.csv"
-    if equity_file.is_file():
-        equity = pd.read_csv(equity_file, index_col=0)
-        figs["Equity curves (long Up, short Down, after costs)"] = plots.plot_equity_curves(
-            {c: equity[c] for c in equity.columns}, fig_dir / "equity.png", title="Out-of-sample equity")
-    years = pd.DataFrame(metrics["per_year"]).T
-    figs["Metrics per calendar year"] = plots.plot_metric_over_time(
-        years, fig_dir / "per_year.png", metrics=["macro_f1", "auroc_move", "auroc_direction", "rank_ic"],
-        title="Out-of-sample metrics per year")
-    figs["Confusion matrix (tuned thresholds)"] = plots.plot_confusion_matrix(
-        metrics["oos"]["confusion_matrix"], fig_dir / "confusion_matrix.png", title="Out-of-sample confusion matrix")
-    diffs = pd.DataFrame([{"baseline": name, **c["macro_f1"]} for name, c in metrics["comparisons"].items()])
-    if len(diffs):
-        figs["STGNN minus each baseline, macro-F1, 95% block-bootstrap CI"] = plots.plot_bar_with_ci(
-            diffs, fig_dir / "comparisons.png", label="baseline", value="diff", lo="lo", hi="hi",
-            title="STGNN - baseline (macro-F1)")
-    return figs
+    if not equity_file.is_file():
+        return []
+    equity = pd.read_csv(equity_file, index_col=0)
+    path = plots.plot_equity_curves({c: equity[c] for c in equity.columns}, run_dir / "figures" / "equity.png",
+                                    title="Out-of-sample equity")
+    return [Section("Equity curves (long Up, short Down, after costs)",
+                    (Image("Out-of-sample equity of the calls beside the equal-weight universe", path),))]
 
 
-def _sections(run_dir: Path, metrics: dict) -> list[tuple[str, str]]:
-    folds = pd.read_csv(run_dir / "folds.csv")
+def _comparison_table(metrics: dict) -> Table | Paragraph:
+    spreads = _seed_spreads(metrics)
+    rows = [{"baseline": name, **{f"{k} diff [95% CI]": _interval(c[k], spreads.get(k)) for k in COMPARED}}
+            for name, c in metrics["comparisons"].items()]
+    return Table(pd.DataFrame(rows)) if rows else Paragraph("no baselines")
+
+
+def _seed_sections(metrics: dict) -> list[Section]:
+    if _n_seeds(metrics) <= 1:
+        return []
+    seeds = metrics["seeds"]
+    spread = pd.DataFrame({k: v for k, v in seeds.items() if isinstance(v, dict)}).T.reset_index(names="metric")
+    return [Section(f"Seeds: {seeds['n_seeds']} models per fold (test, argmax), mean and spread across seeds",
+                    (Table(spread),))]
+
+
+def _interval_sections(metrics: dict) -> list[Section]:
+    """Each model's own metrics with their intervals (older runs lack them: no section)."""
+    spreads = _seed_spreads(metrics)
+    rows = [{"model": name, **{f"{k} [95% CI]": _interval(c, spreads.get(k) if name == "stgnn" else None)
+                               for k, c in intervals.items()}}
+            for name, intervals in metrics.get("intervals", {}).items()]
+    return [Section("Each model's metrics with 95% intervals", (Table(pd.DataFrame(rows)),))] if rows else []
+
+
+def _backtest_section(metrics: dict) -> Section:
+    bt = metrics["backtest"]
+    rows = {label: _backtest_row(label, bt[key])
+            for key, label in (("strategy", "long Up / short Down"), ("equal_weight", "equal-weight universe"))}
+    book = bt.get("book", "long/short").replace("_", " ")
+    return Section(f"Backtest ({book} book, equal weight per side, rebalanced every {bt['horizon']} day(s), "
+                   f"{bt['cost_bps']:g} bps costs)", (Table(pd.DataFrame(rows).T),))
+
+
+def _backtest_row(label: str, stats: dict) -> dict:
+    """A portfolio's statistics, those with an interval shown with it instead of alone."""
+    intervals = stats.get("intervals", {})
+    return {"portfolio": label, **{k: v for k, v in stats.items() if k != "intervals" and k not in intervals},
+            **{f"{k} [95% CI]": _interval(c) for k, c in intervals.items()}}
+
+
+def _imbalance_section(metrics: dict) -> Section:
+    """One sub-section per fold: each mechanism's numbers per class."""
+    return Section("Imbalance handling per fold", tuple(
+        Section(f"Fold {f['fold']}", (_per_class_table(f["imbalance"]),), level=3) for f in metrics["folds"]))
+
+
+def _per_class_table(imbalance: dict) -> Table:
+    per_class = {k: v for k, v in imbalance.items() if isinstance(v, dict)}
+    return Table(pd.DataFrame(per_class).T.reset_index(names="mechanism"), "{:.3f}")
+
+
+def _table_sections(run_dir: Path, metrics: dict) -> list[Section]:
     chosen = pd.DataFrame([{"fold": f["fold"], **{k: str(v) for k, v in f["chosen"].items()},
                             "seconds": f["seconds"], "alarms": len(f["alarms"])} for f in metrics["folds"]])
     models = {"stgnn": metrics["oos"], **metrics["baselines"]}
     table = pd.DataFrame({name: {k: m[k] for k in HEADLINE} for name, m in models.items()}).T
     table.insert(0, "model", table.index)
-    comp = pd.DataFrame([
-        {"baseline": name, **{f"{k} diff [95% CI]": _interval(c[k]) for k in ("macro_f1", "mcc", "rank_ic")}}
-        for name, c in metrics["comparisons"].items()])
     skill = pd.DataFrame({"stgnn": metrics["skill"], **metrics["baseline_skill"]}).T
     skill.insert(0, "model", skill.index)
-    portfolios = {"long Up / short Down": metrics["backtest"]["strategy"],
-                  "equal-weight universe": metrics["backtest"]["equal_weight"]}
-    backtest = pd.DataFrame(portfolios).T
-    backtest.insert(0, "portfolio", backtest.index)
-    imbalance = "\n\n".join(
-        f"**Fold {f['fold']}**\n\n" + markdown_table(pd.DataFrame(
-            {k: v for k, v in f["imbalance"].items() if isinstance(v, dict)}).T.reset_index(names="mechanism"), "{:.3f}")
-        for f in metrics["folds"])
-    sections = [
-        ("Folds", markdown_table(folds)),
-        ("Chosen hyperparameters (tuned on each fold's validation window)", markdown_table(chosen)),
-        ("Out-of-sample metrics beside the baselines (same folds, same rows)", markdown_table(table)),
-        ("Differences from each baseline", markdown_table(comp) if len(comp) else "no baselines"),
-        ("Move detection versus direction", "Most skill on daily prices is volatility timing. `move_auroc`: "
-         "Up-or-Down vs None from p_up + p_down; `direction_auroc`: Up vs Down among rows that moved.\n\n"
-         + markdown_table(skill)),
-        (f"Backtest (equal weight per side, rebalanced every {metrics['backtest']['horizon']} day(s), "
-         f"{metrics['backtest']['cost_bps']:g} bps costs)", markdown_table(backtest)),
-        ("Imbalance handling per fold", imbalance),
+    return [
+        Section("Folds", (Table(pd.read_csv(run_dir / "folds.csv")),)),
+        Section("Chosen hyperparameters (tuned on each fold's validation window)", (Table(chosen),)),
+        Section("Out-of-sample metrics beside the baselines (same folds, same rows)", (Table(table),)),
+        *_seed_sections(metrics),
+        *_interval_sections(metrics),
+        Section("Differences from each baseline", (_comparison_table(metrics),)),
+        Section("Move detection versus direction", (Paragraph(
+            "Most skill on daily prices is volatility timing. move_auroc: Up-or-Down vs None from p_up + p_down; "
+            "direction_auroc: Up vs Down among rows that moved."), Table(skill))),
+        _backtest_section(metrics),
+        _imbalance_section(metrics),
     ]
-    seeds = metrics.get("seeds", {})
-    if seeds.get("n_seeds", 1) > 1:
-        spread = pd.DataFrame({k: v for k, v in seeds.items() if isinstance(v, dict)}).T.reset_index(names="metric")
-        sections.insert(3, (f"Seeds: {seeds['n_seeds']} models per fold (test, argmax), mean and spread across seeds",
-                            markdown_table(spread)))
-    return sections
+
+
+def _figure_section(run_dir: Path, metrics: dict) -> Section:
+    fig_dir = run_dir / "figures"
+    years = pd.DataFrame(metrics["per_year"]).T
+    images = [
+        Image("Metrics per calendar year", plots.plot_metric_over_time(
+            years, fig_dir / "per_year.png", metrics=["macro_f1", "auroc_move", "auroc_direction", "rank_ic"],
+            title="Out-of-sample metrics per year")),
+        Image("Confusion matrix (tuned thresholds)", plots.plot_confusion_matrix(
+            metrics["oos"]["confusion_matrix"], fig_dir / "confusion_matrix.png",
+            title="Out-of-sample confusion matrix")),
+    ]
+    diffs = pd.DataFrame([{"baseline": name, **c["macro_f1"]} for name, c in metrics["comparisons"].items()])
+    if len(diffs):
+        images.append(Image("STGNN minus each baseline, macro-F1, 95% block-bootstrap CI", plots.plot_bar_with_ci(
+            diffs, fig_dir / "comparisons.png", label="baseline", value="diff", lo="lo", hi="hi",
+            title="STGNN - baseline (macro-F1)")))
+    return Section("Figures", tuple(images))
 
 
 def write_report(result) -> Path:
     """Write report.md and report.html into the run directory; returns the HTML path."""
     run_dir = Path(result.run_dir)
     metrics = json.loads((run_dir / "metrics.json").read_text())
-    sections = _sections(run_dir, metrics)
-    figs = _figures(run_dir, metrics)
+    sections = [_verdict_section(metrics), *_equity_sections(run_dir), *_table_sections(run_dir, metrics),
+                _figure_section(run_dir, metrics)]
     title = f"Walk-forward report: {run_dir.name}"
-    md = [f"# {title}", ""]
-    for head, body in sections:
-        md += [f"## {head}", "", body, ""]
-    md += ["## Figures", ""] + [f"![{caption}](figures/{path.name})\n" for caption, path in figs.items()]
-    atomic_write_text(run_dir / "report.md", "\n".join(md))
-    body = [f"<h1>{html.escape(title)}</h1>"]
-    for head, text in sections:
-        body.append(f"<h2>{html.escape(head)}</h2>{_md_to_html(text)}")
-    for caption, path in figs.items():
-        body.append(f"<h3>{html.escape(caption)}</h3><img src='{plots.png_data_uri(path)}' alt='{html.escape(caption)}'>")
-    page = ("<!doctype html><html><head><meta charset='utf-8'><title>" + html.escape(title) + "</title><style>"
-            "body{font-family:sans-serif;max-width:1100px;margin:2em auto}table{border-collapse:collapse;font-size:13px}"
-            "td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}img{max-width:100%}</style></head><body>"
-            + "\n".join(body) + "</body></html>")
+    atomic_write_text(run_dir / "report.md", "\n\n".join([f"# {title}", *(s.md() for s in sections)]) + "\n")
+    page = (f"<!doctype html><html><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
+            f"<style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>\n"
+            + "\n".join(s.html() for s in sections) + "</body></html>")
     atomic_write_text(run_dir / "report.html", page)
     return run_dir / "report.html"
-
-
-def _md_to_html(text: str) -> str:
-    """Markdown tables and paragraphs of this report as HTML."""
-    out, table = [], []
-    for line in text.splitlines() + [""]:
-        if line.startswith("|"):
-            if not line.startswith("|---"):
-                table.append([c.strip() for c in line.strip("|").split("|")])
-            continue
-        if table:
-            head, *rows = table
-            out.append("<table><tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in head) + "</tr>"
-                       + "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows)
-                       + "</table>")
-            table = []
-        if line.strip():
-            out.append(f"<p>{html.escape(line)}</p>")
-    return "\n".join(out)

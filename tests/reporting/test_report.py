@@ -1,0 +1,169 @@
+"""The walk-forward report from a hand-built run directory: the verdict on top, one self-contained HTML file."""
+
+from html.parser import HTMLParser
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from stgnn.io import write_json
+from stgnn.reporting.report import NO_DIFFERENCE, UNDEFINED, verdict, write_report
+from stgnn.training.metrics import prediction_metrics
+from stgnn.walkforward.folds import FOLD_COLUMNS
+
+GRAPH = "Does the graph help (STGNN vs temporal-only)?"
+
+
+def interval(value, lo, hi, key="value"):
+    return {key: value, "lo": lo, "hi": hi, "n_boot": 200, "block_days": 10}
+
+
+def predictions(rng, n_days=40, n_tickers=6):
+    dates = pd.bdate_range("2020-12-01", periods=n_days).strftime("%Y-%m-%d")
+    proba = rng.dirichlet([1, 1, 1], size=n_days * n_tickers)
+    return pd.DataFrame({
+        "date": np.repeat(dates, n_tickers), "ticker": np.tile([f"T{i}" for i in range(n_tickers)], n_days),
+        "p_down": proba[:, 0], "p_none": proba[:, 1], "p_up": proba[:, 2], "pred": proba.argmax(axis=1),
+        "label": rng.integers(0, 3, size=len(proba)), "fwd_return": rng.normal(0, 0.01, size=len(proba))})
+
+
+def portfolio(**extra):
+    return {"annual_return": 0.04, "annual_volatility": 0.1, "sharpe": 0.4, "max_drawdown": -0.08,
+            "avg_turnover": 0.9, "hit_rate": 0.52, "total_return": 0.01, "n_periods": 40, **extra}
+
+
+def run_metrics(rng, n_seeds):
+    """metrics.json of a run: STGNN beats volatility (interval above 0), the graph shows no difference."""
+    oos = prediction_metrics(predictions(rng))
+    base = prediction_metrics(predictions(rng))
+    skill = {"move_auroc": 0.55, "direction_auroc": 0.53, "directional_hit_rate": 0.51, "n_calls": 120,
+             "rank_ic": 0.01}
+    imbalance = {"loss": "focal", "gamma": 2.0, "smote_note": "off",
+                 "class_weights": {"Down": 1.4, "None": 0.5, "Up": 1.3},
+                 "loss_share": {"Down": 0.3, "None": 0.4, "Up": 0.3}}
+    return {
+        "oos": oos, "baselines": {"volatility": base, "stgnn_no_graph": base},
+        "skill": skill, "baseline_skill": {"volatility": skill, "stgnn_no_graph": skill},
+        "per_year": {"2020": oos, "2021": oos},
+        "comparisons": {
+            "volatility": {"macro_f1": interval(0.021, 0.004, 0.038, "diff"),
+                           "mcc": interval(0.01, -0.01, 0.03, "diff"), "rank_ic": interval(None, None, None, "diff")},
+            "stgnn_no_graph": {k: interval(-0.009, -0.028, 0.011, "diff") for k in ("macro_f1", "mcc", "rank_ic")}},
+        "intervals": {"stgnn": {"macro_f1": interval(0.36, 0.34, 0.38), "rank_ic": interval(None, None, None),
+                                "direction_auroc": interval(0.53, 0.51, 0.55)},
+                      "volatility": {"macro_f1": interval(0.34, 0.32, 0.36)}},
+        "backtest": {"book": "dollar_neutral", "horizon": 1, "cost_bps": 5.0, "periods_per_year": 252.0,
+                     "n_untradeable": 0,
+                     "strategy": portfolio(call_hit_rate=0.51, n_calls=120, beta=0.1, alpha_annual=-0.02, intervals={
+                         "sharpe": interval(0.4, -0.5, 1.3), "annual_return": interval(0.04, -0.05, 0.13),
+                         "alpha": interval(-0.02, -0.09, -0.001)}),
+                     "equal_weight": portfolio(intervals={"sharpe": interval(0.4, -0.5, 1.3),
+                                                          "annual_return": interval(0.04, -0.05, 0.13)})},
+        "bootstrap": {"n_boot": 200, "block_days": 10, "block_days_requested": 10, "scheme": "circular day blocks"},
+        "folds": [{"fold": i, "chosen": {"loss.focal_gamma": 2.0}, "seconds": 3.0, "alarms": [],
+                   "imbalance": imbalance} for i in range(2)],
+        "seeds": {"n_seeds": n_seeds, **{k: {"mean": 0.3, "std_across_seeds": 0.004 if n_seeds > 1 else 0.0}
+                                         for k in ("macro_f1", "mcc", "auroc_direction", "rank_ic")}},
+    }
+
+
+def write_run(run_dir, metrics):
+    write_json(run_dir / "metrics.json", metrics)
+    dates = ["2020-01-01", "2020-06-30", "2020-07-01", "2020-09-30", "2020-10-01", "2020-12-31"]
+    pd.DataFrame([[i, *dates, 120, 60, 60] for i in range(2)], columns=FOLD_COLUMNS).to_csv(run_dir / "folds.csv",
+                                                                                             index=False)
+    dates = pd.bdate_range("2020-12-01", periods=40).strftime("%Y-%m-%d")
+    pd.DataFrame({"stgnn long/short": np.linspace(1, 1.02, 40), "equal weight": np.linspace(1, 1.01, 40)},
+                 index=dates).to_csv(run_dir / "equity.csv")
+    return write_report(SimpleNamespace(run_dir=run_dir))
+
+
+class Page(HTMLParser):
+    """The body as a flat list of ``<tag>`` and text events, the verdict's items, images and styles."""
+
+    def __init__(self, text):
+        super().__init__()
+        self.body, self.items, self.images, self.styles, self._item, self._in_body = [], [], [], 0, None, False
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "style":
+            self.styles += 1
+        if tag == "img":
+            self.images.append(dict(attrs)["src"])
+        if tag == "li":
+            self._item = []
+        self._in_body = self._in_body or tag == "body"
+        if self._in_body:
+            self.body.append(f"<{tag}>")
+
+    def handle_endtag(self, tag):
+        if tag == "li":
+            self.items.append("".join(self._item))
+            self._item = None
+
+    def handle_data(self, data):
+        if self._item is not None:
+            self._item.append(data)
+        if self._in_body and data.strip():
+            self.body.append(data.strip())
+
+
+@pytest.fixture
+def page(tmp_path, rng):
+    path = write_run(tmp_path, run_metrics(rng, n_seeds=3))
+    return path.read_text(), Page(path.read_text())
+
+
+def test_verdict_comes_first_and_says_whether_each_interval_excludes_its_null(page, tmp_path):
+    text, parsed = page
+    title = f"Walk-forward report: {tmp_path.name}"
+    assert parsed.body[:6] == ["<body>", "<h1>", title, "<section>", "<h2>", "Verdict"]
+    beat, graph, direction, alpha = parsed.items
+    assert beat.startswith("Does the STGNN beat trailing volatility?")
+    assert "+0.021 [+0.004, +0.038], seed spread ±0.004: better (the interval excludes 0)" in beat
+    assert graph.startswith(GRAPH) and f"-0.009 [-0.028, +0.011], seed spread ±0.004: {NO_DIFFERENCE}" in graph
+    assert f"rank IC {UNDEFINED}" in direction
+    assert "0.530 [0.510, 0.550], seed spread ±0.004: above chance (the interval excludes 0.5)" in direction
+    assert "no, negative alpha (the interval excludes 0)" in alpha and "seed spread" not in alpha
+    assert "blocks of 10 days" in text and "--seeds N" not in text
+
+
+def test_html_is_self_contained_without_raw_markdown(page, tmp_path):
+    text, parsed = page
+    assert len(parsed.images) == 4 and all(src.startswith("data:image/png;base64,") for src in parsed.images)
+    assert "**" not in text and "|---" not in text and "`" not in text
+    assert parsed.styles == 1
+    equity, first_table = parsed.body.index("<img>"), parsed.body.index("<table>")
+    assert parsed.body.index("Verdict") < equity < first_table
+    folds = [i for i, e in enumerate(parsed.body) if e == "<h3>"]
+    assert [parsed.body[i + 1] for i in folds] == ["Fold 0", "Fold 1"]
+    md = (tmp_path / "report.md").read_text()
+    assert "- **Does the STGNN beat trailing volatility?**" in md and "### Fold 1" in md
+
+
+def test_one_seed_says_once_that_seed_noise_is_not_measured(tmp_path, rng):
+    text = write_run(tmp_path, run_metrics(rng, n_seeds=1)).read_text()
+    assert text.count("pass --seeds N") == 1 and "seed spread ±" not in text
+
+
+def test_verdict_skips_absent_questions_and_reads_undefined_numbers_honestly():
+    metrics = {"comparisons": {"volatility": {"macro_f1": interval(-0.03, -0.05, -0.01, "diff")}},
+               "intervals": {"stgnn": {"rank_ic": interval(0.02, -0.01, 0.05),
+                                       "direction_auroc": interval(float("nan"), 0.4, 0.6)}},
+               "backtest": {"strategy": {}}, "seeds": {"n_seeds": 1}}
+    beat, rank_ic, direction = verdict(metrics)
+    assert (beat.metric, beat.estimate, beat.lo, beat.hi, beat.null) == ("macro-F1, STGNN minus volatility",
+                                                                         -0.03, -0.05, -0.01, 0.0)
+    assert (beat.answer, beat.excludes_null, beat.seed_std) == ("worse", True, None)
+    assert (rank_ic.answer, rank_ic.excludes_null) == (NO_DIFFERENCE, False)
+    assert (direction.null, direction.answer, direction.excludes_null) == (0.5, UNDEFINED, None)
+    assert verdict({"comparisons": {}, "backtest": {"strategy": {}}}) == []
+
+
+def test_verdict_carries_the_seed_spread_of_its_metric():
+    metrics = {"comparisons": {"stgnn_no_graph": {"macro_f1": interval(0.02, 0.01, 0.03, "diff")}},
+               "seeds": {"n_seeds": 3, "macro_f1": {"mean": 0.3, "std_across_seeds": 0.006}}}
+    (graph,) = verdict(metrics)
+    assert (graph.question, graph.answer, graph.seed_std) == (GRAPH, "better", 0.006)
