@@ -37,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     results = {"machine": machine(), "scaling": []}
     results["train_sample"] = run_case("train", load_config(None, {"data.start": "2010-01-01", "training.epochs": 3}))
     results["encoder_passes"] = run_case("encoder_passes", synthetic_config(20))
+    results["bootstrap"] = run_case("bootstrap", synthetic_config(20 if args.quick else 500, n_days=750))
     for n in sizes:
         runs = [run_case("fold", synthetic_config(n)) for _ in range(max(1, args.repeats))]
         row = {**min(runs, key=lambda r: r["fold_seconds"]), "all_fold_seconds": [r["fold_seconds"] for r in runs],

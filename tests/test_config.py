@@ -16,7 +16,7 @@ def test_round_trip(tmp_path):
     ({"labels": {"horizon": 0}}, "'labels.horizon'"),
     ({"loss": {"focal_gamma": -1}}, "'loss.focal_gamma'"),
     ({"loss": {"focal_alpha": 1.5}}, "focal_alpha must be in (0, 1)"),
-    ({"smote": {"sampling_strategy": "balanced"}}, "sampling_strategy must be one of"),
+    ({"smote": {"sampling_strategy": "balanced"}}, "'smote.sampling_strategy' (got 'balanced'): Input should be 'auto'"),
     ({"data": {"source": "csv"}}, "needs data_dir"),
 ])
 def test_errors_name_the_field(tree, message):

@@ -1,25 +1,37 @@
+import logging
 import subprocess
 import sys
 
 import numpy as np
 import pytest
-import torch
 
+from stgnn.checkpoint import build_checkpoint, save_checkpoint
 from stgnn.cli import main
 from stgnn.exported import load_exported
+from stgnn.training.fold import FoldFitter
+from stgnn.training.run import single_split
 from stgnn.training.trainer import ClassificationSTGNNTrainer
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(params=[{}, {"model.conv": "gcn"}, {"model.graph": False}], ids=["gat", "gcn", "no-graph"])
-def exported(request, tiny, tmp_path):
+def exported(request, tiny, tmp_path, capfd, caplog):
     config, data = tiny
-    trainer = ClassificationSTGNNTrainer(config.updated({"training.epochs": 1, **request.param}), data, progress=False)
+    config = config.updated({"training.epochs": 1, **request.param})
+    split = single_split(config, data)
+    trainer = ClassificationSTGNNTrainer(config, FoldFitter(config).fit(data, split.train), split, progress=False)
     trainer.fit()
-    torch.save(trainer.checkpoint({"down": 0.3, "up": 0.3, "objective": "macro_f1", "value": 0.0, "feasible": True}),
-               tmp_path / "model.pt")
+    thresholds = {"down": 0.3, "up": 0.3, "objective": "macro_f1", "value": 0.0, "feasible": True}
+    save_checkpoint(build_checkpoint(trainer.model_, config, trainer.fold, trainer.plan_, thresholds),
+                    tmp_path / "model.pt")
+    capfd.readouterr()
+    caplog.clear()
     assert main(["export", "--checkpoint", str(tmp_path / "model.pt"), "--out", str(tmp_path / "export")]) == 0
+    out, err = capfd.readouterr()
+    # Our line only: no torch warning on stderr, nor logged (a user's run prints the log on stderr).
+    assert out.startswith("exported ") and err == ""
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
     return trainer, tmp_path / "export"
 
 
@@ -44,10 +56,10 @@ def test_serving_needs_no_torch_geometric(exported):
     assert "(10, 3)" in proc.stdout
 
 
-def test_export_errors(exported, tmp_path, capsys):
+def test_export_errors(exported, tmp_path, capfd):
     _, out = exported
     assert main(["export", "--checkpoint", str(out.parent / "model.pt"), "--out", str(out)]) == 2
     (tmp_path / "junk.pt").write_bytes(b"junk")
     assert main(["export", "--checkpoint", str(tmp_path / "junk.pt"), "--out", str(tmp_path / "x")]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
+    err = capfd.readouterr().err.strip().splitlines()
     assert len(err) == 2 and "not empty" in err[0] and "not a readable" in err[1]

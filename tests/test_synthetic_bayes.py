@@ -8,6 +8,8 @@ from stgnn.data.dataset import prepare
 from stgnn.data.sources.synthetic import make_market
 from stgnn.training.metrics import classification_metrics
 from stgnn.training.thresholds import apply_thresholds, tune_thresholds
+from stgnn.training.fold import FoldFitter
+from stgnn.training.run import single_split
 from stgnn.training.trainer import ClassificationSTGNNTrainer
 
 pytestmark = pytest.mark.slow
@@ -26,10 +28,10 @@ def market():
     return config, market, data
 
 
-def _score(config, data, split_from=None):
-    trainer = ClassificationSTGNNTrainer(config, data, split=split_from, progress=False)
+def _score(config, data, split=None):
+    s = split if split is not None else single_split(config, data)
+    trainer = ClassificationSTGNNTrainer(config, FoldFitter(config).fit(data, s.train), s, progress=False)
     trainer.fit()
-    s = trainer.split
     p_val = trainer.predict_proba(s.val).reshape(-1, 3)
     p_test = trainer.predict_proba(s.test).reshape(-1, 3)
     y_val, y_test = data.labels.y[s.val].reshape(-1), data.labels.y[s.test].reshape(-1)

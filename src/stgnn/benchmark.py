@@ -17,12 +17,17 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 
 from stgnn.config import Config, parse_config
 from stgnn.data.dataset import prepare
 from stgnn.data.sources import load_panel
+from stgnn.models.encoders import GRUEncoder, TCNEncoder
+from stgnn.training.fold import FoldFitter
+from stgnn.training.run import single_split
 from stgnn.training.trainer import ClassificationSTGNNTrainer
+from stgnn.walkforward.evaluate import intervals
 from stgnn.walkforward.optimizer import run_fold
 from stgnn.walkforward.runner import plan_folds
 
@@ -41,57 +46,62 @@ def synthetic_config(n_tickers: int, n_days: int = 1260, epochs: int = 3) -> Con
 
 
 class _EncoderCounter:
-    """Counts node windows through the temporal encoder (to show each real window passes once)."""
+    """Counts node windows through the temporal encoder in training mode (to show each real
+    window passes once), with a global forward hook: the trainer is used as a user would."""
 
-    def __init__(self, model):
+    def __enter__(self):
         self.nodes = 0
-        model.encoder.register_forward_hook(self._hook)
+        self._handle = torch.nn.modules.module.register_module_forward_hook(self._hook)
+        return self
+
+    def __exit__(self, *exc):
+        self._handle.remove()
 
     def _hook(self, module, inputs, output):
-        if module.training:
+        if isinstance(module, (GRUEncoder, TCNEncoder)) and module.training:
             self.nodes += inputs[0].shape[0]
 
 
-def case_train(config: Config) -> dict:
-    """Training throughput (labelled samples per second) and encoder passes per real window."""
+def _trainer(config: Config) -> ClassificationSTGNNTrainer:
+    """A trainer on the config's single split, its fold fitted."""
     data = prepare(load_panel(config.data), features=config.features, labels=config.labels,
                    window=config.model.window)
-    trainer = ClassificationSTGNNTrainer(config, data, progress=False)
+    split = single_split(config, data)
+    return ClassificationSTGNNTrainer(config, FoldFitter(config).fit(data, split.train), split, progress=False)
+
+
+def case_train(config: Config) -> dict:
+    """Training throughput (labelled samples per second) and one-day prediction latency."""
+    trainer = _trainer(config)
+    data, split = trainer.data, trainer.split
     started = time.perf_counter()
     result = trainer.fit()
     seconds = time.perf_counter() - started
     epochs = len(result.history)
-    real = int((data.labels.y[trainer.split.train] >= 0).sum())
-    day = trainer.split.test[:1]
+    real = int((data.labels.y[split.train] >= 0).sum())
+    day = split.test[:1]
     trainer.predict_proba(day)  # warm-up
     t0 = time.perf_counter()
     for _ in range(20):
         trainer.predict_proba(day)
     return {
         "n_tickers": len(data.tickers),
-        "train_days": len(trainer.split.train),
+        "train_days": len(split.train),
         "epochs": epochs,
         "fit_seconds": round(seconds, 2),
-        "samples_per_second": round((real + len(trainer.ego_)) * epochs / seconds, 1),
+        "samples_per_second": round((real + len(trainer.fold.ego)) * epochs / seconds, 1),
         "predict_one_day_ms": round((time.perf_counter() - t0) / 20 * 1000, 2),
     }
 
 
 def case_encoder_passes(config: Config) -> dict:
-    """Windows encoded in one epoch versus real ticker-days plus synthetic ego nodes."""
-    data = prepare(load_panel(config.data), features=config.features, labels=config.labels,
-                   window=config.model.window)
-    trainer = ClassificationSTGNNTrainer(config.updated({"training.epochs": 1}), data, progress=False)
-    trainer._fit_transforms()
-    from stgnn.models.stgnn import STGNN
-
-    trainer.model_ = STGNN(data.n_features, config.model)
-    counter = _EncoderCounter(trainer.model_)
-    criterion = trainer._make_loss()
-    optimizer = torch.optim.AdamW(trainer.model_.parameters())
-    trainer._train_epoch(criterion, optimizer, np.random.default_rng(0))
-    real = len(trainer.split.train) * len(data.tickers)
-    ego = len(trainer.ego_) * (trainer.graph_.k + 1)
+    """Windows encoded in one training epoch versus real ticker-days plus synthetic ego nodes."""
+    trainer = _trainer(config.updated({"training.epochs": 1}))
+    with _EncoderCounter() as counter:
+        trainer.fit()
+    fold = trainer.fold
+    real = len(trainer.split.train) * len(trainer.data.tickers)
+    ego = len(fold.ego) * (fold.graph.k + 1)
     return {"encoded_windows": counter.nodes, "real_ticker_days": real, "ego_nodes": ego,
             "passes_per_real_window": round((counter.nodes - ego) / real, 4)}
 
@@ -107,7 +117,23 @@ def case_fold(config: Config) -> dict:
     return {"n_tickers": len(data.tickers), "n_days": len(data.dates), "fold_seconds": round(time.perf_counter() - started, 2)}
 
 
-CASES = {"train": case_train, "encoder_passes": case_encoder_passes, "fold": case_fold}
+def case_bootstrap(config: Config) -> dict:
+    """Seconds for the five 95% intervals of one model's out-of-sample frame (every metric of
+    ``metrics["intervals"]``), on random predictions of the synthetic market's shape."""
+    rng = np.random.default_rng(0)
+    n_tickers, n_days = config.data.synthetic.n_tickers, config.data.synthetic.n_days
+    proba = rng.dirichlet(np.ones(3), size=n_tickers * n_days)
+    frame = pd.DataFrame({"date": np.repeat(np.arange(n_days), n_tickers), "ticker": np.tile(np.arange(n_tickers), n_days),
+                          "p_down": proba[:, 0], "p_none": proba[:, 1], "p_up": proba[:, 2],
+                          "pred": rng.integers(0, 3, len(proba)), "label": rng.integers(0, 3, len(proba)),
+                          "fwd_return": rng.normal(0, 0.02, len(proba))})
+    started = time.perf_counter()
+    intervals(frame, n_boot=config.walkforward.n_boot, block_days=config.walkforward.block_days, seed=0)
+    return {"n_rows": len(frame), "n_boot": config.walkforward.n_boot,
+            "interval_seconds": round(time.perf_counter() - started, 2)}
+
+
+CASES = {"train": case_train, "encoder_passes": case_encoder_passes, "fold": case_fold, "bootstrap": case_bootstrap}
 
 
 def run_case(case: str, config: Config, *, timeout: float = 3600) -> dict:

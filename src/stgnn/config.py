@@ -46,11 +46,11 @@ class SyntheticConfig(_Section):
 
 
 class DataConfig(_Section):
-    source: Source = "sample"
+    source: Source = Field("sample", description="where prices come from (sample: the bundled panel)")
     data_dir: Path | None = Field(None, description="csv: a folder of per-ticker files or one wide file")
-    tickers: tuple[str, ...] | None = None
-    start: date | None = None
-    end: date | None = None
+    tickers: tuple[str, ...] | None = Field(None, description="restrict to these tickers (yfinance: download them)")
+    start: date | None = Field(None, description="first date, YYYY-MM-DD")
+    end: date | None = Field(None, description="last date, YYYY-MM-DD")
     cache_dir: Path = Path("data/cache")
     max_ffill: int = Field(5, ge=0, le=60)
     min_history: int = Field(252, ge=30)
@@ -73,9 +73,9 @@ class DataConfig(_Section):
 
 
 class LabelConfig(_Section):
-    horizon: int = Field(1, ge=1, le=60, description="trading days ahead")
-    threshold: float = Field(0.018, gt=0.0, lt=1.0, description="|forward log return| that counts as a move")
-    vol_scaled: bool = Field(False, description="threshold x trailing volatility / its median")
+    horizon: int = Field(1, ge=1, le=60, description="label horizon h: trading days ahead")
+    threshold: float = Field(0.018, gt=0.0, lt=1.0, description="move threshold theta: the |forward log return| that counts as a move")
+    vol_scaled: bool = Field(False, description="scale theta by each ticker's trailing volatility / its median")
     vol_window: int = Field(20, ge=2, le=252)
 
 
@@ -111,7 +111,7 @@ class SplitConfig(_Section):
 
 
 class GraphConfig(_Section):
-    k: int = Field(5, ge=1, le=64, description="neighbours per ticker")
+    k: int = Field(5, ge=1, le=64, description="neighbours per ticker in the graph")
     method: Literal["correlation", "sector"] = "correlation"
     correlation: Literal["absolute", "positive"] = "absolute"
     sector_file: Path | None = None
@@ -124,27 +124,27 @@ class GraphConfig(_Section):
 
 
 class ModelConfig(_Section):
-    window: int = Field(20, ge=2, le=256, description="trading days each node sees")
-    encoder: Literal["gru", "tcn"] = "gru"
-    hidden: int = Field(32, ge=4, le=1024)
+    window: int = Field(20, ge=2, le=256, description="days of history per node (the window each node sees)")
+    encoder: Literal["gru", "tcn"] = Field("gru", description="temporal encoder of each node's window")
+    hidden: int = Field(32, ge=4, le=1024, description="width of the hidden layers")
     temporal_layers: int = Field(1, ge=1, le=8)
     conv: Literal["gat", "gcn"] = "gat"
     graph_layers: int = Field(1, ge=1, le=4)
     heads: int = Field(2, ge=1, le=16)
     dropout: float = Field(0.1, ge=0.0, lt=1.0)
-    graph: bool = Field(True, description="false: the temporal-only ablation")
+    graph: bool = Field(True, description="neighbour layers after the temporal encoder; off: the temporal-only ablation")
 
 
 ClassWeights = Literal["balanced", "none"]
 
 
 class LossConfig(_Section):
-    name: Literal["focal", "cross_entropy"] = "focal"
+    name: Literal["focal", "cross_entropy"] = Field("focal", description="training loss")
     focal_alpha: float | tuple[float, float, float] | None = Field(
-        None, description="None: neutral; float a: Down/Up get a, None gets 1-a; or [down, none, up]"
+        None, description="float a: Down/Up get a, None gets 1-a (0.5 neutral; in YAML also [down, none, up]); unset: neutral"
     )
-    focal_gamma: float = Field(2.0, ge=0.0, le=10.0)
-    class_weights: ClassWeights = "balanced"
+    focal_gamma: float = Field(2.0, ge=0.0, le=10.0, description="focal focusing parameter (0: cross entropy)")
+    class_weights: ClassWeights = Field("balanced", description="loss weights: inverse frequencies of the classes the loss sees, or none")
     dynamic_alpha: bool = False
     max_focal_alpha: float = Field(0.75, gt=0.0, lt=1.0)
     alpha_ramp_epochs: int = Field(10, ge=1)
@@ -166,10 +166,14 @@ class LossConfig(_Section):
         return self
 
 
+SmoteStrategy = Literal["auto", "minority", "not majority", "not minority", "all"]
+"""imbalanced-learn's strategy names (``stgnn.training.smote`` resolves them for three classes)."""
+
+
 class SmoteConfig(_Section):
-    enabled: bool = True
-    sampling_strategy: str | dict[str, int] = Field(
-        "auto", description="imbalanced-learn string, or {Down: n, Up: n} target counts"
+    enabled: bool = Field(True, description="SMOTE on the training ego windows")
+    sampling_strategy: SmoteStrategy | dict[str, int] = Field(
+        "auto", description="imbalanced-learn strategy (in YAML also {Down: n, Up: n} target counts)"
     )
     target_ratio: float | None = Field(
         0.5, gt=0.0, le=1.0, description="minority classes raised to this share of the majority (overrides sampling_strategy)"
@@ -180,9 +184,6 @@ class SmoteConfig(_Section):
     @field_validator("sampling_strategy")
     @classmethod
     def _strategy(cls, v):
-        allowed = {"auto", "minority", "not majority", "not minority", "all"}
-        if isinstance(v, str) and v not in allowed:
-            raise ValueError(f"sampling_strategy must be one of {sorted(allowed)} or a dict of counts")
         if isinstance(v, dict):
             unknown = set(v) - {"Down", "None", "Up"}
             if unknown:
@@ -191,20 +192,20 @@ class SmoteConfig(_Section):
 
 
 class TrainingConfig(_Section):
-    epochs: int = Field(20, ge=1, le=1000)
+    epochs: int = Field(20, ge=1, le=1000, description="most training epochs (early stopping may end sooner)")
     batch_days: int = Field(32, ge=1, le=4096, description="day graphs per batch")
-    lr: float = Field(2e-3, gt=0.0, le=1.0)
+    lr: float = Field(2e-3, gt=0.0, le=1.0, description="learning rate")
     weight_decay: float = Field(1e-4, ge=0.0)
     grad_clip: float = Field(1.0, gt=0.0)
     scheduler: Literal["cosine", "plateau", "none"] = "cosine"
     patience: int = Field(5, ge=1)
     monitor: Literal["macro_f1", "mcc", "auroc", "loss"] = "auroc"
-    balanced_sampler: bool = False
+    balanced_sampler: bool = Field(False, description="draw training days rich in Down/Up more often")
     fnr_target: float | None = Field(None, gt=0.0, lt=1.0, description="early stop only once FNR of Down and Up <= target")
     collapse_abort: bool = False
-    scaler: Literal["standard", "robust"] = "standard"
-    seed: int = 0
-    device: Literal["auto", "cpu", "cuda"] = "auto"
+    scaler: Literal["standard", "robust"] = Field("standard", description="feature scaling fitted on training days: mean/std, or median/IQR")
+    seed: int = Field(0, description="seed of weights, batches and SMOTE")
+    device: Literal["auto", "cpu", "cuda"] = Field("auto", description="where to train (auto: cuda if available)")
 
 
 class ThresholdConfig(_Section):
@@ -216,30 +217,31 @@ class ThresholdConfig(_Section):
 class WalkForwardConfig(_Section):
     """Rolling (or expanding) retraining: train, purge, validate, purge, test; the test window is the step."""
 
-    train_days: int = Field(756, ge=30)
-    val_days: int = Field(126, ge=10)
-    test_days: int = Field(126, ge=5)
-    expanding: bool = False
-    embargo_days: int = Field(0, ge=0)
+    train_days: int = Field(756, ge=30, description="training window of each fold, in trading days")
+    val_days: int = Field(126, ge=10, description="validation window of each fold (tuning and thresholds)")
+    test_days: int = Field(126, ge=5, description="test window, also the step between folds")
+    expanding: bool = Field(False, description="expanding instead of rolling training window")
+    embargo_days: int = Field(0, ge=0, description="days added to each purge gap between train, val and test")
     folds: int | None = Field(None, ge=1, description="keep only the last N folds")
-    search: Literal["grid", "optuna"] = "grid"
+    search: Literal["grid", "optuna"] = Field("grid", description="grid: every combination; optuna: n_trials TPE draws from the grid's values")
     grid: dict[str, list[Any]] = Field(
         default_factory=lambda: {"loss.focal_gamma": [1.0, 2.0, 3.0, 4.0]},
-        description="dotted config keys -> values tried on each fold's validation window",
+        description="JSON of dotted config keys -> values tried on each fold's validation window",
     )
     n_trials: int = Field(8, ge=1, description="optuna: trials per fold")
     select_on: Literal["macro_f1", "auroc"] = Field("macro_f1", description="val metric that picks the trial")
     seeds: int = Field(1, ge=1, le=20, description="models per fold; their mean probabilities are the ensemble")
-    baselines: tuple[str, ...] = ("majority", "momentum", "volatility", "logistic", "logistic_graph",
-                                       "stgnn_no_graph")
+    baselines: tuple[str, ...] = Field(
+        ("majority", "momentum", "volatility", "logistic", "logistic_graph", "stgnn_no_graph"),
+        description="models scored on the same folds and rows as the STGNN (empty: none)")
     baseline_C: tuple[float, ...] = Field(
         (0.01, 0.1, 1.0, 10.0), description="logistic baselines: C values tried on each fold's validation window")
     baseline_window: Literal["day", "model"] = Field(
         "day", description="logistic baselines see day t's features, or the model's window of them (flattened lags)")
     book: Literal["dollar_neutral", "unhedged"] = Field(
         "dollar_neutral", description="backtest: a lone side is hedged with the equal-weight universe, or left net long/short")
-    cost_bps: float = Field(5.0, ge=0.0)
-    n_boot: int = Field(500, ge=50)
+    cost_bps: float = Field(5.0, ge=0.0, description="backtest transaction cost, in basis points of turnover")
+    n_boot: int = Field(500, ge=50, description="bootstrap resamples of the confidence intervals")
     block_days: int = Field(20, ge=1, description="bootstrap block length; at least 2 x horizon is used")
 
     @field_validator("baselines")
@@ -272,7 +274,7 @@ class WalkForwardConfig(_Section):
 
 
 class Config(_Section):
-    experiment: str = "stgnn"
+    experiment: str = Field("stgnn", description="name used in the default run directory")
     data: DataConfig = DataConfig()
     labels: LabelConfig = LabelConfig()
     features: FeatureConfig = FeatureConfig()
@@ -338,7 +340,8 @@ def write_config(config: Config, path: str | os.PathLike) -> None:
 
 def _describe(exc: ValidationError) -> str:
     err = exc.errors()[0]
-    where = ".".join(str(p) for p in err["loc"]) or "config"
+    # A union adds its member's type to the location ("literal['auto',...]"): keep field names only.
+    where = ".".join(str(p) for p in err["loc"] if isinstance(p, int) or str(p).isidentifier()) or "config"
     msg = err["msg"].removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
         return f"unknown field '{where}'; check its spelling against the documented config."

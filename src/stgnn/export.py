@@ -10,9 +10,9 @@ from pathlib import Path
 
 import torch
 
+from stgnn.checkpoint import model_from_checkpoint
 from stgnn.errors import StgnnError
 from stgnn.io import atomic_write, atomic_write_text
-from stgnn.training.trainer import model_from_checkpoint
 
 FORMAT = 1
 PROGRAM = "model.pt2"
@@ -27,6 +27,13 @@ class _Probabilities(torch.nn.Module):
 
     def forward(self, x: torch.Tensor, edge_index: torch.Tensor, edge_weight: torch.Tensor) -> torch.Tensor:
         return torch.softmax(self.model(x, edge_index, edge_weight), dim=-1)
+
+
+def _save(program: torch.export.ExportedProgram, path: str) -> None:
+    """Save through an open file: torch logs a warning for a path not ending in .pt2, such as the
+    atomic write's temporary file, and a buffer is the form it accepts under any name."""
+    with open(path, "wb") as f:
+        torch.export.save(program, f)
 
 
 def export_model(ckpt: dict, out_dir: str | Path) -> Path:
@@ -45,7 +52,7 @@ def export_model(ckpt: dict, out_dir: str | Path) -> Path:
         warnings.filterwarnings("ignore", message="The tensor attributes .*_flat_weights")
         program = torch.export.export(wrapper, example, dynamic_shapes=({0: nodes}, {1: edges}, {0: edges}))
     out_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write(out_dir / PROGRAM, lambda tmp: torch.export.save(program, tmp))
+    atomic_write(out_dir / PROGRAM, lambda tmp: _save(program, tmp))
     manifest = {
         "format": FORMAT,
         "exporter": f"torch.export (torch {torch.__version__})",

@@ -13,7 +13,7 @@ from stgnn.data.features import compute_features
 from stgnn.data.panel import PricePanel
 from stgnn.errors import DataError
 from stgnn.training.thresholds import DecisionThresholds, apply_thresholds, argmax_predict
-from stgnn.training.trainer import model_from_checkpoint
+from stgnn.checkpoint import model_from_checkpoint
 
 
 def score_latest(ckpt: dict, panel: PricePanel, *, config: Config | None = None) -> pd.DataFrame:

@@ -26,7 +26,7 @@ def test_restrictions(capsys):
     (["--source", "csv"], "needs data_dir"),
     (["--source", "csv", "--data-dir", "/nonexistent/prices"], "does not exist"),
     (["--start", "2020-01-01", "--end", "2019-01-01"], "must be before end"),
-    (["--start", "yesterday"], "data.start"),
+    (["--start", "yesterday"], "argument --start: expected a date"),
     (["--bogus"], "unrecognized arguments"),
 ])
 def test_bad_input_is_one_line_exit_2(args, message, capsys):

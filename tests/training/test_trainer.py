@@ -1,14 +1,24 @@
 import logging
+from dataclasses import replace
 
 import numpy as np
 import pytest
 import torch
 
-from stgnn.training.trainer import ClassificationSTGNNTrainer, TrainingCollapsed, load_checkpoint, model_from_checkpoint
+from stgnn.checkpoint import build_checkpoint, load_checkpoint, model_from_checkpoint, save_checkpoint
+from stgnn.training.fold import FoldFitter
+from stgnn.training.run import single_split
+from stgnn.training.trainer import ClassificationSTGNNTrainer, TrainingCollapsed
+
+
+def _fold(config, data):
+    split = single_split(config, data)
+    return FoldFitter(config).fit(data, split.train), split
 
 
 def _fit(config, data, **kw):
-    trainer = ClassificationSTGNNTrainer(config, data, progress=False, **kw)
+    fold, split = _fold(config, data)
+    trainer = ClassificationSTGNNTrainer(config, fold, split, progress=False, **kw)
     trainer.fit()
     return trainer
 
@@ -20,33 +30,43 @@ def test_deterministic_for_a_seed(tiny):
     np.testing.assert_array_equal(a.predict_proba(a.split.test), b.predict_proba(b.split.test))
 
 
-def test_transforms_are_fitted_on_training_days_only(tiny, poisoned):
+def test_fold_is_fitted_on_training_days_only(tiny, poisoned):
     """Every price field rewritten on validation and test days: scaler, graph (built from close
     prices), SMOTE samples, class weights and batches of training days are bit-identical."""
     config, data = tiny
-    a = ClassificationSTGNNTrainer(config, data, progress=False)
-    a._fit_transforms()
-    changed = poisoned(config, data.panel, a.split.val[0])
-    assert not np.allclose(changed.panel.close.iloc[a.split.val[0]:], data.panel.close.iloc[a.split.val[0]:])
-    b = ClassificationSTGNNTrainer(config, changed, split=a.split, progress=False)
-    b._fit_transforms()
-    np.testing.assert_array_equal(a.scaler_.center_, b.scaler_.center_)
-    np.testing.assert_array_equal(a.scaler_.scale_, b.scaler_.scale_)
-    np.testing.assert_array_equal(a.graph_.neighbours, b.graph_.neighbours)
-    np.testing.assert_array_equal(a.graph_.weights, b.graph_.weights)
-    np.testing.assert_array_equal(a.ego_.x, b.ego_.x)
-    np.testing.assert_array_equal(a.ego_.y, b.ego_.y)
-    np.testing.assert_array_equal(a.plan_.class_weights, b.plan_.class_weights)
-    days = a.split.train[:8]
-    np.testing.assert_array_equal(a.batcher_.batch(days).x, b.batcher_.batch(days).x)
+    a, split = _fold(config, data)
+    changed = poisoned(config, data.panel, split.val[0])
+    assert not np.allclose(changed.panel.close.iloc[split.val[0]:], data.panel.close.iloc[split.val[0]:])
+    b = FoldFitter(config).fit(changed, split.train)
+    np.testing.assert_array_equal(a.scaler.center_, b.scaler.center_)
+    np.testing.assert_array_equal(a.scaler.scale_, b.scaler.scale_)
+    np.testing.assert_array_equal(a.graph.neighbours, b.graph.neighbours)
+    np.testing.assert_array_equal(a.graph.weights, b.graph.weights)
+    np.testing.assert_array_equal(a.ego.x, b.ego.x)
+    np.testing.assert_array_equal(a.ego.y, b.ego.y)
+    np.testing.assert_array_equal(a.plan.class_weights, b.plan.class_weights)
+    days = split.train[:8]
+    np.testing.assert_array_equal(a.batcher.batch(days).x, b.batcher.batch(days).x)
 
 
-def test_overrides_and_imbalance_block(tiny, caplog):
+def test_one_fold_serves_trials_and_seeds_and_is_checked(tiny):
     config, data = tiny
+    fold, split = _fold(config, data)
+    a = ClassificationSTGNNTrainer(config.updated({"loss.focal_gamma": 0.5}), fold, split, seed=1, progress=False)
+    assert a.plan_.gamma == 0.5 and fold.plan.gamma == config.loss.focal_gamma
+    np.testing.assert_array_equal(a.plan_.class_weights, fold.plan.class_weights)
+    with pytest.raises(ValueError, match="the config the fold was fitted with"):
+        ClassificationSTGNNTrainer(config.updated({"graph.k": 2}), fold, split)
+    with pytest.raises(ValueError, match="split.train to be the days the fold was fitted on"):
+        ClassificationSTGNNTrainer(config, fold, replace(split, train=split.train[1:]))
+
+
+def test_fold_relabels_and_logs_the_imbalance_plan(tiny, caplog):
+    config, data = tiny
+    cfg = config.updated({"loss.focal_alpha": 0.25, "loss.focal_gamma": 1.0, "labels.threshold": 0.02})
     with caplog.at_level(logging.INFO):
-        t = _fit(config, data, focal_alpha=0.25, focal_gamma=1.0, price_threshold=0.02)
-    assert t.config.loss.focal_alpha == 0.25 and t.config.labels.threshold == 0.02
-    assert t.data.labels.threshold[0, 0] == 0.02
+        t = _fit(cfg, data)
+    assert t.data.labels.threshold[0, 0] == 0.02 and t.plan_.alpha == 0.25
     assert "effective weight" in caplog.text and "DOWN-weights Down and Up" in caplog.text
     assert "epoch   1" in caplog.text
 
@@ -78,9 +98,9 @@ def test_balanced_sampler_and_fnr_target_run(tiny):
 def test_checkpoint_round_trip(tiny, tmp_path):
     config, data = tiny
     t = _fit(config, data)
-    torch.save(t.checkpoint(), tmp_path / "model.pt")
+    save_checkpoint(build_checkpoint(t.model_, t.config, t.fold, t.plan_), tmp_path / "model.pt")
     model, cfg, scaler, graph = model_from_checkpoint(load_checkpoint(tmp_path / "model.pt"))
-    batch = t.batcher_.day_graph(int(t.split.test[0]))
+    batch = t.fold.batcher.day_graph(int(t.split.test[0]))
     with torch.no_grad():
         expected = torch.softmax(t.model_(batch.x, batch.edge_index, batch.edge_weight), -1)
         got = torch.softmax(model(batch.x, batch.edge_index, batch.edge_weight), -1)

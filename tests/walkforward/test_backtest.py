@@ -6,12 +6,15 @@ import pandas as pd
 import pytest
 
 from stgnn.walkforward.backtest import (
+    BOOKS,
     BacktestResult,
     backtest,
+    beta_alpha,
     equal_weights,
     long_short_weights,
     max_drawdown,
     performance_stats,
+    stat_intervals,
 )
 
 UP, NONE, DOWN = 2, 1, 0
@@ -41,14 +44,117 @@ def test_long_short_hand_case():
     assert list(res.returns.index) == ["d1", "d2"] and list(res.returns.columns) == ["strategy", "equal_weight"]
 
 
-def test_a_lone_side_gets_the_full_gross_and_no_calls_is_flat():
+def test_unhedged_a_lone_side_gets_the_full_gross_and_no_calls_is_flat():
     # d1: only longs (A, B); d2: only a short (C); d3: no calls
     f = frame([UP, UP, NONE, NONE, NONE, DOWN, NONE, NONE, NONE], [0.02, 0.04, 0.0, 0.01, 0.01, 0.03, 0.1, 0.1, 0.1],
               dates=("d1", "d2", "d3"))
-    res = backtest(f, cost_bps=0)
+    res = backtest(f, cost_bps=0, book="unhedged")
     np.testing.assert_allclose(res.weights.to_numpy(), [[0.5, 0.5, 0], [0, 0, -1.0], [0, 0, 0]])
     np.testing.assert_allclose(res.returns["strategy"], [0.5 * simple(0.02) + 0.5 * simple(0.04), -simple(0.03), 0.0])
     np.testing.assert_allclose(res.turnover["strategy"], [1.0, 2.0, 1.0])  # enter, switch sides, exit
+    assert res.stats["book"] == "unhedged"
+
+
+def test_dollar_neutral_hedges_a_lone_side_with_the_universe_by_hand():
+    # d1: only A called, Up: A +0.5, and the universe A, B, C, D short at -0.5 / 4 each
+    # d2: only C called, Down, D untradeable: C -0.5, the universe A, B, C long at +0.5 / 3 each
+    # d3: A and B Up, both short-hedged by A, B, C: they net to +0.25 - 1/6 each
+    # d4: no calls: flat
+    f = frame([UP, NONE, NONE, NONE, NONE, NONE, DOWN, UP, UP, UP, NONE, NONE, NONE, NONE, NONE, NONE],
+              [0.02, 0.01, -0.01, 0.0, 0.01, 0.02, -0.03, np.nan, 0.01, 0.02, 0.03, np.nan, 0.0, 0.0, 0.0, 0.0],
+              tickers="ABCD", dates=("d1", "d2", "d3", "d4"))
+    res = backtest(f, cost_bps=0)
+    expected = np.array([[0.5 - 0.125, -0.125, -0.125, -0.125],
+                         [1 / 6, 1 / 6, -0.5 + 1 / 6, 0.0],
+                         [0.25 - 1 / 6, 0.25 - 1 / 6, -1 / 6, 0.0],
+                         [0.0, 0.0, 0.0, 0.0]])
+    np.testing.assert_allclose(res.weights.to_numpy(), expected)
+    np.testing.assert_allclose(res.weights.sum(axis=1), 0.0, atol=1e-15)
+    d1 = 0.5 * simple(0.02) - 0.5 * np.mean([simple(r) for r in (0.02, 0.01, -0.01, 0.0)])
+    d2 = -0.5 * simple(-0.03) + 0.5 * np.mean([simple(r) for r in (0.01, 0.02, -0.03)])
+    d3 = 0.25 * (simple(0.01) + simple(0.02)) - 0.5 * np.mean([simple(r) for r in (0.01, 0.02, 0.03)])
+    np.testing.assert_allclose(res.returns["strategy"], [d1, d2, d3, 0.0])
+    assert res.stats["book"] == "dollar_neutral"
+    # the hedge nets out entirely when every tradeable ticker is called on the lone side
+    pred = pd.DataFrame({"A": [DOWN], "B": [DOWN], "C": [UP]})
+    ok = pd.DataFrame({"A": [True], "B": [True], "C": [False]})
+    np.testing.assert_allclose(long_short_weights(pred, ok).to_numpy(), [[0.0, 0.0, 0.0]])
+
+
+def _rising_market(n_dates=120, n_tickers=300, seed=0):
+    """A market that rises 1% a day on average with random Up calls (no skill): 30% of tickers a day."""
+    rng = np.random.default_rng(seed)
+    market = 0.01 + 0.02 * rng.standard_normal(n_dates)
+    rets = market[:, None] + 0.02 * rng.standard_normal((n_dates, n_tickers))
+    pred = np.where(rng.uniform(size=(n_dates, n_tickers)) < 0.3, UP, NONE)
+    dates = [f"d{i:03d}" for i in range(n_dates)]
+    tickers = [f"T{i:03d}" for i in range(n_tickers)]
+    return pd.DataFrame({"date": np.repeat(dates, n_tickers), "ticker": tickers * n_dates,
+                         "pred": pred.ravel(), "fwd_return": rets.ravel()})
+
+
+def test_random_up_calls_in_a_rising_market_earn_beta_unhedged_and_nothing_dollar_neutral():
+    f = _rising_market()
+    unhedged = backtest(f, cost_bps=0, book="unhedged")
+    neutral = backtest(f, cost_bps=0)
+    # unhedged: net long 1.0 every day, so it rides the market
+    np.testing.assert_allclose(unhedged.weights.sum(axis=1), 1.0)
+    assert unhedged.stats["strategy"]["annual_return"] > 1.0 and unhedged.stats["strategy"]["beta"] > 0.9
+    # dollar-neutral: net zero every day and beta ~0, so it earns ~nothing
+    np.testing.assert_allclose(neutral.weights.sum(axis=1), 0.0, atol=1e-12)
+    s = neutral.stats["strategy"]
+    assert abs(s["beta"]) < 0.05 and abs(s["annual_return"]) < 0.1
+    # net of beta, neither book has skill to show
+    assert abs(s["alpha_annual"]) < 0.1 and abs(unhedged.stats["strategy"]["alpha_annual"]) < 0.1
+    ci = stat_intervals(neutral, block_days=5, n_boot=200)["strategy"]
+    assert ci["sharpe"]["lo"] < 0 < ci["sharpe"]["hi"] and ci["alpha"]["lo"] < 0 < ci["alpha"]["hi"]
+
+
+def test_beta_and_alpha_on_a_series_with_known_beta():
+    rng = np.random.default_rng(3)
+    market = rng.normal(0.001, 0.01, size=250)
+    noise = rng.normal(0, 0.005, size=250)
+    design = np.column_stack([np.ones(250), market])
+    noise -= design @ np.linalg.lstsq(design, noise, rcond=None)[0]  # uncorrelated with the market, mean 0
+    r = 0.0004 + 0.3 * market + noise
+    beta, alpha = beta_alpha(r, market, 252)
+    assert beta == pytest.approx(0.3) and alpha == pytest.approx(0.0004 * 252)
+    stacked = beta_alpha(np.stack([r, market]), np.stack([market, market]), 252)  # along the last axis
+    np.testing.assert_allclose(stacked[0], [0.3, 1.0])
+    np.testing.assert_allclose(stacked[1], [0.0004 * 252, 0.0], atol=1e-12)
+    flat = beta_alpha(r, np.full(250, 0.01), 252)  # the market does not move: no slope
+    assert math.isnan(flat[0]) and math.isnan(flat[1])
+
+
+def test_backtest_reports_beta_and_alpha_of_its_returns():
+    f = _rising_market(n_dates=60, n_tickers=50, seed=1)
+    for book in BOOKS:
+        res = backtest(f, horizon=2, cost_bps=5, book=book)
+        beta, alpha = beta_alpha(res.returns["strategy"].to_numpy(), res.returns["equal_weight"].to_numpy(), 126)
+        assert res.stats["strategy"]["beta"] == pytest.approx(beta)
+        assert res.stats["strategy"]["alpha_annual"] == pytest.approx(alpha)
+        assert "beta" not in res.stats["equal_weight"]
+
+
+def test_stat_intervals_resample_periods_in_blocks():
+    f = _rising_market(n_dates=90, n_tickers=40, seed=2)
+    res = backtest(f, horizon=3, cost_bps=5)
+    ci = stat_intervals(res, block_days=20, n_boot=300, seed=4)
+    assert set(ci) == {"strategy", "equal_weight"}
+    assert set(ci["strategy"]) == {"sharpe", "annual_return", "alpha"}
+    assert set(ci["equal_weight"]) == {"sharpe", "annual_return"}
+    for name, by_stat in ci.items():
+        for stat, c in by_stat.items():
+            key = "alpha_annual" if stat == "alpha" else stat
+            assert c["value"] == pytest.approx(res.stats[name][key]), (name, stat)
+            assert c["lo"] <= c["hi"] and c["n_boot"] == 300
+            assert c["block_days"] == 21  # ceil(20 / 3) = 7 periods of 3 days
+    assert ci == stat_intervals(res, block_days=20, n_boot=300, seed=4)
+    assert ci != stat_intervals(res, block_days=20, n_boot=300, seed=5)
+    # a block is at least two periods, even where block_days is below the horizon
+    assert stat_intervals(res, block_days=1, n_boot=10)["strategy"]["sharpe"]["block_days"] == 6
+    with pytest.raises(ValueError, match="Expected block_days an integer >= 1, got 0"):
+        stat_intervals(res, block_days=0)
 
 
 def test_cost_reduces_each_period_by_exactly_cost_times_turnover():
@@ -104,12 +210,13 @@ def test_no_calls_at_all_is_flat_with_undefined_sharpe():
 
 def test_untradeable_rows_get_no_weight_and_an_unknown_date_is_left_out():
     # d1: C has no forward return, so B (Down) and A (Up) keep +-0.5 and C is out of the benchmark;
-    # d2: nothing is known: no period; d3: A is Up, B is untradeable although called Down: A gets 1.0.
+    # d2: nothing is known: no period; d3: A is Up, B is untradeable although called Down: A's 0.5 is
+    # hedged with the tradeable universe A, C at -0.25 each.
     f = frame([UP, DOWN, UP, UP, DOWN, NONE, UP, DOWN, NONE],
               [0.01, -0.02, np.nan, np.nan, np.nan, np.nan, 0.03, np.nan, 0.0], dates=("d1", "d2", "d3"))
     res = backtest(f, cost_bps=0)
     assert list(res.returns.index) == ["d1", "d3"]
-    np.testing.assert_allclose(res.weights.to_numpy(), [[0.5, -0.5, 0.0], [1.0, 0.0, 0.0]])
+    np.testing.assert_allclose(res.weights.to_numpy(), [[0.5, -0.5, 0.0], [0.25, 0.0, -0.25]])
     np.testing.assert_allclose(res.returns["equal_weight"], [(simple(0.01) + simple(-0.02)) / 2, simple(0.03) / 2])
     np.testing.assert_allclose(res.turnover["strategy"], [1.0, 1.0])  # from the weights held before d2
     assert res.stats["n_untradeable"] == 5 and res.stats["strategy"]["n_calls"] == 3
@@ -151,18 +258,21 @@ def test_stats_formulae():
 def test_stats_are_plain_json_numbers():
     f = frame([UP, DOWN, NONE, UP, UP, DOWN], [0.02, -0.01, 0.05, 0.01, 0.03, -0.02])
     stats = backtest(f).stats
-    assert set(stats) == {"strategy", "equal_weight", "horizon", "cost_bps", "periods_per_year", "n_untradeable"}
+    assert set(stats) == {"strategy", "equal_weight", "book", "horizon", "cost_bps", "periods_per_year",
+                          "n_untradeable"}
     for name in ("strategy", "equal_weight"):
         assert all(type(v) in (float, int) for v in stats[name].values()), stats[name]
     assert json.loads(json.dumps(stats))["strategy"]["n_periods"] == 2
     assert {"annual_return", "annual_volatility", "sharpe", "max_drawdown", "avg_turnover", "hit_rate",
-            "call_hit_rate", "n_periods"} <= set(stats["strategy"])
+            "call_hit_rate", "n_periods", "beta", "alpha_annual"} <= set(stats["strategy"])
 
 
 def test_weight_helpers():
     pred = pd.DataFrame({"A": [UP, DOWN], "B": [DOWN, DOWN], "C": [DOWN, UP]})
     ok = pd.DataFrame({"A": [True, True], "B": [True, True], "C": [True, False]})
-    np.testing.assert_allclose(long_short_weights(pred, ok).to_numpy(), [[0.5, -0.25, -0.25], [-0.5, -0.5, 0.0]])
+    np.testing.assert_allclose(long_short_weights(pred, ok, book="unhedged").to_numpy(),
+                               [[0.5, -0.25, -0.25], [-0.5, -0.5, 0.0]])
+    np.testing.assert_allclose(long_short_weights(pred, ok).to_numpy(), [[0.5, -0.25, -0.25], [0.0, 0.0, 0.0]])
     np.testing.assert_allclose(equal_weights(ok).to_numpy(), [[1 / 3] * 3, [0.5, 0.5, 0.0]])
 
 
@@ -176,6 +286,7 @@ def test_weight_helpers():
     (lambda f: f, {"horizon": 0}, "Expected horizon to be an integer >= 1, got 0"),
     (lambda f: f, {"cost_bps": -1.0}, "Expected cost_bps >= 0, got -1.0"),
     (lambda f: f, {"periods_per_year": 0}, "Expected periods_per_year > 0, got 0"),
+    (lambda f: f, {"book": "levered"}, r"Expected book in \['dollar_neutral', 'unhedged'\], got 'levered'"),
 ])
 def test_bad_input_is_refused(change, kwargs, message):
     f = frame([UP, DOWN, NONE, UP, UP, DOWN], [0.02, -0.01, 0.05, 0.01, 0.03, -0.02])

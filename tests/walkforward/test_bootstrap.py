@@ -4,9 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stgnn.training.metrics import classification_metrics, information_coefficients
-from stgnn.walkforward.bootstrap import (block_indices, bootstrap_ci, macro_f1_of, mcc_of, paired_block_bootstrap,
-                                         rank_ic_of, resample_frame)
+from stgnn.training.metrics import classification_metrics, information_coefficients, score_metrics
+from stgnn.walkforward.bootstrap import (block_bootstrap, block_for_horizon, block_indices, bootstrap_ci,
+                                         direction_auroc_of, macro_f1_of, mcc_of, move_auroc_of, pair_counts,
+                                         paired_block_bootstrap, rank_ic_of, resample_frame)
 
 TICKERS = [f"T{i:02d}" for i in range(50)]
 
@@ -43,13 +44,55 @@ def _rank_ic(frame):
     return information_coefficients(frame)["rank_ic"]
 
 
-def test_block_indices_cover_n_days_in_blocks():
-    idx = block_indices(10, block_days=4, n_boot=3, seed=0)
-    assert idx.shape == (3, 10)
-    assert ((np.diff(idx[:, :4]) % 10) == 1).all()
-    assert ((np.diff(idx[:, 4:8]) % 10) == 1).all()
-    np.testing.assert_array_equal(idx, block_indices(10, block_days=4, n_boot=3, seed=0))
-    assert block_indices(3, block_days=20, n_boot=2, seed=0).shape == (2, 3)
+def _move_auroc(frame):
+    return score_metrics(frame["label"], frame[["p_down", "p_none", "p_up"]])["auroc_move"]
+
+
+def _direction_auroc(frame):
+    return score_metrics(frame["label"], frame[["p_down", "p_none", "p_up"]])["auroc_direction"]
+
+
+def test_block_indices_are_moving_blocks_of_consecutive_days():
+    idx = block_indices(10, block_days=4, n_boot=200, seed=0)
+    assert idx.shape == (200, 10)
+    for block in (idx[:, :4], idx[:, 4:8], idx[:, 8:]):
+        assert (np.diff(block) == 1).all()  # consecutive days, never 9 followed by 0
+    assert idx.min() == 0 and idx.max() == 9
+    np.testing.assert_array_equal(idx, block_indices(10, block_days=4, n_boot=200, seed=0))
+
+
+def test_no_block_wraps_from_the_last_day_to_the_first():
+    for n_days, block_days in ((10, 4), (7, 3), (30, 20), (9, 9)):
+        idx = block_indices(n_days, block_days=block_days, n_boot=300, seed=1)
+        for first in range(0, n_days, block_days):
+            block = idx[:, first:first + block_days]
+            inside = set(zip(block[:, :-1].ravel().tolist(), block[:, 1:].ravel().tolist()))
+            assert (n_days - 1, 0) not in inside
+            assert (np.diff(block) == 1).all()
+        assert idx[:, ::block_days].max() == n_days - block_days  # the last start with a whole block after it
+
+
+def test_every_start_is_reachable_and_uniform():
+    idx = block_indices(12, block_days=5, n_boot=3000, seed=2)
+    starts = idx[:, ::5].ravel()
+    counts = np.bincount(starts, minlength=12)
+    assert (counts[:8] > 0).all() and (counts[8:] == 0).all()  # starts 0..7 = 12 - 5
+    assert counts[:8].min() > 0.8 * counts[:8].mean()
+
+
+def test_a_block_as_long_as_the_sample_gives_the_sample_itself():
+    for block_days in (6, 20):
+        idx = block_indices(6, block_days=block_days, n_boot=5, seed=3)
+        np.testing.assert_array_equal(idx, np.tile(np.arange(6), (5, 1)))
+
+
+def test_block_for_horizon_covers_twice_the_label_horizon():
+    assert block_for_horizon(20, 1) == 20 and block_for_horizon(20, 10) == 20
+    assert block_for_horizon(20, 15) == 30 and block_for_horizon(5, 5) == 10
+    with pytest.raises(ValueError, match="Expected horizon an integer >= 1, got 0"):
+        block_for_horizon(20, 0)
+    with pytest.raises(ValueError, match="Expected block_days an integer >= 1, got 0"):
+        block_for_horizon(0, 5)
 
 
 def test_fast_metrics_equal_their_definitions(rng):
@@ -57,6 +100,47 @@ def test_fast_metrics_equal_their_definitions(rng):
     assert macro_f1_of(f) == pytest.approx(_macro_f1(f))
     assert mcc_of(f) == pytest.approx(_mcc(f))
     assert rank_ic_of(f) == pytest.approx(_rank_ic(f))
+    assert move_auroc_of(f) == _move_auroc(f) and direction_auroc_of(f) == _direction_auroc(f)
+
+
+def _brute_pair_counts(target, score, day, n_days):
+    out = np.zeros((n_days, n_days))
+    for i in np.flatnonzero(target):
+        for j in np.flatnonzero(~target):
+            out[day[i], day[j]] += 1.0 if score[i] > score[j] else 0.5 if score[i] == score[j] else 0.0
+    return out
+
+
+@pytest.mark.parametrize("n_rows,n_days,decimals", [(1, 1, 2), (300, 7, 1), (700, 13, 2), (129, 3, 0)])
+def test_pair_counts_equal_counting_every_pair(rng, n_rows, n_days, decimals):
+    target = rng.uniform(size=n_rows) < 0.4
+    score = rng.uniform(size=n_rows).round(decimals)  # ties within and across the chunks of 128 rows
+    day = rng.integers(0, n_days, size=n_rows)
+    np.testing.assert_array_equal(pair_counts(target, score, day, n_days),
+                                  _brute_pair_counts(target, score, day, n_days))
+
+
+@pytest.mark.parametrize("decimals", [None, 1])
+@pytest.mark.parametrize("fast,slow", [(move_auroc_of, _move_auroc), (direction_auroc_of, _direction_auroc)])
+def test_auroc_fast_path_equals_generic_resample_frame_path(fast, slow, decimals):
+    f = _frame(np.random.default_rng(5), 0.5, n_days=12, n_tickers=6)
+    if decimals is not None:  # ties: a probability grid, as a coarse or constant model makes
+        p_up = f["p_up"].round(decimals)
+        f = f.assign(p_up=p_up, p_down=(1 - p_up) / 2, p_none=(1 - p_up) / 2)
+    idx = block_indices(12, block_days=3, n_boot=40, seed=6)
+    slow_values = [slow(resample_frame(f, row)) for row in idx]
+    np.testing.assert_allclose(fast.resampled(f, idx), slow_values, rtol=1e-12)
+    assert bootstrap_ci(f, fast, n_boot=40, block_days=3, seed=6) == pytest.approx(
+        bootstrap_ci(f, slow, n_boot=40, block_days=3, seed=6))
+
+
+def test_auroc_of_a_resample_without_a_class_is_nan():
+    p_up = np.array([0.5, 0.3, 0.4, 0.6])
+    f = pd.DataFrame({"date": ["d1", "d1", "d2", "d2"], "ticker": ["A", "B"] * 2, "p_down": 0.7 - p_up, "p_none": 0.3,
+                      "p_up": p_up, "pred": 2, "label": [1, 1, 2, 0], "fwd_return": 0.0})
+    values = move_auroc_of.resampled(f, np.array([[0, 0], [1, 1], [0, 1]]))
+    assert np.isnan(values[:2]).all() and values[2] == pytest.approx(_move_auroc(f))
+    assert np.isnan(direction_auroc_of.resampled(f, np.array([[0, 0]]))).all()
 
 
 def test_resample_frame_treats_a_repeated_day_as_a_new_day(rng):
@@ -70,7 +154,7 @@ def test_resample_frame_treats_a_repeated_day_as_a_new_day(rng):
 
 def test_identical_frames_give_zero(rng):
     f = _frame(rng, 0.3)
-    for metric in (macro_f1_of, mcc_of, rank_ic_of, _macro_f1):
+    for metric in (macro_f1_of, mcc_of, rank_ic_of, move_auroc_of, direction_auroc_of, _macro_f1):
         same = paired_block_bootstrap(f, f, metric, n_boot=100)
         assert same == {"diff": 0.0, "lo": 0.0, "hi": 0.0, "n_boot": 100, "block_days": 20}
 
@@ -91,7 +175,8 @@ def test_row_order_does_not_matter():
         assert paired_block_bootstrap(a, shuffled, metric, n_boot=50) == paired_block_bootstrap(a, b, metric, n_boot=50)
 
 
-@pytest.mark.parametrize("fast,slow", [(macro_f1_of, _macro_f1), (mcc_of, _mcc), (rank_ic_of, _rank_ic)])
+@pytest.mark.parametrize("fast,slow", [(macro_f1_of, _macro_f1), (mcc_of, _mcc), (rank_ic_of, _rank_ic),
+                                       (move_auroc_of, _move_auroc), (direction_auroc_of, _direction_auroc)])
 def test_fast_path_equals_generic_path(fast, slow):
     a, b = _pair(n_days=15, n_tickers=5, better=0.6, worse=0.4)
     fast_res = paired_block_bootstrap(a, b, fast, n_boot=30, block_days=4, seed=3)
@@ -111,12 +196,17 @@ def test_deterministic_for_a_seed(rng):
     assert ci["lo"] <= ci["value"] <= ci["hi"] and ci["value"] > 0.2
 
 
-def test_fast_path_is_fast():
-    a, b = _pair(n_days=250, n_tickers=20)
-    started = time.perf_counter()
-    for metric in (macro_f1_of, mcc_of, rank_ic_of):
-        paired_block_bootstrap(a, b, metric, n_boot=500)
-    assert time.perf_counter() - started < 3.0
+def test_block_bootstrap_resamples_rows_in_moving_blocks():
+    values = np.arange(10.0)
+    res = block_bootstrap(values, lambda stack: stack.mean(axis=1), block=3, n_boot=100, seed=2)
+    idx = block_indices(10, block_days=3, n_boot=100, seed=2)
+    means = values[idx].mean(axis=1)
+    assert res == {"value": 4.5, "lo": np.quantile(means, 0.025), "hi": np.quantile(means, 0.975), "n_boot": 100}
+    two = np.column_stack([values, -values])  # rows stay whole: both columns are resampled together
+    assert block_bootstrap(two, lambda s: s.sum(axis=(1, 2)), block=3, n_boot=50) == {
+        "value": 0.0, "lo": 0.0, "hi": 0.0, "n_boot": 50}
+    with pytest.raises(ValueError, match="Expected block an integer >= 1, got 0"):
+        block_bootstrap(values, np.mean, block=0)
 
 
 def test_errors():

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from stgnn.data.splits import Split
 from stgnn.errors import ConfigError
-from stgnn.walkforward.folds import FOLD_COLUMNS, WalkForwardSplitter, describe, restrict_dates
+from stgnn.walkforward.folds import FOLD_COLUMNS, WalkForwardSplitter, describe
 
 
 def bounds(fold: Split) -> tuple[int, ...]:
@@ -166,18 +166,3 @@ def test_repr_shows_every_setting_and_round_trips():
                        "expanding=True, max_folds=3)")
     assert repr(eval(repr(s), {"WalkForwardSplitter": WalkForwardSplitter})) == repr(s)
     assert s.gap == 3 and s.min_days == 66
-
-
-def test_restrict_dates_keeps_the_closed_range():
-    dates = pd.bdate_range("2024-01-01", periods=10)  # 1 Jan .. 12 Jan 2024
-    days = np.arange(2, 10)
-    assert restrict_dates(days, dates, start="2024-01-04", end="2024-01-09").tolist() == [3, 4, 5, 6]
-    assert restrict_dates(days, dates, end=pd.Timestamp("2024-01-04")).tolist() == [2, 3]
-    assert restrict_dates(days, dates).tolist() == days.tolist()
-    with pytest.raises(ConfigError, match="--start 2024-01-09 is after --end 2024-01-04"):
-        restrict_dates(days, dates, start="2024-01-09", end="2024-01-04")
-    with pytest.raises(ConfigError, match=r"No labelled days between 2025-01-01 and the end \(the data covers "
-                                          r"2024-01-03 to 2024-01-12\); widen --start/--end"):
-        restrict_dates(days, dates, start="2025-01-01")
-    with pytest.raises(ConfigError, match="Expected --end as a date YYYY-MM-DD, got 'soon'"):
-        restrict_dates(days, dates, end="soon")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from stgnn.cli.args import Parser, add_data_flags, configure_logging, guarded
+from stgnn.cli.args import (DATA_FLAGS, LABEL_FLAGS, Parser, add_config_file_flag, add_flags, configure_logging,
+                            guarded)
 from stgnn.cli import data as data_cmd
 from stgnn.cli import export as export_cmd
 from stgnn.cli import predict as predict_cmd
@@ -15,12 +16,14 @@ def build_parser() -> Parser:
     data = commands.add_parser("data", help="inspect a data source")
     data_sub = data.add_subparsers(dest="data_command", required=True, parser_class=Parser)
     summary = data_sub.add_parser("summary", help="tickers, dates, dropped rows and class balance")
-    add_data_flags(summary)
+    add_config_file_flag(summary)
+    add_flags(summary, "data", DATA_FLAGS + LABEL_FLAGS)
     summary.set_defaults(handler=data_cmd.summary)
     predict = commands.add_parser("predict", help="score the latest window of a panel with a saved model")
     predict.add_argument("--checkpoint", required=True, help="model.pt of a run directory")
     predict.add_argument("--out", help="also write the table to this csv")
-    add_data_flags(predict)
+    # Window, horizon and thresholds are the checkpoint's: only where the prices come from is asked.
+    add_flags(predict, "data (default: the checkpoint's)", DATA_FLAGS, show_defaults=False)
     predict.set_defaults(handler=predict_cmd.predict)
     export = commands.add_parser("export", help="write a torch.export artefact with scaler, graph and thresholds")
     export.add_argument("--checkpoint", required=True, help="model.pt of a run directory")

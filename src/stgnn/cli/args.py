@@ -1,5 +1,10 @@
 """Flags shared by the command line and the scripts, and the guard that turns user errors into
-one line and exit code 2."""
+one line and exit code 2.
+
+A config flag is one row of a table: its name and the dotted config key it sets. Its type,
+choices, help and shown default are read from the pydantic field in :mod:`stgnn.config`, so
+each is written once; a flag overrides the config only when the user gives it.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,18 @@ import argparse
 import json
 import logging
 import sys
+import types
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Literal, Sequence, Union, get_args, get_origin
 
+from pydantic.fields import FieldInfo
+
+from stgnn.config import Config
 from stgnn.errors import StgnnError
+from stgnn.walkforward.backends import BACKENDS
+from stgnn.walkforward.baselines import BASELINE_NAMES
 
 EXIT_USAGE = 2
 
@@ -22,36 +35,178 @@ class Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
 
 
-def add_data_flags(parser: argparse.ArgumentParser) -> None:
-    """Where prices come from and how they become labels."""
-    g = parser.add_argument_group("data")
-    g.add_argument("--config", help="YAML config file; flags override it")
-    g.add_argument("--source", choices=["sample", "csv", "yfinance", "synthetic"])
-    g.add_argument("--data-dir", help="csv source: folder of per-ticker files, or one wide csv")
-    g.add_argument("--tickers", nargs="+", help="restrict to these tickers (yfinance: download them)")
-    g.add_argument("--start", help="first date, YYYY-MM-DD")
-    g.add_argument("--end", help="last date, YYYY-MM-DD")
-    g.add_argument("--horizon", type=int, help="label horizon h in trading days (default 1)")
-    g.add_argument("--threshold", type=float, help="move threshold theta on the log return (default 0.018)")
-    g.add_argument("--vol-scaled", action="store_true", default=None,
-                   help="scale theta by each ticker's trailing volatility")
+def _json_arg(text: str):
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise argparse.ArgumentTypeError(f"not valid JSON ({exc.msg})") from None
 
 
-DATA_FLAGS = {
-    "source": "data.source",
-    "data_dir": "data.data_dir",
-    "tickers": "data.tickers",
-    "start": "data.start",
-    "end": "data.end",
-    "horizon": "labels.horizon",
-    "threshold": "labels.threshold",
-    "vol_scaled": "labels.vol_scaled",
-}
+def _date_arg(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
 
 
-def overrides(args: argparse.Namespace, mapping: dict[str, str]) -> dict[str, Any]:
-    """Dotted config keys for the flags a user actually gave."""
-    return {key: getattr(args, flag) for flag, key in mapping.items() if getattr(args, flag, None) is not None}
+_PARSERS: dict[type, Callable[[str], Any]] = {int: int, float: float, str: str, Path: Path, date: _date_arg}
+"""Scalar field types a flag can take, and how its text becomes one."""
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A flag that sets one config field. The other attributes are what the schema cannot say:
+    ``action`` for a bool whose flag turns it off, ``nargs`` where an empty list means something,
+    ``type`` for a non-scalar field and ``choices`` kept in a registry outside the schema."""
+
+    name: str
+    key: str
+    action: str | None = None
+    nargs: str | None = None
+    type: Callable[[str], Any] | None = None
+    choices: Sequence[str] | None = None
+
+    @property
+    def dest(self) -> str:
+        return self.name.lstrip("-").replace("-", "_")
+
+    def add_to(self, group: argparse._ActionsContainer, *, show_default: bool) -> None:
+        group.add_argument(self.name, dest=self.dest, default=None,
+                           **self._options(schema_field(self.key), show_default))
+
+    def _options(self, info: FieldInfo, show_default: bool) -> dict[str, Any]:
+        """A bool whose default is off gets a switch that turns it on; one that is on, ``--x/--no-x``."""
+        default = info.get_default(call_default_factory=True)
+        shown = f" (default: {_shown(default)})" if show_default and default is not None else ""
+        text = f"{info.description}{shown}".replace("%", "%%")
+        kind = _scalar(info.annotation)
+        if kind is bool:
+            return {"help": text, "action": self.action or ("store_true" if not default else argparse.BooleanOptionalAction)}
+        if get_origin(kind) is Literal:
+            return {"help": text, "choices": get_args(kind)}
+        # A tuple here is tuple[X, ...]: a fixed-length one is never a flag's first type.
+        nargs, kind = ("+", get_args(kind)[0]) if get_origin(kind) is tuple else (None, kind)
+        return {"help": text, "nargs": self.nargs or nargs, "choices": self.choices, "type": self.type or _PARSERS[kind]}
+
+
+def schema_field(key: str) -> FieldInfo:
+    """The pydantic field of a dotted config key (``model.window``)."""
+    *sections, leaf = key.split(".")
+    model = Config
+    for section in sections:
+        model = model.model_fields[section].annotation
+    return model.model_fields[leaf]
+
+
+def _scalar(annotation):
+    """The first member of ``X | ... | None`` (the one a flag gives); the annotation if no union."""
+    if get_origin(annotation) in (Union, types.UnionType):
+        return next(a for a in get_args(annotation) if a is not type(None))
+    return annotation
+
+
+def _shown(value) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, (tuple, list)):
+        return " ".join(map(str, value))
+    return json.dumps(value) if isinstance(value, dict) else str(value)
+
+
+DATA_FLAGS = (
+    Flag("--source", "data.source"),
+    Flag("--data-dir", "data.data_dir"),
+    Flag("--tickers", "data.tickers"),
+    Flag("--start", "data.start"),
+    Flag("--end", "data.end"),
+)
+
+LABEL_FLAGS = (
+    Flag("--horizon", "labels.horizon"),
+    Flag("--threshold", "labels.threshold"),
+    Flag("--vol-scaled", "labels.vol_scaled"),
+)
+
+TRAINING_FLAGS = (
+    Flag("--window", "model.window"),
+    Flag("--k", "graph.k"),
+    Flag("--no-graph", "model.graph", action="store_false"),
+    Flag("--encoder", "model.encoder"),
+    Flag("--hidden", "model.hidden"),
+    Flag("--loss", "loss.name"),
+    Flag("--focal-alpha", "loss.focal_alpha"),
+    Flag("--focal-gamma", "loss.focal_gamma"),
+    Flag("--class-weights", "loss.class_weights"),
+    Flag("--smote", "smote.enabled"),
+    Flag("--smote-strategy", "smote.sampling_strategy"),
+    Flag("--smote-ratio", "smote.target_ratio"),
+    Flag("--balanced-sampler", "training.balanced_sampler"),
+    Flag("--scaler", "training.scaler"),
+    Flag("--epochs", "training.epochs"),
+    Flag("--batch-days", "training.batch_days"),
+    Flag("--lr", "training.lr"),
+    Flag("--seed", "training.seed"),
+    Flag("--device", "training.device"),
+    Flag("--experiment", "experiment"),
+)
+
+WALKFORWARD_FLAGS = (
+    Flag("--train-days", "walkforward.train_days"),
+    Flag("--val-days", "walkforward.val_days"),
+    Flag("--test-days", "walkforward.test_days"),
+    Flag("--expanding", "walkforward.expanding"),
+    Flag("--embargo-days", "walkforward.embargo_days"),
+    Flag("--folds", "walkforward.folds"),
+    Flag("--search", "walkforward.search"),
+    Flag("--grid", "walkforward.grid", type=_json_arg),
+    Flag("--n-trials", "walkforward.n_trials"),
+    Flag("--select-on", "walkforward.select_on"),
+    Flag("--seeds", "walkforward.seeds"),
+    Flag("--baselines", "walkforward.baselines", nargs="*", choices=BASELINE_NAMES),
+    Flag("--baseline-c", "walkforward.baseline_C"),
+    Flag("--baseline-window", "walkforward.baseline_window"),
+    Flag("--book", "walkforward.book"),
+    Flag("--cost-bps", "walkforward.cost_bps"),
+    Flag("--n-boot", "walkforward.n_boot"),
+    Flag("--block-days", "walkforward.block_days"),
+)
+
+ALL_FLAGS = DATA_FLAGS + LABEL_FLAGS + TRAINING_FLAGS + WALKFORWARD_FLAGS
+
+
+def add_flags(parser: argparse.ArgumentParser, title: str, flags: Sequence[Flag], *,
+              show_defaults: bool = True) -> None:
+    """One help section of config flags; ``show_defaults=False`` where the values a flag overrides
+    are not the schema's defaults (a checkpoint's config)."""
+    group = parser.add_argument_group(title)
+    for flag in flags:
+        flag.add_to(group, show_default=show_defaults)
+
+
+def add_config_file_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, help="YAML config file; flags override it")
+
+
+def add_execution_flags(parser: argparse.ArgumentParser) -> None:
+    """Where folds run: not in the config, as it changes nothing in what they compute."""
+    g = parser.add_argument_group("execution")
+    g.add_argument("--backend", choices=BACKENDS, default="local",
+                   help="where folds run: this machine, or Ray tasks (pip install 'stgnn[distributed]') (default: %(default)s)")
+    g.add_argument("--workers", type=int, default=1, help="parallel folds: processes, or Ray CPUs (default: %(default)s)")
+    g.add_argument("--ray-address", help="join an existing Ray cluster (default: start a local one)")
+
+
+def execution(args: argparse.Namespace) -> dict[str, Any]:
+    """Backend keyword arguments of :func:`stgnn.walkforward.backends.run_tasks`."""
+    return {"backend": args.backend, "workers": args.workers, "ray_address": args.ray_address}
+
+
+def config_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """Dotted config keys of the flags a user gave; an explicit SMOTE strategy replaces the ratio."""
+    found = {flag.key: getattr(args, flag.dest) for flag in ALL_FLAGS if getattr(args, flag.dest, None) is not None}
+    if "smote.sampling_strategy" in found and "smote.target_ratio" not in found:
+        found["smote.target_ratio"] = None
+    return found
 
 
 def configure_logging(verbose: bool = False) -> None:
@@ -76,129 +231,19 @@ def guarded(fn: Callable[[], int | None]) -> int:
         return 130
 
 
-def add_training_flags(parser: argparse.ArgumentParser) -> None:
-    """Model, loss, SMOTE and optimisation flags of the train and walk-forward scripts."""
-    g = parser.add_argument_group("model and training")
-    g.add_argument("--window", type=int, help="days of history per node (default 20)")
-    g.add_argument("--k", type=int, help="neighbours per ticker in the graph (default 5)")
-    g.add_argument("--no-graph", dest="graph", action="store_false", default=None,
-                   help="temporal-only ablation: no neighbour layers")
-    g.add_argument("--encoder", choices=["gru", "tcn"])
-    g.add_argument("--hidden", type=int)
-    g.add_argument("--loss", choices=["focal", "cross_entropy"])
-    g.add_argument("--focal-alpha", type=float,
-                   help="Down/Up get alpha, None gets 1-alpha (0.5 neutral; <0.5 DOWN-weights moves)")
-    g.add_argument("--focal-gamma", type=float, help="focusing parameter (default 2.0)")
-    g.add_argument("--class-weights", choices=["balanced", "none"])
-    g.add_argument("--smote", dest="smote", action=argparse.BooleanOptionalAction, default=None,
-                   help="SMOTE on training ego windows (default on)")
-    g.add_argument("--smote-strategy", help="imbalanced-learn strategy: auto, minority, not majority, ...")
-    g.add_argument("--smote-ratio", type=float, help="raise minority classes to this share of the majority")
-    g.add_argument("--balanced-sampler", action="store_true", default=None)
-    g.add_argument("--scaler", choices=["standard", "robust"])
-    g.add_argument("--epochs", type=int)
-    g.add_argument("--batch-days", type=int, help="day graphs per batch")
-    g.add_argument("--lr", type=float)
-    g.add_argument("--seed", type=int)
-    g.add_argument("--device", choices=["auto", "cpu", "cuda"])
-    g.add_argument("--experiment", help="name used in the default run directory")
-
-
-TRAINING_FLAGS = {
-    "window": "model.window",
-    "k": "graph.k",
-    "graph": "model.graph",
-    "encoder": "model.encoder",
-    "hidden": "model.hidden",
-    "loss": "loss.name",
-    "focal_alpha": "loss.focal_alpha",
-    "focal_gamma": "loss.focal_gamma",
-    "class_weights": "loss.class_weights",
-    "smote": "smote.enabled",
-    "smote_strategy": "smote.sampling_strategy",
-    "smote_ratio": "smote.target_ratio",
-    "balanced_sampler": "training.balanced_sampler",
-    "scaler": "training.scaler",
-    "epochs": "training.epochs",
-    "batch_days": "training.batch_days",
-    "lr": "training.lr",
-    "seed": "training.seed",
-    "device": "training.device",
-    "experiment": "experiment",
-}
-
-
-def add_walkforward_flags(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup:
-    """Fold geometry, tuning, seeds, baselines and the backtest of walk-forward commands."""
-    g = parser.add_argument_group("walk-forward")
-    g.add_argument("--train-days", type=int)
-    g.add_argument("--val-days", type=int)
-    g.add_argument("--test-days", type=int, help="test window, also the step between folds")
-    g.add_argument("--expanding", action="store_true", default=None, help="expanding instead of rolling train window")
-    g.add_argument("--embargo-days", type=int)
-    g.add_argument("--folds", type=int, help="only the last N folds")
-    g.add_argument("--search", choices=["grid", "optuna"])
-    g.add_argument("--grid", type=_json_arg, help='JSON, e.g. \'{"loss.focal_gamma": [1, 2, 3, 4]}\'')
-    g.add_argument("--n-trials", type=int)
-    g.add_argument("--seeds", type=int, help="models per fold; their mean probabilities are the ensemble")
-    g.add_argument("--baselines", nargs="*")
-    g.add_argument("--cost-bps", type=float, help="transaction cost of the backtest")
-    g.add_argument("--n-boot", type=int, help="bootstrap resamples of the confidence intervals")
-    g.add_argument("--backend", choices=["local", "ray"], default="local",
-                   help="where folds run: this machine, or Ray tasks (pip install 'stgnn[distributed]')")
-    g.add_argument("--workers", type=int, default=1, help="parallel folds (processes, or Ray CPUs)")
-    g.add_argument("--ray-address", help="join an existing Ray cluster (default: start a local one)")
-    return g
-
-
-def execution(args: argparse.Namespace) -> dict[str, Any]:
-    """Backend keyword arguments: where folds run changes nothing in what they compute."""
-    return {"backend": args.backend, "workers": args.workers, "ray_address": args.ray_address}
-
-
-WALKFORWARD_FLAGS = {
-    "train_days": "walkforward.train_days",
-    "val_days": "walkforward.val_days",
-    "test_days": "walkforward.test_days",
-    "expanding": "walkforward.expanding",
-    "embargo_days": "walkforward.embargo_days",
-    "folds": "walkforward.folds",
-    "search": "walkforward.search",
-    "n_trials": "walkforward.n_trials",
-    "seeds": "walkforward.seeds",
-    "baselines": "walkforward.baselines",
-    "cost_bps": "walkforward.cost_bps",
-    "n_boot": "walkforward.n_boot",
-    "grid": "walkforward.grid",
-}
-
-
-def config_overrides(args: argparse.Namespace) -> dict[str, Any]:
-    """Overrides from every flag group the command has; an explicit SMOTE strategy replaces the ratio."""
-    found = overrides(args, {**DATA_FLAGS, **TRAINING_FLAGS, **WALKFORWARD_FLAGS})
-    if "smote.sampling_strategy" in found and "smote.target_ratio" not in found:
-        found["smote.target_ratio"] = None
-    return found
-
-
-def _json_arg(text: str):
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise argparse.ArgumentTypeError(f"not valid JSON ({exc.msg})") from None
-
-
 def experiment_parser(doc: str, *, walk_forward: bool = True) -> Parser:
-    """The parser every experiment script starts from: data, training (and walk-forward) flags,
-    ``--run-dir``, ``--mlflow`` and ``-v``."""
+    """The parser every experiment script starts from: the config file, data, label and training
+    (and walk-forward and execution) flags, ``--run-dir``, ``--mlflow`` and ``-v``."""
     from stgnn.tracking import add_mlflow_flag
 
     parser = Parser(description=doc.splitlines()[0])
-    add_data_flags(parser)
-    add_training_flags(parser)
+    add_config_file_flag(parser)
+    add_flags(parser, "data", DATA_FLAGS + LABEL_FLAGS)
+    add_flags(parser, "model and training", TRAINING_FLAGS)
     if walk_forward:
-        add_walkforward_flags(parser)
+        add_flags(parser, "walk-forward", WALKFORWARD_FLAGS)
+        add_execution_flags(parser)
     parser.add_argument("--run-dir", type=Path, help="write the run exactly here (default runs/<id>)")
     add_mlflow_flag(parser)
-    parser.add_argument("-v", "--verbose", action="store_true")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     return parser

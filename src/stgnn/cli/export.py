@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from stgnn.checkpoint import load_checkpoint
 from stgnn.export import export_model
-from stgnn.training.trainer import load_checkpoint
 
 
 def export(args: argparse.Namespace) -> int:

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import argparse
 
-from stgnn.cli.args import DATA_FLAGS, overrides
+from stgnn.checkpoint import load_checkpoint
+from stgnn.cli.args import config_overrides
 from stgnn.config import Config
 from stgnn.data.sources import load_panel
 from stgnn.inference import score_latest
 from stgnn.io import atomic_write
-from stgnn.training.trainer import load_checkpoint
 
 
 def predict(args: argparse.Namespace) -> int:
     ckpt = load_checkpoint(args.checkpoint)
     saved = Config.model_validate(ckpt["config"])
-    flags = {k: v for k, v in overrides(args, DATA_FLAGS).items() if k.startswith("data.")}
-    config = saved.updated(flags)
+    config = saved.updated(config_overrides(args))
     frame = score_latest(ckpt, load_panel(config.data), config=config)
     if args.out:
         atomic_write(args.out, lambda tmp: frame.to_csv(tmp, index=False))

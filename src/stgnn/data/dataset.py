@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from stgnn.config import FeatureConfig, LabelConfig
-from stgnn.data.features import FeatureSet, compute_features
+from stgnn.data.features import FeatureSet, compute_features, log_returns
 from stgnn.data.labels import Labels, make_labels
 from stgnn.data.panel import PricePanel
 from stgnn.errors import DataError
@@ -58,8 +58,7 @@ class PanelData:
 
     def returns(self) -> np.ndarray:
         """Daily log returns of shape (n_days, n_tickers); row 0 is NaN."""
-        log_close = np.log(self.panel.close.to_numpy(dtype=np.float64))
-        return np.vstack([np.full((1, log_close.shape[1]), np.nan), np.diff(log_close, axis=0)])
+        return log_returns(self.panel.close.astype(np.float64)).to_numpy()
 
 
 def prepare(

@@ -71,16 +71,31 @@ def compute_features(panel: PricePanel, config: FeatureConfig = FeatureConfig())
     return FeatureSet(values.astype(np.float32), list(frames), panel.dates, panel.tickers)
 
 
+def log_returns(close: pd.DataFrame, lag: int = 1) -> pd.DataFrame:
+    """``log(close[t] / close[t - lag])``, NaN for the first ``lag`` rows: every return stgnn uses.
+
+    Examples
+    --------
+    >>> log_returns(pd.DataFrame({"A": [1.0, np.e, np.e]}))["A"].tolist()
+    [nan, 1.0, 0.0]
+    """
+    return np.log(close).diff(lag)
+
+
+def trailing_volatility(close: pd.DataFrame, window: int) -> pd.DataFrame:
+    """Sample std of the last ``window`` daily log returns (the ``vol_<w>`` feature)."""
+    return log_returns(close).rolling(window).std()
+
+
 def _price_features(close: pd.DataFrame, cfg: FeatureConfig):
-    log_close = np.log(close)
-    ret1 = log_close.diff()
+    ret1 = log_returns(close)
     for lag in cfg.return_lags:
-        yield f"ret_{lag}", log_close.diff(lag)
+        yield f"ret_{lag}", log_returns(close, lag)
     yield "ret_rel_1", ret1.sub(ret1.mean(axis=1), axis=0)
     for w in cfg.vol_windows:
-        yield f"vol_{w}", ret1.rolling(w).std()
+        yield f"vol_{w}", trailing_volatility(close, w)
     for w in cfg.ma_windows:
-        yield f"ma_ratio_{w}", log_close - np.log(close.rolling(w).mean())
+        yield f"ma_ratio_{w}", np.log(close) - np.log(close.rolling(w).mean())
     yield f"rsi_{cfg.rsi_window}", _rsi(ret1, cfg.rsi_window)
     fast, slow, signal = cfg.macd
     macd = (_ema(close, fast) - _ema(close, slow)) / close

@@ -9,6 +9,7 @@ import pandas as pd
 
 from stgnn.classes import DOWN, NONE, UP
 from stgnn.config import LabelConfig
+from stgnn.data.features import log_returns, trailing_volatility
 
 UNKNOWN = -1
 """Label of a (date, ticker) whose forward return lies beyond the panel's last date."""
@@ -42,10 +43,7 @@ class Labels:
 
 def forward_log_return(close: pd.DataFrame, horizon: int) -> np.ndarray:
     """``log(close[t + h] / close[t])``, NaN for the last ``h`` rows."""
-    log_close = np.log(close.to_numpy(dtype=np.float64))
-    out = np.full_like(log_close, np.nan)
-    out[:-horizon] = log_close[horizon:] - log_close[:-horizon]
-    return out
+    return log_returns(close.astype(np.float64), horizon).shift(-horizon).to_numpy()
 
 
 def make_labels(close: pd.DataFrame, config: LabelConfig = LabelConfig()) -> Labels:
@@ -63,7 +61,7 @@ def make_labels(close: pd.DataFrame, config: LabelConfig = LabelConfig()) -> Lab
     """
     fwd = forward_log_return(close, config.horizon)
     if config.vol_scaled:
-        vol = np.log(close).diff().rolling(config.vol_window).std()
+        vol = trailing_volatility(close, config.vol_window)
         threshold = (config.threshold * vol / vol.expanding().median()).to_numpy()
     else:
         threshold = np.full(fwd.shape, config.threshold)

@@ -40,6 +40,17 @@ class Split:
                 )
 
 
+def purge_for(purge_days: int | None, horizon: int) -> int:
+    """The purge between parts: the configured days, never fewer than the label horizon.
+
+    Examples
+    --------
+    >>> purge_for(None, 5), purge_for(2, 5), purge_for(10, 5)
+    (5, 5, 10)
+    """
+    return horizon if purge_days is None else max(purge_days, horizon)
+
+
 def chronological_split(
     days: np.ndarray,
     *,

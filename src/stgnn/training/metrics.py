@@ -24,6 +24,13 @@ from stgnn.classes import CLASS_NAMES, DOWN, N_CLASSES, NONE, UP
 
 PROBA_COLUMNS = ("p_down", "p_none", "p_up")
 PREDICTION_COLUMNS = ("date", "ticker", *PROBA_COLUMNS, "pred", "label", "fwd_return")
+
+
+def proba_of(frame: pd.DataFrame) -> np.ndarray:
+    """The (n_rows, 3) probabilities of a predictions frame, in class order."""
+    return frame[list(PROBA_COLUMNS)].to_numpy()
+
+
 PROBA_SUM_TOL = 1e-4
 """How far a row of probabilities may sum from 1."""
 
@@ -132,7 +139,7 @@ def check_predictions(frame: pd.DataFrame) -> None:
         raise ValueError(f"Expected prediction columns {list(PREDICTION_COLUMNS)}, missing {missing}.")
     if frame.empty:
         raise ValueError("Expected at least one prediction row, got 0.")
-    check_probabilities(frame[list(PROBA_COLUMNS)])
+    check_probabilities(proba_of(frame))
     check_labels(frame["label"], name="label")
     check_labels(frame["pred"], name="pred")
     fwd = frame["fwd_return"].to_numpy(dtype=np.float64)
@@ -271,6 +278,30 @@ def classification_metrics(y_true: ArrayLike, y_pred: ArrayLike) -> dict:
         "balanced_accuracy": float(rates["recall"][support > 0].mean()),
         "accuracy": float(np.trace(cm) / len(y_true)),
         "confusion_matrix": cm.tolist(),
+    }
+
+
+def monitor_metrics(y_true: ArrayLike, proba: ArrayLike) -> dict[str, float]:
+    """What the trainer watches on validation each epoch: argmax metrics, per-class recall and
+    false-negative rates, AUROCs, and how many classes the argmax predicts (1 means collapse).
+
+    Examples
+    --------
+    >>> m = monitor_metrics([0, 1, 2, 1], np.eye(3)[[0, 1, 2, 2]])
+    >>> m["recall_up"], m["n_predicted_classes"]
+    (1.0, 3)
+    """
+    proba = check_probabilities(proba)
+    pred = proba.argmax(axis=1)
+    cls = classification_metrics(y_true, pred)
+    scores = score_metrics(y_true, proba)
+    per = cls["per_class"]
+    return {
+        "macro_f1": cls["macro_f1"], "mcc": cls["mcc"],
+        "recall_down": per["Down"]["recall"], "recall_none": per["None"]["recall"], "recall_up": per["Up"]["recall"],
+        "fnr_down": per["Down"]["fnr"], "fnr_up": per["Up"]["fnr"],
+        "auroc_down": scores["auroc_down"], "auroc_up": scores["auroc_up"], "auroc_mean": scores["auroc_mean"],
+        "n_predicted_classes": int(len(np.unique(pred))),
     }
 
 
@@ -568,7 +599,7 @@ def prediction_metrics(frame: pd.DataFrame, *, k: int = 5) -> dict:
     y_true = frame["label"].to_numpy()
     return {
         **classification_metrics(y_true, frame["pred"].to_numpy()),
-        **score_metrics(y_true, frame[list(PROBA_COLUMNS)].to_numpy()),
+        **score_metrics(y_true, proba_of(frame)),
         **_ranking_metrics(frame, k),
         **_ic_summary(_daily_ic(frame)),
         "n_rows": len(frame),

@@ -15,15 +15,17 @@ from datetime import datetime
 from pathlib import Path
 
 import numpy as np
-import torch
 
+from stgnn.checkpoint import build_checkpoint, save_checkpoint
 from stgnn.config import Config, write_config
 from stgnn.data.dataset import PanelData, prepare
 from stgnn.data.sources import load_panel
+from stgnn.data.splits import Split, chronological_split, purge_for
 from stgnn.errors import ConfigError
 from stgnn.io import atomic_write, write_json
 from stgnn.reporting import plots
-from stgnn.training.metrics import prediction_metrics
+from stgnn.training.fold import FoldFitter
+from stgnn.training.metrics import PREDICTION_COLUMNS, prediction_metrics, proba_of
 from stgnn.training.thresholds import apply_thresholds, argmax_predict, tune_thresholds
 from stgnn.training.trainer import ClassificationSTGNNTrainer
 
@@ -51,21 +53,33 @@ def load_data(config: Config) -> PanelData:
     return prepare(panel, features=config.features, labels=config.labels, window=config.model.window)
 
 
+def single_split(config: Config, data: PanelData) -> Split:
+    """The chronological train / val / test split of ``config.split`` over the labelled days."""
+    return chronological_split(
+        data.labelled_days, val_fraction=config.split.val_fraction, test_fraction=config.split.test_fraction,
+        purge_days=purge_for(config.split.purge_days, config.labels.horizon), embargo_days=config.split.embargo_days)
+
+
 def run_experiment(config: Config, run_dir: Path | None = None, *, data: PanelData | None = None) -> RunResult:
     """Train, tune thresholds on validation, evaluate on test, write the run directory."""
     run_dir = Path(run_dir) if run_dir is not None else default_run_dir(config)
     if run_dir.exists() and any(run_dir.iterdir()):
         raise ConfigError(f"Run directory {run_dir} exists and is not empty; pass a new --run-dir.")
     data = data if data is not None else load_data(config)
-    trainer = ClassificationSTGNNTrainer(config, data)
+    if config.labels != data.label_config:
+        data = data.relabel(config.labels)
+    split = single_split(config, data)
+    fitter = FoldFitter(config)
+    fitter.check(data)
     staging = run_dir.parent / f".{run_dir.name}.partial"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     handler = _log_to(staging / "train.log")
     try:
         logger.info("run %s", run_dir)
-        for name, part in trainer.split.describe(data.dates).items():
+        for name, part in split.describe(data.dates).items():
             logger.info("%-5s %s to %s (%d days)", name, part["first"], part["last"], part["days"])
+        trainer = ClassificationSTGNNTrainer(config, fitter.fit(data, split.train), split)
         result = trainer.fit()
         metrics = _evaluate_and_write(trainer, staging)
         write_json(staging / "history.json", result.to_dict())
@@ -87,7 +101,7 @@ def _evaluate_and_write(trainer: ClassificationSTGNNTrainer, out: Path) -> dict:
     cfg = trainer.config
     val = trainer.predictions(trainer.split.val)
     test = trainer.predictions(trainer.split.test)
-    val_proba = val[["p_down", "p_none", "p_up"]].to_numpy()
+    val_proba = proba_of(val)
     thresholds = tune_thresholds(
         val["label"].to_numpy(), val_proba, objective=cfg.thresholds.objective,
         min_precision=cfg.thresholds.min_precision, fnr_target=cfg.thresholds.fnr_target,
@@ -98,25 +112,26 @@ def _evaluate_and_write(trainer: ClassificationSTGNNTrainer, out: Path) -> dict:
         date=val["date"].to_numpy(dtype=str), ticker=val["ticker"].to_numpy(dtype=str)))
     metrics = {}
     for name, frame in (("val", val), ("test", test)):
-        proba = frame[["p_down", "p_none", "p_up"]].to_numpy()
+        proba = proba_of(frame)
         metrics[name] = {
             "argmax": prediction_metrics(frame.assign(pred=argmax_predict(proba))),
             "tuned": prediction_metrics(frame.assign(pred=apply_thresholds(proba, thresholds))),
         }
-    test = test.assign(pred=apply_thresholds(test[["p_down", "p_none", "p_up"]].to_numpy(), thresholds))
-    atomic_write(out / "test_predictions.csv", lambda tmp: test[
-        ["date", "ticker", "p_down", "p_none", "p_up", "pred", "label", "fwd_return"]].to_csv(tmp, index=False))
+    test = test.assign(pred=apply_thresholds(proba_of(test), thresholds))
+    atomic_write(out / "test_predictions.csv",
+                 lambda tmp: test[list(PREDICTION_COLUMNS)].to_csv(tmp, index=False))
     metrics["thresholds"] = thresholds.to_dict()
     metrics["imbalance"] = trainer.plan_.to_dict()
     metrics["split"] = trainer.split.describe(trainer.data.dates)
     write_json(out / "metrics.json", metrics)
-    atomic_write(out / "model.pt", lambda tmp: torch.save(trainer.checkpoint(thresholds.to_dict()), tmp))
+    save_checkpoint(build_checkpoint(trainer.model_, cfg, trainer.fold, trainer.plan_, thresholds.to_dict()),
+                    out / "model.pt")
     write_config(cfg, out / "config.yaml")
-    trainer.graph_.save(out / "graph.json")
+    trainer.fold.graph.save(out / "graph.json")
     tuned = metrics["test"]["tuned"]
     plots.plot_confusion_matrix(tuned["confusion_matrix"], out / "confusion_matrix.png",
                                 title="Test confusion matrix (tuned thresholds)")
-    plots.plot_pr_curves(test["label"].to_numpy(), test[["p_down", "p_none", "p_up"]].to_numpy(),
+    plots.plot_pr_curves(test["label"].to_numpy(), proba_of(test),
                          out / "pr_curves.png", title="Test precision-recall (one vs rest)")
     return metrics
 

@@ -10,19 +10,21 @@ from __future__ import annotations
 
 import logging
 import math
+from typing import get_args
 from dataclasses import dataclass
 
 import numpy as np
 from imblearn.over_sampling import SMOTE
 
 from stgnn.classes import CLASS_NAMES, N_CLASSES
+from stgnn.config import SmoteStrategy
 from stgnn.data.batches import EgoSamples, ego_windows
 from stgnn.data.graph import Graph
 from stgnn.errors import ConfigError
 
 logger = logging.getLogger(__name__)
 
-_STRATEGIES = ("auto", "minority", "not majority", "not minority", "all")
+_STRATEGIES = get_args(SmoteStrategy)
 
 
 def target_counts(counts: np.ndarray, *, sampling_strategy="auto", target_ratio: float | None = None) -> np.ndarray:

@@ -1,5 +1,6 @@
-"""ClassificationSTGNNTrainer: fits scaler, graph and SMOTE on training days, trains the STGNN with
-a (weighted) focal loss, early-stops on validation and raises a collapse alarm."""
+"""ClassificationSTGNNTrainer: trains the STGNN on a fitted fold with a (weighted) focal loss,
+early-stops on validation and raises a collapse alarm. It only trains: the scaler, graph, SMOTE
+samples and class weights come fitted in the :class:`~stgnn.training.fold.FoldData`."""
 
 from __future__ import annotations
 
@@ -16,23 +17,18 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from stgnn.classes import CLASS_NAMES, DOWN, N_CLASSES, UP
+from stgnn.classes import CLASS_NAMES, N_CLASSES
 from stgnn.config import Config
-from stgnn.data.batches import EgoSamples, GraphBatcher
 from stgnn.data.dataset import PanelData
-from stgnn.data.graph import Graph, build_graph
-from stgnn.data.scaling import FeatureScaler
-from stgnn.data.splits import Split, chronological_split
+from stgnn.data.splits import Split
 from stgnn.errors import ConfigError, StgnnError
-from stgnn.models.losses import WeightedFocalLoss, focal_loss
+from stgnn.models.losses import WeightedFocalLoss
 from stgnn.models.stgnn import STGNN
 from stgnn.training import imbalance
-from stgnn.training.metrics import classification_metrics, score_metrics
-from stgnn.training.smote import EgoSMOTE
+from stgnn.training.fold import FoldData, FoldFitter
+from stgnn.training.metrics import PROBA_COLUMNS, monitor_metrics
 
 logger = logging.getLogger(__name__)
-
-CHECKPOINT_FORMAT = 1
 
 
 class TrainingCollapsed(StgnnError):
@@ -79,110 +75,69 @@ def seed_everything(seed: int) -> None:
 
 
 class ClassificationSTGNNTrainer:
-    """Train the STGNN on one split of a panel.
+    """Train the STGNN on one fold.
 
     Parameters
     ----------
     config : Config
-    data : PanelData
-        Features and labels of the whole panel (computed once, shared by splits and folds).
-    split : Split, optional
-        Train / val / test days; by default the chronological split of ``config.split``.
-    focal_alpha, focal_gamma, price_threshold : optional
-        Overrides of ``config.loss.focal_alpha``, ``config.loss.focal_gamma`` and
-        ``config.labels.threshold`` (the seed's constructor arguments).
+        Model, loss and optimisation settings (its data-dependent parts were used by the
+        :class:`~stgnn.training.fold.FoldFitter` that made ``fold``).
+    fold : FoldData
+        Scaler, graph, SMOTE samples, class weights and batcher fitted on ``split.train``.
+    split : Split
+        ``train`` must be the fold's training days; ``val`` early-stops; ``test`` is not read.
     seed : int, optional
-        Overrides ``config.training.seed``; SMOTE, the sampler and the torch generator use it.
+        Overrides ``config.training.seed`` for the weights' initialisation and the batch order.
     progress : bool, optional
         tqdm bars; by default only when stderr is a terminal.
 
-    Everything learned from data (scaler, graph, SMOTE) is fitted on ``split.train`` days only.
+    Examples
+    --------
+    >>> from stgnn.config import parse_config
+    >>> from stgnn.data.dataset import prepare
+    >>> from stgnn.data.sources.synthetic import make_market
+    >>> from stgnn.data.splits import chronological_split
+    >>> from stgnn.training.fold import FoldFitter
+    >>> config = parse_config({"data": {"source": "synthetic", "synthetic": {"n_tickers": 10, "n_days": 300}},
+    ...                        "graph": {"k": 3}, "model": {"window": 5, "hidden": 8}, "training": {"epochs": 1}})
+    >>> data = prepare(make_market(config.data.synthetic).panel, window=5)
+    >>> split = chronological_split(data.labelled_days, val_fraction=0.2, test_fraction=0.2, purge_days=1)
+    >>> fold = FoldFitter(config).fit(data, split.train)
+    >>> trainer = ClassificationSTGNNTrainer(config, fold, split, progress=False)
+    >>> trainer.fit().best_epoch, trainer.predict_proba(split.test).shape == (len(split.test), 10, 3)
+    (1, True)
     """
 
-    def __init__(self, config: Config, data: PanelData, *, split: Split | None = None,
-                 focal_alpha=None, focal_gamma=None, price_threshold=None, seed=None, progress=None):
-        given = {"loss.focal_alpha": focal_alpha, "loss.focal_gamma": focal_gamma,
-                 "labels.threshold": price_threshold, "training.seed": seed}
-        self.config = config.updated({k: v for k, v in given.items() if v is not None})
-        if self.config.labels != data.label_config:
-            data = data.relabel(self.config.labels)
-        self.data = data
-        if split is None:
-            purge = self.config.split.purge_days
-            split = chronological_split(
-                data.labelled_days,
-                val_fraction=self.config.split.val_fraction,
-                test_fraction=self.config.split.test_fraction,
-                purge_days=self.config.labels.horizon if purge is None else max(purge, self.config.labels.horizon),
-                embargo_days=self.config.split.embargo_days,
-            )
-        split.check(self.config.labels.horizon)
-        if self.config.graph.k >= len(data.tickers):
-            raise ConfigError(f"Graph k={self.config.graph.k} needs at least {self.config.graph.k + 1} tickers, "
-                              f"got {len(data.tickers)}; lower --k.")
+    def __init__(self, config: Config, fold: FoldData, split: Split, *, seed: int | None = None, progress=None):
+        self.config = config if seed is None else config.updated({"training.seed": seed})
+        if not np.array_equal(split.train, fold.train_days):
+            raise ValueError("Expected split.train to be the days the fold was fitted on; fit a FoldData on them.")
+        if FoldFitter.key(self.config) != fold.key:
+            raise ValueError("Expected the config the fold was fitted with (labels, features, graph, SMOTE, window, "
+                             "scaler, sampler, class weights); fit a FoldData with this config.")
+        split.check(config.labels.horizon)
+        self.fold = fold
         self.split = split
+        self.plan_ = fold.plan_for(self.config.loss)
         self.progress = sys.stderr.isatty() if progress is None else progress
         self.device = resolve_device(self.config.training.device)
 
-    # ------------------------------------------------------------------ fitting on training days
-    def _fit_transforms(self) -> None:
-        cfg, data, train = self.config, self.data, self.split.train
-        self.scaler_ = FeatureScaler(kind=cfg.training.scaler).fit(data.features.values[train])
-        self.x_ = self.scaler_.transform(data.features.values)
-        self.graph_ = build_graph(cfg.graph, data.returns()[train], data.tickers)
-        labels = data.labels
-        self.sample_weight_ = imbalance.hard_negative_weights(labels.y, labels.fwd_return, labels.threshold, cfg.loss)
-        smote = EgoSMOTE(
-            sampling_strategy=cfg.smote.sampling_strategy,
-            target_ratio=cfg.smote.target_ratio,
-            k_neighbors=cfg.smote.k_neighbors,
-            random_state=cfg.training.seed,
-            max_pool=cfg.smote.max_pool,
-        )
-        if cfg.smote.enabled:
-            self.ego_ = smote.fit_resample(self.x_, labels.y, train, self.graph_, cfg.model.window)
-            report = smote.report_
-            before, after, note = report.counts_before, report.counts_after, report.note
-        else:
-            self.ego_ = EgoSamples.empty(self.graph_.k, cfg.model.window, data.n_features)
-            before = after = labels.class_counts(train)
-            note = "off"
-        y_train = labels.y[train]
-        self.day_probs_ = imbalance.day_sampling_weights(y_train) if cfg.training.balanced_sampler else None
-        seen = imbalance.expected_counts(y_train, self.day_probs_) + np.bincount(self.ego_.y, minlength=N_CLASSES)
-        weights = imbalance.balanced_class_weights(seen) if cfg.loss.class_weights == "balanced" else np.ones(N_CLASSES)
-        sw = self.sample_weight_[train]
-        hn_mean = np.array([sw[y_train == c].mean() if (y_train == c).any() else 1.0 for c in range(N_CLASSES)])
-        self.plan_ = imbalance.ImbalancePlan(
-            loss=cfg.loss.name,
-            alpha=imbalance.alpha_at(cfg.loss, 0) if cfg.loss.name == "focal" else None,
-            gamma=cfg.loss.focal_gamma if cfg.loss.name == "focal" else 0.0,
-            counts_before_smote=before, counts_after_smote=after, smote_note=note,
-            sampler=cfg.training.balanced_sampler, seen=seen, class_weights=weights,
-            hard_negative_mean=hn_mean,
-        )
-        self.batcher_ = GraphBatcher(self.x_, labels.y, self.graph_, cfg.model.window,
-                                     sample_weight=self.sample_weight_, ego=self.ego_)
-
-    def _make_loss(self) -> WeightedFocalLoss:
-        plan = self.plan_
-        return WeightedFocalLoss(
-            torch.as_tensor(plan.class_weights, dtype=torch.float32), alpha=plan.alpha, gamma=plan.gamma
-        ).to(self.device)
+    @property
+    def data(self) -> PanelData:
+        return self.fold.data
 
     # ------------------------------------------------------------------ training
     def fit(self) -> TrainResult:
         cfg = self.config.training
         seed_everything(cfg.seed)
         t0 = time.perf_counter()
-        self._fit_transforms()
         for line in self.plan_.lines():
             logger.info(line)
-        logger.info("graph: %s; scaler: %s; %d train / %d val / %d test days; device %s",
-                    f"k={self.graph_.k} ({self.config.graph.method})", cfg.scaler,
-                    len(self.split.train), len(self.split.val), len(self.split.test), self.device)
+        logger.info("%d train / %d val days; device %s", len(self.split.train), len(self.split.val), self.device)
         self.model_ = STGNN(self.data.n_features, self.config.model).to(self.device)
-        criterion = self._make_loss()
+        plan = self.plan_
+        criterion = WeightedFocalLoss(torch.as_tensor(plan.class_weights, dtype=torch.float32), alpha=plan.alpha,
+                                      gamma=plan.gamma).to(self.device)
         optimizer = torch.optim.AdamW(self.model_.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
         scheduler = self._scheduler(optimizer)
         rng = np.random.default_rng(cfg.seed)
@@ -240,13 +195,13 @@ class ClassificationSTGNNTrainer:
 
     def _epoch_batches(self, rng: np.random.Generator):
         """Day ids and ego ids of each batch: every synthetic ego graph once, spread evenly."""
-        days = self.split.train
-        if self.day_probs_ is None:
+        days, day_probs = self.split.train, self.fold.day_probs
+        if day_probs is None:
             order = rng.permutation(days)
         else:
-            order = rng.choice(days, size=len(days), replace=True, p=self.day_probs_)
+            order = rng.choice(days, size=len(days), replace=True, p=day_probs)
         n_batches = math.ceil(len(order) / self.config.training.batch_days)
-        egos = np.array_split(rng.permutation(len(self.ego_)), n_batches)
+        egos = np.array_split(rng.permutation(len(self.fold.ego)), n_batches)
         return zip(np.array_split(order, n_batches), egos)
 
     def _train_epoch(self, criterion, optimizer, rng) -> tuple[float, dict[str, float]]:
@@ -255,20 +210,22 @@ class ClassificationSTGNNTrainer:
         count = np.zeros(N_CLASSES)
         batches = list(self._epoch_batches(rng))
         for days, egos in tqdm(batches, desc="batches", disable=not self.progress, leave=False):
-            batch = self.batcher_.batch(days, egos).to(self.device)
+            batch = self.fold.batcher.batch(days, egos).to(self.device)
             logits = self.model_(batch.x, batch.edge_index, batch.edge_weight)
             mask = batch.y >= 0
-            y = batch.y[mask]
-            per_sample, loss = _loss_terms(criterion, logits[mask], y, batch.sample_weight[mask])
+            logits, y, sample_weight = logits[mask], batch.y[mask], batch.sample_weight[mask]
+            loss = criterion(logits, y, sample_weight)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(self.model_.parameters(), self.config.training.grad_clip)
             optimizer.step()
-            with torch.no_grad():
-                y_np = y.cpu().numpy()
-                l_np = per_sample.detach().cpu().numpy()
-                total += np.bincount(y_np, weights=l_np, minlength=N_CLASSES)
-                count += np.bincount(y_np, minlength=N_CLASSES)
+            with torch.no_grad():  # the loss of each class's rows, for the per-class log
+                for c in range(N_CLASSES):
+                    rows = y == c
+                    n = int(rows.sum())
+                    if n:
+                        total[c] += float(criterion(logits[rows], y[rows], sample_weight[rows])) * n
+                        count[c] += n
         per_class = np.divide(total, count, out=np.full(N_CLASSES, np.nan), where=count > 0)
         return float(total.sum() / max(count.sum(), 1)), dict(zip(CLASS_NAMES, per_class.round(6).tolist()))
 
@@ -281,7 +238,7 @@ class ClassificationSTGNNTrainer:
         out = []
         step = max(1, 4 * self.config.training.batch_days)
         for chunk in np.array_split(days, max(1, math.ceil(len(days) / step))):
-            batch = self.batcher_.batch(chunk).to(self.device)
+            batch = self.fold.batcher.batch(chunk).to(self.device)
             logits = self.model_(batch.x, batch.edge_index, batch.edge_weight)
             out.append(torch.softmax(logits.float(), dim=-1).cpu().numpy().reshape(len(chunk), n, N_CLASSES))
         return np.concatenate(out) if out else np.zeros((0, n, N_CLASSES))
@@ -292,44 +249,14 @@ class ClassificationSTGNNTrainer:
 
     @torch.no_grad()
     def _evaluate(self, days: np.ndarray, criterion) -> tuple[float, dict[str, float]]:
+        """Validation loss (the training criterion on log-probabilities) and monitored metrics."""
         proba = self.predict_proba(days).reshape(-1, N_CLASSES)
         y = self.data.labels.y[days].reshape(-1)
         known = y >= 0
         proba, y = proba[known], y[known]
-        logits = torch.log(torch.as_tensor(proba).clamp_min(1e-12)).to(self.device)
-        target = torch.as_tensor(y).to(self.device)
-        loss = float(_loss_terms(criterion, logits, target, None)[1])
-        pred = proba.argmax(axis=1)
-        cls = classification_metrics(y, pred)
-        scores = score_metrics(y, proba)
-        per = cls["per_class"]
-        return loss, {
-            "macro_f1": cls["macro_f1"],
-            "mcc": cls["mcc"],
-            "recall_down": per["Down"]["recall"], "recall_none": per["None"]["recall"], "recall_up": per["Up"]["recall"],
-            "fnr_down": per["Down"]["fnr"], "fnr_up": per["Up"]["fnr"],
-            "auroc_down": scores["auroc_down"], "auroc_up": scores["auroc_up"],
-            "auroc_mean": scores["auroc_mean"],
-            "n_predicted_classes": int(len(np.unique(pred))),
-        }
-
-    # ------------------------------------------------------------------ persistence
-    def checkpoint(self, thresholds: dict | None = None) -> dict:
-        """Everything inference needs, in types ``torch.load(weights_only=True)`` accepts."""
-        return {
-            "format": CHECKPOINT_FORMAT,
-            "state_dict": self.model_.state_dict(),
-            "config": self.config.model_dump(mode="json"),
-            "n_features": self.data.n_features,
-            "feature_names": self.data.features.names,
-            "tickers": self.data.tickers,
-            "graph": self.graph_.to_dict(),
-            "scaler": self.scaler_.state(),
-            "loss": {"name": self.config.loss.name, "alpha": _jsonable(self.plan_.alpha),
-                     "gamma": self.plan_.gamma, "class_weights": self.plan_.class_weights.tolist()},
-            "imbalance": self.plan_.to_dict(),
-            "thresholds": thresholds,
-        }
+        log_proba = torch.log(torch.as_tensor(proba).clamp_min(1e-12)).to(self.device)
+        loss = float(criterion(log_proba, torch.as_tensor(y).to(self.device)))
+        return loss, monitor_metrics(y, proba)
 
 
 def predictions_frame(data: PanelData, days: np.ndarray, proba: np.ndarray) -> pd.DataFrame:
@@ -338,32 +265,10 @@ def predictions_frame(data: PanelData, days: np.ndarray, proba: np.ndarray) -> p
     return pd.DataFrame({
         "date": np.repeat(data.dates[days].strftime("%Y-%m-%d").to_numpy(), n),
         "ticker": np.tile(np.array(data.tickers, dtype=object), len(days)),
-        "p_down": flat[:, DOWN], "p_none": flat[:, 1], "p_up": flat[:, UP],
+        **{column: flat[:, c] for c, column in enumerate(PROBA_COLUMNS)},
         "label": data.labels.y[days].reshape(-1),
         "fwd_return": data.labels.fwd_return[days].reshape(-1),
     })
-
-
-def load_checkpoint(path: str | Path) -> dict:
-    """Load a checkpoint safely (``weights_only=True``); a clear error if it is not one of ours."""
-    path = Path(path)
-    if not path.is_file():
-        raise StgnnError(f"Checkpoint {path} does not exist; pass the model.pt of a run directory.")
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises many types for a corrupt or foreign file
-        raise StgnnError(f"{path} is not a readable stgnn checkpoint ({type(exc).__name__}).") from None
-    if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
-        raise StgnnError(f"{path} is not an stgnn checkpoint (format {CHECKPOINT_FORMAT}).")
-    return ckpt
-
-
-def model_from_checkpoint(ckpt: dict) -> tuple[STGNN, Config, FeatureScaler, Graph]:
-    config = Config.model_validate(ckpt["config"])
-    model = STGNN(ckpt["n_features"], config.model)
-    model.load_state_dict(ckpt["state_dict"])
-    model.eval()
-    return model, config, FeatureScaler.from_state(ckpt["scaler"]), Graph.from_dict(ckpt["graph"])
 
 
 class _Best:
@@ -408,17 +313,6 @@ def _collapse_alarm(val: dict, chance_streak: int) -> str:
     return ""
 
 
-def _loss_terms(criterion: WeightedFocalLoss, logits, target, sample_weight):
-    """Per-sample losses (for the per-class log) and their weighted mean (what is optimised):
-    the mean divides by the summed class x sample weights, like weighted cross entropy."""
-    per_sample = focal_loss(logits, target, alpha=criterion.alpha, gamma=criterion.gamma,
-                            weight=criterion.class_weights, sample_weight=sample_weight, reduction="none")
-    denom = criterion.class_weights[target]
-    if sample_weight is not None:
-        denom = denom * sample_weight
-    return per_sample, per_sample.sum() / denom.sum().clamp_min(1e-12)
-
-
 def _epoch_line(r: EpochRecord, monitor: str, improved: bool) -> str:
     v = r.val
     return (f"epoch {r.epoch:3d}  loss {r.train_loss:.4f} (D {r.train_loss_per_class['Down']:.3f} "
@@ -427,7 +321,3 @@ def _epoch_line(r: EpochRecord, monitor: str, improved: bool) -> str:
             f"{v['recall_down']:.2f}/{v['recall_none']:.2f}/{v['recall_up']:.2f}  AUROC D/U "
             f"{v['auroc_down']:.3f}/{v['auroc_up']:.3f}  lr {r.lr:.2e}  {r.seconds:.1f}s"
             + ("  *" if improved else ""))
-
-
-def _jsonable(alpha):
-    return list(alpha) if isinstance(alpha, tuple) else alpha

@@ -1,4 +1,4 @@
-"""A backtest of the calls: long the tickers called Up, short those called Down.
+"""A backtest of the calls: long the tickers called Up, short those called Down (dollar neutral by default).
 
 Rules (all of them; every number can be recomputed by hand from a predictions frame):
 
@@ -6,10 +6,20 @@ Rules (all of them; every number can be recomputed by hand from a predictions fr
   the first, so holding periods of ``horizon`` trading days never overlap. Each position is held
   for one period and earns its simple return ``exp(fwd_return) - 1`` (``fwd_return`` is the
   forward log return over the horizon from that date's close).
-- **Strategy weights** (``"strategy"``). Equal weight within each side. When both sides have names
-  each side gets half the gross exposure (+0.5 long, -0.5 short: dollar neutral); when only one side
-  has names it gets the full gross exposure of 1.0 (net long or net short that period: the calls are
-  traded as made, rather than left idle for want of the other side); with no calls it is flat.
+- **Strategy weights** (``"strategy"``). Equal weight within each side, half the gross exposure a
+  side: +0.5 spread over the tickers called Up, -0.5 over those called Down. The ``book`` decides a
+  period in which only one side has calls:
+
+  - ``"dollar_neutral"`` (the default): the lone side keeps its 0.5 and the missing side is the
+    equal-weight universe of the tradeable tickers at the opposite 0.5 (a ticker called Up that is
+    also in the short hedge nets out in the weights). The book is net zero every period, so the
+    market's drift does not move it: a model that leans Up in a rising sample earns only the spread
+    of its calls over the universe, which is the skill being measured.
+  - ``"unhedged"``: the lone side gets the full gross exposure of 1.0 (net long or net short that
+    period: the calls are traded as made). In a rising sample a model that leans Up makes money
+    without skill; :data:`BOOKS` names it for what it is.
+
+  With no calls the book is flat.
 - **Benchmark** (``"equal_weight"``). Weight ``1 / N`` in each of the ``N`` tradeable tickers, reset
   on the same dates with the same cost model. It is the *rebalanced* equal-weight universe, not
   buy-and-hold: weights return to ``1 / N`` every period.
@@ -32,7 +42,14 @@ gone), annual volatility ``std(r) * sqrt(P)`` (sample std), Sharpe ``mean(r) / s
 equity never fell), mean turnover per rebalance, hit rate (share of periods with a positive return),
 total return and the number of periods. The strategy also gets ``call_hit_rate``: the share of the
 traded Up/Down calls whose direction was right (``sign(fwd_return)`` +1 for Up, -1 for Down; calls
-whose forward return is exactly 0 count neither way) and ``n_calls``.
+whose forward return is exactly 0 count neither way) and ``n_calls``, and its exposure to the market:
+``beta``, the OLS slope of its period returns on the equal-weight universe's, and ``alpha_annual``,
+its return net of that exposure, ``mean(r - beta * r_equal_weight) * P`` (the regression's
+intercept, annualised arithmetically; both NaN when the universe's returns do not vary).
+
+:func:`stat_intervals` adds moving-block bootstrap intervals of Sharpe, annual return and alpha:
+the period returns of both portfolios are resampled together in blocks of
+``max(2, ceil(block_days / horizon))`` periods (see :mod:`stgnn.walkforward.bootstrap`).
 """
 
 from __future__ import annotations
@@ -45,12 +62,16 @@ import pandas as pd
 
 from stgnn.classes import DOWN, UP
 from stgnn.training.metrics import call_hit_rate, check_labels
+from stgnn.walkforward.bootstrap import block_bootstrap
 
 BACKTEST_COLUMNS = ("date", "ticker", "pred", "fwd_return")
 """Columns :func:`backtest` reads from a predictions frame (others are ignored)."""
 
 PORTFOLIOS = ("strategy", "equal_weight")
 """Column names of :attr:`BacktestResult.returns`: the long/short calls and the benchmark."""
+
+BOOKS = {"dollar_neutral": "long/short, dollar-neutral", "unhedged": "unhedged calls"}
+"""The books :func:`backtest` can hold (see the module docstring) and how to name them in a report."""
 
 
 @dataclass(frozen=True)
@@ -68,9 +89,10 @@ class BacktestResult:
     weights : pd.DataFrame of shape (n_periods, n_tickers)
         The strategy's target weights at each rebalance.
     stats : dict
-        ``{"strategy": {...}, "equal_weight": {...}, "horizon", "cost_bps", "periods_per_year",
-        "n_untradeable"}`` (``n_untradeable``: rows on rebalance dates without a forward return);
-        plain Python floats and ints, ready for JSON (NaN where a statistic is undefined).
+        ``{"strategy": {...}, "equal_weight": {...}, "book", "horizon", "cost_bps",
+        "periods_per_year", "n_untradeable"}`` (``n_untradeable``: rows on rebalance dates without a
+        forward return); plain Python floats, ints and strings, ready for JSON (NaN where a
+        statistic is undefined).
     """
 
     returns: pd.DataFrame
@@ -80,8 +102,13 @@ class BacktestResult:
     stats: dict
 
 
-def long_short_weights(pred: pd.DataFrame, tradeable: pd.DataFrame) -> pd.DataFrame:
-    """Target weights of the calls: +0.5 / n_long and -0.5 / n_short, or the full 1.0 on a lone side.
+def _check_book(book: str) -> None:
+    if book not in BOOKS:
+        raise ValueError(f"Expected book in {list(BOOKS)}, got {book!r}.")
+
+
+def long_short_weights(pred: pd.DataFrame, tradeable: pd.DataFrame, *, book: str = "dollar_neutral") -> pd.DataFrame:
+    """Target weights of the calls: +0.5 / n_long and -0.5 / n_short; a lone side as ``book`` says.
 
     Parameters
     ----------
@@ -89,28 +116,46 @@ def long_short_weights(pred: pd.DataFrame, tradeable: pd.DataFrame) -> pd.DataFr
         Calls, Down=0, None=1, Up=2 (anything else, NaN included, is no call).
     tradeable : pd.DataFrame of shape (n_dates, n_tickers), bool
         Whether each (date, ticker) can be traded; untradeable cells get weight 0.
+    book : {"dollar_neutral", "unhedged"}, default "dollar_neutral"
+        A lone side keeps 0.5 against the equal-weight universe at -0.5 (``"dollar_neutral"``:
+        every row sums to 0), or gets the full 1.0 (``"unhedged"``: every row sums in absolute
+        value to 1).
 
     Returns
     -------
     pd.DataFrame of shape (n_dates, n_tickers)
-        Weights; each row sums in absolute value to 1 (or 0 with no tradeable call).
+        Weights; a row without a tradeable call is all 0.
 
     Examples
     --------
+    Row 0 has both sides; in row 1 only A is called, Up, and the universe A, B, C is the short side.
+
     >>> pred = pd.DataFrame({"A": [2, 2], "B": [2, 1], "C": [0, 1]})
-    >>> long_short_weights(pred, pred.notna())
+    >>> long_short_weights(pred, pred.notna()).round(4)
+            A       B       C
+    0  0.2500  0.2500 -0.5000
+    1  0.3333 -0.1667 -0.1667
+    >>> long_short_weights(pred, pred.notna(), book="unhedged")
           A     B    C
     0  0.25  0.25 -0.5
     1  1.00  0.00  0.0
     """
+    _check_book(book)
     ok = tradeable.to_numpy(dtype=bool)
     longs = (pred.to_numpy() == UP) & ok
     shorts = (pred.to_numpy() == DOWN) & ok
     n_long = longs.sum(axis=1, keepdims=True)
     n_short = shorts.sum(axis=1, keepdims=True)
-    long_gross = np.where(n_short > 0, 0.5, 1.0)
-    short_gross = np.where(n_long > 0, 0.5, 1.0)
-    w = (longs * long_gross / np.maximum(n_long, 1)) - (shorts * short_gross / np.maximum(n_short, 1))
+    long_side, short_side = longs / np.maximum(n_long, 1), shorts / np.maximum(n_short, 1)
+    if book == "dollar_neutral":
+        universe = equal_weights(tradeable).to_numpy() * ((n_long + n_short) > 0)
+        long_side = np.where(n_long > 0, long_side, universe)
+        short_side = np.where(n_short > 0, short_side, universe)
+        long_gross = short_gross = 0.5
+    else:
+        long_gross = np.where(n_short > 0, 0.5, 1.0)
+        short_gross = np.where(n_long > 0, 0.5, 1.0)
+    w = long_gross * long_side - short_gross * short_side
     return pd.DataFrame(w + 0.0, index=pred.index, columns=pred.columns)  # + 0.0 turns -0.0 into 0.0
 
 
@@ -180,6 +225,62 @@ def max_drawdown(returns) -> float:
     return float(min(0.0, (equity / peak - 1.0).min()))
 
 
+def annual_return(r: np.ndarray, periods_per_year: float) -> np.ndarray:
+    """Geometric annual return ``prod(1 + r) ** (P / n) - 1`` along the last axis (-1.0 once the
+    equity is gone; NaN without periods).
+
+    Examples
+    --------
+    >>> annual_return(np.array([[0.1, 0.1], [-1.5, 0.1]]), 2)
+    array([ 0.21, -1.  ])
+    """
+    n = r.shape[-1]
+    if n == 0:
+        return np.full(r.shape[:-1], np.nan)
+    growth = np.prod(1.0 + r, axis=-1)
+    return np.where(growth > 0, np.abs(growth) ** (periods_per_year / n) - 1.0, -1.0)
+
+
+def _std(r: np.ndarray) -> np.ndarray:
+    """Sample std along the last axis: 0.0 where the values do not vary (not float noise), NaN below 2."""
+    if r.shape[-1] < 2:
+        return np.full(r.shape[:-1], np.nan)
+    return np.where(np.ptp(r, axis=-1) == 0, 0.0, np.std(r, axis=-1, ddof=1))
+
+
+def sharpe(r: np.ndarray, periods_per_year: float) -> np.ndarray:
+    """``mean(r) / std(r) * sqrt(P)`` along the last axis (sample std; NaN where it is 0 or undefined).
+
+    Examples
+    --------
+    >>> sharpe(np.array([[0.01, 0.03], [0.01, 0.01]]), 4)
+    array([2.82842712,        nan])
+    """
+    sd = _std(r)
+    mean = r.mean(axis=-1) if r.shape[-1] else np.full(r.shape[:-1], np.nan)
+    return np.divide(mean, sd, out=np.full(sd.shape, np.nan), where=sd > 0) * math.sqrt(periods_per_year)
+
+
+def beta_alpha(r: np.ndarray, market: np.ndarray, periods_per_year: float) -> tuple[np.ndarray, np.ndarray]:
+    """OLS slope of ``r`` on ``market`` along the last axis, and the annualised intercept.
+
+    ``beta = cov(r, market) / var(market)`` and ``alpha = mean(r - beta * market) * P``: the return
+    a book makes beyond its exposure to the market. Both are NaN where the market does not vary
+    (or with fewer than two periods; ``r`` and ``market`` need at least one).
+
+    Examples
+    --------
+    >>> m = np.array([0.01, -0.02, 0.03])
+    >>> beta, alpha = beta_alpha(0.001 + 0.5 * m, m, 12)
+    >>> float(beta), round(float(alpha), 12)
+    (0.5, 0.012)
+    """
+    dm = market - market.mean(axis=-1, keepdims=True)
+    var = (dm * dm).sum(axis=-1)
+    beta = np.divide((dm * r).sum(axis=-1), var, out=np.full(var.shape, np.nan), where=_std(market) > 0)
+    return beta, (r.mean(axis=-1) - beta * market.mean(axis=-1)) * periods_per_year
+
+
 def performance_stats(returns: pd.Series, turnover: pd.Series, *, periods_per_year: float) -> dict:
     """Annualised return, volatility, Sharpe, drawdown, turnover and hit rate of period returns.
 
@@ -209,22 +310,10 @@ def performance_stats(returns: pd.Series, turnover: pd.Series, *, periods_per_ye
     n = len(r)
     nan = float("nan")
     growth = float(np.prod(1.0 + r))
-    if n == 0:
-        annual = nan
-    elif growth <= 0:
-        annual = -1.0
-    else:
-        annual = growth ** (periods_per_year / n) - 1.0
-    if n < 2:
-        sd = nan
-    elif np.ptp(r) == 0:
-        sd = 0.0
-    else:
-        sd = float(np.std(r, ddof=1))
     return {
-        "annual_return": float(annual),
-        "annual_volatility": float(sd * math.sqrt(periods_per_year)),
-        "sharpe": float(r.mean() / sd * math.sqrt(periods_per_year)) if sd > 0 else nan,
+        "annual_return": float(annual_return(r, periods_per_year)),
+        "annual_volatility": float(_std(r) * math.sqrt(periods_per_year)),
+        "sharpe": float(sharpe(r, periods_per_year)),
         "max_drawdown": max_drawdown(r),
         "avg_turnover": float(np.mean(turnover)) if n else nan,
         "hit_rate": float((r > 0).mean()) if n else nan,
@@ -233,7 +322,8 @@ def performance_stats(returns: pd.Series, turnover: pd.Series, *, periods_per_ye
     }
 
 
-def _check(frame: pd.DataFrame, horizon: int, cost_bps: float, periods_per_year: float) -> None:
+def _check(frame: pd.DataFrame, horizon: int, cost_bps: float, periods_per_year: float, book: str) -> None:
+    _check_book(book)
     missing = [c for c in BACKTEST_COLUMNS if c not in frame.columns]
     if missing:
         raise ValueError(f"Expected backtest columns {list(BACKTEST_COLUMNS)}, missing {missing}.")
@@ -256,8 +346,8 @@ def _check(frame: pd.DataFrame, horizon: int, cost_bps: float, periods_per_year:
         raise ValueError(f"Expected one row per (date, ticker), got ({date}, {ticker}) more than once.")
 
 
-def backtest(frame: pd.DataFrame, *, horizon: int = 1, cost_bps: float = 5.0,
-             periods_per_year: float = 252) -> BacktestResult:
+def backtest(frame: pd.DataFrame, *, horizon: int = 1, cost_bps: float = 5.0, periods_per_year: float = 252,
+             book: str = "dollar_neutral") -> BacktestResult:
     """Backtest the calls of a predictions frame beside the equal-weight universe.
 
     The rules (rebalance dates, weights, costs, untradeable rows) and the statistics are in the
@@ -275,6 +365,8 @@ def backtest(frame: pd.DataFrame, *, horizon: int = 1, cost_bps: float = 5.0,
         Cost per unit of turnover in basis points (5 bps: 0.05% of the value traded).
     periods_per_year : float, default 252
         Trading days a year; there are ``periods_per_year / horizon`` holding periods a year.
+    book : {"dollar_neutral", "unhedged"}, default "dollar_neutral"
+        What a period with calls on one side only holds (see the module docstring).
 
     Returns
     -------
@@ -284,32 +376,38 @@ def backtest(frame: pd.DataFrame, *, horizon: int = 1, cost_bps: float = 5.0,
     ------
     ValueError
         If a column is missing, the frame is empty, ``pred`` holds a value outside {0, 1, 2}, a
-        ``fwd_return`` is infinite, a (date, ticker) pair repeats, a setting is out of range, or no
-        rebalance date has a forward return.
+        ``fwd_return`` is infinite, a (date, ticker) pair repeats, a setting is out of range, the
+        book is unknown, or no rebalance date has a forward return.
 
     Examples
     --------
     Day 1: A called Up (+1%), B called Down (-2%), C no call: weights +0.5, -0.5, 0. Day 2: only
-    C called Up, so it gets the full 1.0.
+    C is called, Up, so the universe A, B, C is the short side at -0.5 / 3 each: C nets to
+    0.5 - 1/6 and the book earns C's spread over the universe, 0.5 * (3.05% - 1.36%).
 
     >>> f = pd.DataFrame({"date": ["d1"] * 3 + ["d2"] * 3, "ticker": ["A", "B", "C"] * 2,
     ...                   "pred": [2, 0, 1, 1, 1, 2],
-    ...                   "fwd_return": [0.01, -0.02, 0.0, 0.0, 0.0, 0.03]})
+    ...                   "fwd_return": [0.01, -0.02, 0.0, 0.02, -0.01, 0.03]})
     >>> res = backtest(f, cost_bps=0)
-    >>> res.weights  # doctest: +NORMALIZE_WHITESPACE
-    ticker    A    B    C
+    >>> res.weights.round(4)  # doctest: +NORMALIZE_WHITESPACE
+    ticker       A       B       C
     date
-    d1      0.5 -0.5  0.0
-    d2      0.0  0.0  1.0
+    d1      0.5000 -0.5000  0.0000
+    d2     -0.1667 -0.1667  0.3333
     >>> res.returns.round(5)  # doctest: +NORMALIZE_WHITESPACE
           strategy  equal_weight
     date
     d1     0.01493      -0.00325
-    d2     0.03045       0.01015
+    d2     0.00844       0.01357
+
+    Unhedged, C alone gets the full 1.0 and its whole return, the market's rise included:
+
+    >>> backtest(f, cost_bps=0, book="unhedged").returns["strategy"].round(5).tolist()
+    [0.01493, 0.03045]
     >>> res.stats["strategy"]["call_hit_rate"], res.stats["strategy"]["n_calls"]
     (1.0, 3)
     """
-    _check(frame, horizon, cost_bps, periods_per_year)
+    _check(frame, horizon, cost_bps, periods_per_year, book)
     frame = frame.loc[:, list(BACKTEST_COLUMNS)]
     grid = pd.Index(pd.unique(frame["date"])).sort_values()[::horizon]
     frame = frame[frame["date"].isin(grid)]
@@ -324,7 +422,7 @@ def backtest(frame: pd.DataFrame, *, horizon: int = 1, cost_bps: float = 5.0,
     fwd, pred, tradeable = fwd[kept], pred[kept], tradeable[kept]
     simple = np.expm1(fwd)
 
-    weights = {"strategy": long_short_weights(pred, tradeable), "equal_weight": equal_weights(tradeable)}
+    weights = {"strategy": long_short_weights(pred, tradeable, book=book), "equal_weight": equal_weights(tradeable)}
     returns, turnover = {}, {}
     for name, w in weights.items():
         returns[name], turnover[name] = portfolio_returns(w, simple, cost_bps=cost_bps)
@@ -333,9 +431,62 @@ def backtest(frame: pd.DataFrame, *, horizon: int = 1, cost_bps: float = 5.0,
     per_year = periods_per_year / horizon
     stats = {name: performance_stats(returns[name], turnover[name], periods_per_year=per_year) for name in PORTFOLIOS}
     stats["strategy"]["call_hit_rate"], stats["strategy"]["n_calls"] = call_hit_rate(frame["pred"], frame["fwd_return"])
-    stats.update(horizon=int(horizon), cost_bps=float(cost_bps), periods_per_year=float(periods_per_year),
+    beta, alpha = beta_alpha(returns["strategy"].to_numpy(), returns["equal_weight"].to_numpy(), per_year)
+    stats["strategy"].update(beta=float(beta), alpha_annual=float(alpha))
+    stats.update(book=book, horizon=int(horizon), cost_bps=float(cost_bps), periods_per_year=float(periods_per_year),
                  n_untradeable=n_untradeable)
     for table in (returns, turnover):
         table.columns.name = None
     return BacktestResult(returns=returns, equity=(1.0 + returns).cumprod(), turnover=turnover,
                           weights=weights["strategy"], stats=stats)
+
+
+def stat_intervals(result: BacktestResult, *, block_days: int, n_boot: int = 500, seed: int = 0) -> dict:
+    """95% moving-block bootstrap intervals of each portfolio's Sharpe and annual return, and of
+    the strategy's alpha.
+
+    Both portfolios' period returns are resampled together, in blocks of
+    ``max(2, ceil(block_days / horizon))`` periods (a block of one period would resample the periods
+    as if independent), with the seed's resamples shared by every statistic.
+
+    Parameters
+    ----------
+    result : BacktestResult
+    block_days : int
+        Block length in trading days (see :func:`stgnn.walkforward.bootstrap.block_for_horizon`).
+    n_boot : int, default 500
+    seed : int, default 0
+
+    Returns
+    -------
+    dict
+        ``{"strategy": {"sharpe", "annual_return", "alpha"}, "equal_weight": {"sharpe",
+        "annual_return"}}``, each ``{"value", "lo", "hi", "n_boot", "block_days"}``; ``value`` is
+        the statistic in ``result.stats`` (``alpha_annual`` for alpha) and ``block_days`` the days
+        a block of periods spans (``block_periods * horizon``).
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"date": np.repeat([f"d{i}" for i in range(6)], 2), "ticker": ["A", "B"] * 6,
+    ...                   "pred": [2, 0] * 6, "fwd_return": [0.01, -0.01, 0.02, 0.0, -0.01, 0.01] * 2})
+    >>> ci = stat_intervals(backtest(f, cost_bps=0), block_days=2, n_boot=50)
+    >>> sorted(ci["strategy"]), ci["strategy"]["sharpe"]["block_days"]
+    (['alpha', 'annual_return', 'sharpe'], 2)
+    """
+    if isinstance(block_days, bool) or not isinstance(block_days, (int, np.integer)) or block_days < 1:
+        raise ValueError(f"Expected block_days an integer >= 1, got {block_days!r}.")
+    horizon = result.stats["horizon"]
+    per_year = result.stats["periods_per_year"] / horizon
+    block = max(2, -(-int(block_days) // horizon))
+    statistics = {
+        "strategy": {"sharpe": lambda v: sharpe(v[..., 0], per_year),
+                     "annual_return": lambda v: annual_return(v[..., 0], per_year),
+                     "alpha": lambda v: beta_alpha(v[..., 0], v[..., 1], per_year)[1]},
+        "equal_weight": {"sharpe": lambda v: sharpe(v[..., 1], per_year),
+                         "annual_return": lambda v: annual_return(v[..., 1], per_year)},
+    }
+    returns = result.returns[list(PORTFOLIOS)].to_numpy()
+    return {name: {stat: {**block_bootstrap(returns, fn, block=block, n_boot=n_boot, seed=seed),
+                          "block_days": block * horizon}
+                   for stat, fn in by_stat.items()}
+            for name, by_stat in statistics.items()}

@@ -3,6 +3,14 @@ with block-bootstrap confidence intervals, move-versus-direction skill, and a ba
 
 Everything here is a function of the stitched prediction frames, so every number in
 ``metrics.json`` can be recomputed from ``oos_predictions.csv`` and ``baselines/*.csv``.
+
+Every interval is a 95% moving-block bootstrap over dates (:mod:`stgnn.walkforward.bootstrap`)
+with blocks of ``max(block_days, 2 * horizon)`` days (:func:`block_for_horizon`), the same seed
+and so the same resampled dates for every model: ``metrics["intervals"]`` holds each model's own
+metrics, ``metrics["comparisons"]`` the model minus each baseline on the same dates, and
+``metrics["backtest"][portfolio]["intervals"]`` Sharpe, annual return and alpha with the period
+returns resampled in blocks of as many periods (:func:`stat_intervals`). ``metrics["bootstrap"]``
+records the settings.
 """
 
 from __future__ import annotations
@@ -10,10 +18,16 @@ from __future__ import annotations
 import pandas as pd
 
 from stgnn.training.metrics import call_hit_rate, prediction_metrics
-from stgnn.walkforward.backtest import backtest
-from stgnn.walkforward.bootstrap import macro_f1_of, mcc_of, paired_block_bootstrap, rank_ic_of
+from stgnn.walkforward.backtest import PORTFOLIOS, BacktestResult, backtest, stat_intervals
+from stgnn.walkforward.bootstrap import (SCHEME, block_for_horizon, bootstrap_ci, direction_auroc_of, macro_f1_of,
+                                         mcc_of, move_auroc_of, paired_block_bootstrap, rank_ic_of)
 
-COMPARED = {"macro_f1": macro_f1_of, "mcc": mcc_of, "rank_ic": rank_ic_of}
+INTERVALS = {"macro_f1": macro_f1_of, "mcc": mcc_of, "rank_ic": rank_ic_of, "direction_auroc": direction_auroc_of,
+             "move_auroc": move_auroc_of}
+"""Metrics every model gets an interval for (``metrics["intervals"][model]``)."""
+
+COMPARED = {name: INTERVALS[name] for name in ("macro_f1", "mcc", "rank_ic")}
+"""Metrics compared between the model and each baseline (``metrics["comparisons"][baseline]``)."""
 
 
 def stitch(folds, name: str) -> pd.DataFrame:
@@ -50,26 +64,64 @@ def compare(model: pd.DataFrame, baseline: pd.DataFrame, *, n_boot: int, block_d
             for name, fn in COMPARED.items()}
 
 
-def evaluate(frames: dict[str, pd.DataFrame], *, model: str, horizon: int, cost_bps: float,
-             n_boot: int, block_days: int, seed: int) -> dict:
-    """The whole ``metrics.json`` of a walk-forward from stitched frames (model and baselines)."""
+def intervals(frame: pd.DataFrame, *, n_boot: int, block_days: int, seed: int) -> dict:
+    """Each metric of :data:`INTERVALS` with its 95% block-bootstrap interval over days."""
+    return {name: bootstrap_ci(frame, fn, block_days=block_days, n_boot=n_boot, seed=seed)
+            for name, fn in INTERVALS.items()}
+
+
+def evaluate(frames: dict[str, pd.DataFrame], *, model: str, horizon: int, cost_bps: float, n_boot: int,
+             block_days: int, seed: int, book: str = "dollar_neutral") -> tuple[dict, BacktestResult]:
+    """The whole ``metrics.json`` of a walk-forward from stitched frames (model and baselines).
+
+    Parameters
+    ----------
+    frames : dict of str to pd.DataFrame
+        Each model's stitched predictions (see :func:`stitch`), the model under ``model`` and the
+        baselines under their names.
+    model : str
+    horizon : int
+        Label horizon in days: the backtest's holding period, and the bootstrap block is at least
+        twice it.
+    cost_bps : float
+        Backtest cost per unit of turnover.
+    n_boot, block_days, seed
+        Bootstrap resamples, requested block length in days (``max(block_days, 2 * horizon)`` is
+        used) and seed.
+    book : {"dollar_neutral", "unhedged"}, default "dollar_neutral"
+        The backtest's book (see :mod:`stgnn.walkforward.backtest`).
+
+    Returns
+    -------
+    metrics : dict
+        ``oos``, ``oos_argmax``, ``per_fold``, ``per_year``, ``skill``, ``baselines``,
+        ``baseline_skill``, ``intervals``, ``comparisons``, ``backtest`` and ``bootstrap`` (see the
+        module docstring).
+    backtest : BacktestResult
+        The model's backtest (its equity curves).
+    """
+    block = block_for_horizon(block_days, horizon)
     main = frames[model]
-    core = main.drop(columns="fold")
+    cores = {name: f.drop(columns="fold") for name, f in frames.items()}
+    core = cores[model]
+    baselines = {name: f for name, f in cores.items() if name != model}
     argmax = core.assign(pred=core[["p_down", "p_none", "p_up"]].to_numpy().argmax(axis=1))
-    bt = backtest(core, horizon=horizon, cost_bps=cost_bps)
+    bt = backtest(core, horizon=horizon, cost_bps=cost_bps, book=book)
+    bands = stat_intervals(bt, block_days=block, n_boot=n_boot, seed=seed)
     return {
         "oos": prediction_metrics(core),
         "oos_argmax": prediction_metrics(argmax),
         "per_fold": per_fold(main),
         "per_year": per_year(core),
         "skill": directional_skill(core),
-        "baselines": {name: prediction_metrics(f.drop(columns="fold")) for name, f in frames.items() if name != model},
-        "baseline_skill": {name: directional_skill(f.drop(columns="fold")) for name, f in frames.items() if name != model},
-        "comparisons": {
-            name: compare(core, f.drop(columns="fold"), n_boot=n_boot, block_days=block_days, seed=seed)
-            for name, f in frames.items() if name != model
-        },
-        "backtest": bt.stats,
+        "baselines": {name: prediction_metrics(f) for name, f in baselines.items()},
+        "baseline_skill": {name: directional_skill(f) for name, f in baselines.items()},
+        "intervals": {name: intervals(f, n_boot=n_boot, block_days=block, seed=seed) for name, f in cores.items()},
+        "comparisons": {name: compare(core, f, n_boot=n_boot, block_days=block, seed=seed)
+                        for name, f in baselines.items()},
+        "backtest": {**bt.stats, **{name: {**bt.stats[name], "intervals": bands[name]} for name in PORTFOLIOS}},
+        "bootstrap": {"n_boot": int(n_boot), "block_days": block, "block_days_requested": int(block_days),
+                      "scheme": SCHEME},
     }, bt
 
 

@@ -21,11 +21,11 @@ import pandas as pd
 from stgnn.classes import N_CLASSES
 from stgnn.config import Config
 from stgnn.data.dataset import PanelData
-from stgnn.data.graph import build_graph
-from stgnn.data.splits import Split
+from stgnn.data.splits import Split, purge_for
 from stgnn.errors import ConfigError
 from stgnn.io import atomic_write, write_json
-from stgnn.training.metrics import prediction_metrics
+from stgnn.training.fold import FoldData, FoldFitter
+from stgnn.training.metrics import prediction_metrics, proba_of
 from stgnn.training.thresholds import apply_thresholds, tune_thresholds
 from stgnn.training.trainer import ClassificationSTGNNTrainer, predictions_frame
 from stgnn.walkforward.baselines import NO_GRAPH, fit_on_validation
@@ -34,12 +34,11 @@ from stgnn.walkforward.folds import WalkForwardSplitter
 logger = logging.getLogger(__name__)
 
 MODEL = "stgnn"
-PROBA = ["p_down", "p_none", "p_up"]
 
 
 def make_splitter(config: Config) -> WalkForwardSplitter:
     wf = config.walkforward
-    purge = max(config.split.purge_days or 0, config.labels.horizon)
+    purge = purge_for(config.split.purge_days, config.labels.horizon)
     return WalkForwardSplitter(train_days=wf.train_days, val_days=wf.val_days, test_days=wf.test_days,
                                purge_days=purge, embargo_days=wf.embargo_days, expanding=wf.expanding,
                                max_folds=wf.folds)
@@ -79,20 +78,28 @@ def run_fold(config: Config, data: PanelData, split: Split, index: int, out: Pat
     wf = config.walkforward
     seed = config.training.seed + 1000 * index
     started = time.perf_counter()
-    params, fit, trials = _search(config, data, split, seed, progress, f"fold {index}")
+    fitted: dict[tuple, FoldData] = {}
+
+    def fold_for(cfg: Config) -> FoldData:
+        """One fitted fold per distinct set of data settings, shared by trials, seeds and baselines."""
+        key = FoldFitter.key(cfg)
+        if key not in fitted:
+            fitted[key] = FoldFitter(cfg, seed=seed).fit(data, split.train)
+        return fitted[key]
+
+    params, fit, trials = _search(config, fold_for, split, seed, progress, f"fold {index}")
     frames, thresholds, chosen_baselines = {}, {}, {}
     frames[MODEL], thresholds[MODEL] = _threshold_and_frame(config, data, split, fit["val"], fit["test"])
     chosen = config.updated(params)
-    graph = build_graph(chosen.graph, data.returns()[split.train], data.tickers)
     for name in wf.baselines:
         if name == NO_GRAPH:
-            nog_params, nog, nog_trials = _search(config.updated({"model.graph": False}), data, split, seed, progress,
-                                                  f"fold {index} (no graph)")
+            nog_params, nog, nog_trials = _search(config.updated({"model.graph": False}), fold_for, split, seed,
+                                                  progress, f"fold {index} (no graph)")
             val, test = nog["val"], nog["test"]
             chosen_baselines[name] = {"chosen": nog_params, "trials": nog_trials, "n_seeds": wf.seeds}
         else:
             val, test, chosen_baselines[name] = fit_on_validation(
-                name, data, split, graph, C_grid=wf.baseline_C, seed=seed,
+                name, data, split, fold_for(chosen).graph, C_grid=wf.baseline_C, seed=seed,
                 window=chosen.model.window if wf.baseline_window == "model" else 1,
                 score=lambda proba: _selection_score(data, split.val, proba, wf.select_on))
         frames[name], thresholds[name] = _threshold_and_frame(config, data, split, val, test)
@@ -115,7 +122,7 @@ def run_fold(config: Config, data: PanelData, split: Split, index: int, out: Pat
     return FoldOutcome(index, frames, info)
 
 
-def _search(config: Config, data: PanelData, split: Split, seed: int, progress, name: str):
+def _search(config: Config, fold_for, split: Split, seed: int, progress, name: str):
     """The validation search of one fold: each trial an ensemble of ``walkforward.seeds`` models.
 
     Returns the chosen params, their fit (validation and test probabilities, seed metrics...) and
@@ -125,8 +132,10 @@ def _search(config: Config, data: PanelData, split: Split, seed: int, progress, 
 
     def evaluate(params: dict) -> float:
         nonlocal best
-        fit = _fit_seeds(config.updated(params), data, split, seed, wf.seeds, progress)
-        score = _selection_score(data, split.val, fit["val"], wf.select_on)
+        cfg = config.updated(params)
+        fold = fold_for(cfg)
+        fit = _fit_seeds(cfg, fold, split, seed, wf.seeds, progress)
+        score = _selection_score(fold.data, split.val, fit["val"], wf.select_on)
         trials.append({"params": params, "val_score": score, "best_epochs": fit["best_epochs"]})
         logger.info("%s trial %s: val %s %.4f", name, params, wf.select_on, score)
         if best is None or score > best[0]:
@@ -169,18 +178,18 @@ def _optuna_search(config: Config, evaluate, *, seed: int) -> None:
         study.tell(trial, evaluate(params))
 
 
-def _fit_seeds(cfg: Config, data: PanelData, split: Split, seed: int, n_seeds: int, progress) -> dict:
-    """Train ``n_seeds`` models; their mean probabilities are the ensemble's predictions."""
+def _fit_seeds(cfg: Config, fold: FoldData, split: Split, seed: int, n_seeds: int, progress) -> dict:
+    """Train ``n_seeds`` models on one fold; their mean probabilities are the ensemble's predictions."""
     vals, tests, epochs, seed_metrics, alarms = [], [], [], [], []
     for s in range(n_seeds):
-        trainer = ClassificationSTGNNTrainer(cfg, data, split=split, seed=seed + s, progress=progress)
+        trainer = ClassificationSTGNNTrainer(cfg, fold, split, seed=seed + s, progress=progress)
         result = trainer.fit()
         val, test = trainer.predict_proba(split.val), trainer.predict_proba(split.test)
         vals.append(val)
         tests.append(test)
         epochs.append(result.best_epoch)
         alarms.extend(result.alarms)
-        frame = predictions_frame(data, split.test, test)
+        frame = predictions_frame(fold.data, split.test, test)
         seed_metrics.append(_quick_metrics(frame.assign(pred=test.reshape(-1, N_CLASSES).argmax(1))))
     return {"val": np.mean(vals, axis=0), "test": np.mean(tests, axis=0), "best_epochs": epochs,
             "imbalance": trainer.plan_.to_dict(), "seed_metrics": seed_metrics, "alarms": alarms}
@@ -189,7 +198,7 @@ def _fit_seeds(cfg: Config, data: PanelData, split: Split, seed: int, n_seeds: i
 def _selection_score(data: PanelData, val_days: np.ndarray, proba: np.ndarray, select_on: str) -> float:
     """The validation score that chooses among trials (the model's and the baselines' alike)."""
     frame = predictions_frame(data, val_days, proba)
-    proba = frame[PROBA].to_numpy()
+    proba = proba_of(frame)
     if select_on == "auroc":
         return prediction_metrics(frame.assign(pred=proba.argmax(1)))["auroc_mean"]
     thresholds = tune_thresholds(frame["label"].to_numpy(), proba)
@@ -199,10 +208,10 @@ def _selection_score(data: PanelData, val_days: np.ndarray, proba: np.ndarray, s
 def _threshold_and_frame(config: Config, data: PanelData, split: Split, val: np.ndarray, test: np.ndarray):
     t = config.thresholds
     val_frame = predictions_frame(data, split.val, val)
-    thresholds = tune_thresholds(val_frame["label"].to_numpy(), val_frame[PROBA].to_numpy(),
+    thresholds = tune_thresholds(val_frame["label"].to_numpy(), proba_of(val_frame),
                                  objective=t.objective, min_precision=t.min_precision, fnr_target=t.fnr_target)
     frame = predictions_frame(data, split.test, test)
-    frame["pred"] = apply_thresholds(frame[PROBA].to_numpy(), thresholds)
+    frame["pred"] = apply_thresholds(proba_of(frame), thresholds)
     return frame, thresholds.to_dict()
 
 

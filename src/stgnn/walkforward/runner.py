@@ -18,6 +18,7 @@ from stgnn.errors import ConfigError
 from stgnn.io import atomic_write, write_json
 from stgnn.reporting.report import _interval
 from stgnn.walkforward.backends import run_tasks
+from stgnn.walkforward.backtest import BOOKS
 from stgnn.walkforward.evaluate import evaluate, stitch
 from stgnn.walkforward.folds import describe
 from stgnn.walkforward.optimizer import MODEL, fold_dir, is_done, load_fold, make_splitter, run_fold, trial_grid
@@ -77,14 +78,14 @@ def run_walk_forward(config: Config, data: PanelData, run_dir: Path, *, resume: 
     frames = {name: stitch(outcomes, name) for name in names}
     wf = config.walkforward
     metrics, bt = evaluate(frames, model=MODEL, horizon=config.labels.horizon, cost_bps=wf.cost_bps,
-                           n_boot=wf.n_boot, block_days=wf.block_days, seed=config.training.seed)
+                           n_boot=wf.n_boot, block_days=wf.block_days, seed=config.training.seed, book=wf.book)
     metrics["folds"] = [o.info for o in outcomes]
     metrics["seeds"] = seed_spread(outcomes)
     atomic_write(run_dir / "oos_predictions.csv", lambda tmp: frames[MODEL].to_csv(tmp, index=False))
     for name in names[1:]:
         atomic_write(run_dir / "baselines" / f"{name}_oos.csv", lambda tmp, n=name: frames[n].to_csv(tmp, index=False))
     write_json(run_dir / "metrics.json", metrics)
-    equity = bt.equity.rename(columns={"strategy": "stgnn long/short", "equal_weight": "equal weight"})
+    equity = bt.equity.rename(columns={"strategy": f"stgnn ({BOOKS[wf.book]})", "equal_weight": "equal weight"})
     atomic_write(run_dir / "equity.csv", lambda tmp: equity.to_csv(tmp))
     seconds = time.perf_counter() - started
     return WalkForwardResult(run_dir, metrics, table, seconds)
@@ -110,11 +111,14 @@ def summary_lines(result: WalkForwardResult) -> list[str]:
                      f"{r['auroc_move']:>8.4f}{r['auroc_direction']:>8.4f}{r['rank_ic']:>8.4f}")
     lines.append("stgnn - baseline, macro-F1 [95% CI]: " + ", ".join(
         f"{name} {_interval(c['macro_f1'])}" for name, c in m["comparisons"].items()))
-    for name in ("strategy", "equal_weight"):
-        b = m["backtest"][name]
-        label = "long Up / short Down" if name == "strategy" else "equal-weight universe"
-        lines.append(f"backtest {label:<22} annual return {_pct(b['annual_return'])}, Sharpe {_num(b['sharpe'])}, "
-                     f"max drawdown {_pct(b['max_drawdown'])} (after {m['backtest']['cost_bps']:g} bps costs)")
+    bt = m["backtest"]
+    for name, label in (("strategy", f"stgnn ({BOOKS[bt['book']]})"), ("equal_weight", "equal-weight universe")):
+        b = bt[name]
+        sharpe = b["intervals"]["sharpe"]
+        exposure = f", beta {_num(b['beta'])}, alpha {_pct(b['alpha_annual'])}/yr" if name == "strategy" else ""
+        lines.append(f"backtest {label:<36} annual return {_pct(b['annual_return'])}, Sharpe {_num(b['sharpe'])} "
+                     f"[{_num(sharpe['lo'])}, {_num(sharpe['hi'])}], max drawdown {_pct(b['max_drawdown'])}"
+                     f"{exposure} (after {bt['cost_bps']:g} bps costs)")
     lines.append(f"{len(result.fold_table)} folds, {result.seconds:.0f}s; run directory: {result.run_dir}")
     return lines
 

@@ -1,0 +1,113 @@
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from stgnn.io import write_json
+from stgnn.walkforward.backtest import BacktestResult
+from stgnn.walkforward.evaluate import COMPARED, INTERVALS, evaluate
+
+N_DAYS, N_TICKERS = 90, 6
+CI_KEYS = {"value", "lo", "hi", "n_boot", "block_days"}
+
+
+def _stitched(rng, proba):
+    """A stitched frame of two folds with the labels and returns of seed 0 and ``proba(rng)`` probabilities."""
+    truth = np.random.default_rng(0)
+    fwd = truth.normal(0.001, 0.02, size=N_DAYS * N_TICKERS)
+    label = np.where(fwd > 0.01, 2, np.where(fwd < -0.01, 0, 1))
+    p = proba(rng, fwd)
+    dates = pd.bdate_range("2021-01-01", periods=N_DAYS).strftime("%Y-%m-%d")
+    return pd.DataFrame({"date": np.repeat(dates, N_TICKERS), "ticker": [f"T{i}" for i in range(N_TICKERS)] * N_DAYS,
+                         "p_down": p[:, 0], "p_none": p[:, 1], "p_up": p[:, 2], "pred": p.argmax(axis=1),
+                         "label": label, "fwd_return": fwd, "fold": np.repeat([0, 1], N_DAYS * N_TICKERS // 2)})
+
+
+def _informed(rng, fwd):
+    up = 1 / (1 + np.exp(-(fwd / 0.02 + rng.normal(size=len(fwd)))))
+    return np.column_stack([(1 - up) * 0.6, 0.4 * np.ones(len(fwd)), up * 0.6])
+
+
+def _constant(rng, fwd):  # a majority baseline: one probability for every row, all ties
+    return np.tile([0.3, 0.4, 0.3], (len(fwd), 1))
+
+
+@pytest.fixture(scope="module")
+def frames():
+    rng = np.random.default_rng(1)
+    return {"stgnn": _stitched(rng, _informed), "majority": _stitched(rng, _constant),
+            "noise": _stitched(rng, lambda r, f: r.dirichlet([1, 1, 1], size=len(f)))}
+
+
+@pytest.fixture(scope="module")
+def evaluated(frames):
+    return evaluate(frames, model="stgnn", horizon=15, cost_bps=5.0, n_boot=60, block_days=20, seed=3)
+
+
+def test_blocks_cover_twice_the_horizon_and_the_settings_are_recorded(frames, evaluated):
+    metrics, _ = evaluated
+    assert metrics["bootstrap"] == {"n_boot": 60, "block_days": 30, "block_days_requested": 20,
+                                    "scheme": "moving block (non-circular), dates resampled"}
+    for comparison in metrics["comparisons"].values():
+        assert set(comparison) == set(COMPARED)
+        assert {c["block_days"] for c in comparison.values()} == {30}
+    daily = evaluate({"stgnn": frames["stgnn"]}, model="stgnn", horizon=1, cost_bps=5.0, n_boot=20, block_days=20,
+                     seed=3)[0]
+    assert daily["bootstrap"]["block_days"] == 20 and daily["intervals"]["stgnn"]["mcc"]["block_days"] == 20
+    assert daily["comparisons"] == {}
+
+
+def test_every_model_gets_intervals_of_its_own_metrics(evaluated):
+    metrics, _ = evaluated
+    assert set(metrics["intervals"]) == {"stgnn", "majority", "noise"}
+    for name, by_metric in metrics["intervals"].items():
+        assert set(by_metric) == set(INTERVALS) == {"macro_f1", "mcc", "rank_ic", "direction_auroc", "move_auroc"}
+        for metric, c in by_metric.items():
+            assert set(c) == CI_KEYS and c["n_boot"] == 60 and c["block_days"] == 30, (name, metric)
+    # the values are the metrics reported elsewhere in metrics.json
+    for name, plain, skill in [("stgnn", metrics["oos"], metrics["skill"]),
+                               ("noise", metrics["baselines"]["noise"], metrics["baseline_skill"]["noise"])]:
+        own = metrics["intervals"][name]
+        for metric in ("macro_f1", "mcc", "rank_ic"):
+            assert own[metric]["value"] == pytest.approx(plain[metric])
+        assert own["move_auroc"]["value"] == skill["move_auroc"] == plain["auroc_move"]
+        assert own["direction_auroc"]["value"] == skill["direction_auroc"] == plain["auroc_direction"]
+        assert own["direction_auroc"]["lo"] <= own["direction_auroc"]["hi"]
+    informed = metrics["intervals"]["stgnn"]["direction_auroc"]
+    assert informed["lo"] > 0.5  # the informed model's direction is told apart from chance
+    constant = metrics["intervals"]["majority"]["move_auroc"]
+    assert constant["value"] == constant["lo"] == constant["hi"] == 0.5  # all ties
+
+
+def test_backtest_holds_its_book_beta_alpha_and_intervals(evaluated):
+    metrics, bt = evaluated
+    assert isinstance(bt, BacktestResult)
+    b = metrics["backtest"]
+    assert b["book"] == "dollar_neutral" and b["horizon"] == 15 and b["cost_bps"] == 5.0
+    assert {"periods_per_year", "n_untradeable"} <= set(b)
+    assert {"beta", "alpha_annual", "sharpe", "annual_return", "call_hit_rate"} <= set(b["strategy"])
+    assert set(b["strategy"]["intervals"]) == {"sharpe", "annual_return", "alpha"}
+    assert set(b["equal_weight"]["intervals"]) == {"sharpe", "annual_return"}
+    sharpe = b["strategy"]["intervals"]["sharpe"]
+    assert set(sharpe) == CI_KEYS and sharpe["value"] == pytest.approx(b["strategy"]["sharpe"])
+    assert sharpe["block_days"] == 30  # 2 periods of 15 days
+    assert "intervals" not in bt.stats["strategy"]  # the result itself is left as backtest() made it
+
+
+def test_the_book_is_passed_to_the_backtest(frames):
+    metrics, bt = evaluate(frames, model="stgnn", horizon=15, cost_bps=5.0, n_boot=20, block_days=20, seed=3,
+                           book="unhedged")
+    assert metrics["backtest"]["book"] == "unhedged" == bt.stats["book"]
+    with pytest.raises(ValueError, match="Expected book in"):
+        evaluate(frames, model="stgnn", horizon=15, cost_bps=5.0, n_boot=20, block_days=20, seed=3, book="levered")
+
+
+def test_metrics_write_as_strict_json(evaluated, tmp_path):
+    metrics, _ = evaluated
+    write_json(tmp_path / "metrics.json", metrics)
+    back = json.loads((tmp_path / "metrics.json").read_text())
+    assert back["intervals"]["stgnn"]["move_auroc"]["block_days"] == 30
+    undefined = metrics["intervals"]["majority"]["rank_ic"]  # a constant score ranks nothing
+    assert math.isnan(undefined["value"]) and back["intervals"]["majority"]["rank_ic"]["value"] is None
