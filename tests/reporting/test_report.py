@@ -37,7 +37,7 @@ def run_metrics(rng, n_seeds):
     """metrics.json of a run: STGNN beats volatility (interval above 0), the graph shows no difference."""
     oos = prediction_metrics(predictions(rng))
     base = prediction_metrics(predictions(rng))
-    skill = {"move_auroc": 0.55, "direction_auroc": 0.53, "directional_hit_rate": 0.51, "n_calls": 120,
+    skill = {"auroc_move": 0.55, "auroc_direction": 0.53, "directional_hit_rate": 0.51, "n_calls": 120,
              "rank_ic": 0.01}
     imbalance = {"loss": "focal", "gamma": 2.0, "smote_note": "off",
                  "class_weights": {"Down": 1.4, "None": 0.5, "Up": 1.3},
@@ -51,7 +51,7 @@ def run_metrics(rng, n_seeds):
                            "mcc": interval(0.01, -0.01, 0.03, "diff"), "rank_ic": interval(None, None, None, "diff")},
             "stgnn_no_graph": {k: interval(-0.009, -0.028, 0.011, "diff") for k in ("macro_f1", "mcc", "rank_ic")}},
         "intervals": {"stgnn": {"macro_f1": interval(0.36, 0.34, 0.38), "rank_ic": interval(None, None, None),
-                                "direction_auroc": interval(0.53, 0.51, 0.55)},
+                                "auroc_direction": interval(0.53, 0.51, 0.55)},
                       "volatility": {"macro_f1": interval(0.34, 0.32, 0.36)}},
         "backtest": {"book": "dollar_neutral", "horizon": 1, "cost_bps": 5.0, "periods_per_year": 252.0,
                      "n_untradeable": 0,
@@ -62,6 +62,9 @@ def run_metrics(rng, n_seeds):
                                                           "annual_return": interval(0.04, -0.05, 0.13)})},
         "bootstrap": {"n_boot": 200, "block_days": 10, "block_days_requested": 10, "scheme": "circular day blocks"},
         "folds": [{"fold": i, "chosen": {"loss.focal_gamma": 2.0}, "seconds": 3.0, "alarms": [],
+                   "baselines": {"majority": {"C": None, "window": 1},
+                                 "logistic": {"C": 0.1, "window": 20},
+                                 "stgnn_no_graph": {"chosen": {"loss.focal_gamma": 1.0}, "n_seeds": 3}},
                    "imbalance": imbalance} for i in range(2)],
         "seeds": {"n_seeds": n_seeds, **{k: {"mean": 0.3, "std_across_seeds": 0.004 if n_seeds > 1 else 0.0}
                                          for k in ("macro_f1", "mcc", "auroc_direction", "rank_ic")}},
@@ -151,7 +154,7 @@ def test_one_seed_says_once_that_seed_noise_is_not_measured(tmp_path, rng):
 def test_verdict_skips_absent_questions_and_reads_undefined_numbers_honestly():
     metrics = {"comparisons": {"volatility": {"macro_f1": interval(-0.03, -0.05, -0.01, "diff")}},
                "intervals": {"stgnn": {"rank_ic": interval(0.02, -0.01, 0.05),
-                                       "direction_auroc": interval(float("nan"), 0.4, 0.6)}},
+                                       "auroc_direction": interval(float("nan"), 0.4, 0.6)}},
                "backtest": {"strategy": {}}, "seeds": {"n_seeds": 1}}
     beat, rank_ic, direction = verdict(metrics)
     assert (beat.metric, beat.estimate, beat.lo, beat.hi, beat.null) == ("macro-F1, STGNN minus volatility",
@@ -167,3 +170,9 @@ def test_verdict_carries_the_seed_spread_of_its_metric():
                "seeds": {"n_seeds": 3, "macro_f1": {"mean": 0.3, "std_across_seeds": 0.006}}}
     (graph,) = verdict(metrics)
     assert (graph.question, graph.answer, graph.seed_std) == (GRAPH, "better", 0.006)
+
+
+def test_baseline_settings_chosen_on_validation_are_reported(page, tmp_path):
+    html_text, _ = page
+    assert "C=0.1, window=20 day(s)" in html_text and "loss.focal_gamma=1.0; 3 seed(s)" in html_text
+    assert "| 1 | majority | no setting to tune |" in (tmp_path / "report.md").read_text()

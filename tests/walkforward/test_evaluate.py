@@ -63,7 +63,7 @@ def test_every_model_gets_intervals_of_its_own_metrics(evaluated):
     metrics, _ = evaluated
     assert set(metrics["intervals"]) == {"stgnn", "majority", "noise"}
     for name, by_metric in metrics["intervals"].items():
-        assert set(by_metric) == set(INTERVALS) == {"macro_f1", "mcc", "rank_ic", "direction_auroc", "move_auroc"}
+        assert set(by_metric) == set(INTERVALS) == {"macro_f1", "mcc", "rank_ic", "auroc_direction", "auroc_move"}
         for metric, c in by_metric.items():
             assert set(c) == CI_KEYS and c["n_boot"] == 60 and c["block_days"] == 30, (name, metric)
     # the values are the metrics reported elsewhere in metrics.json
@@ -72,12 +72,12 @@ def test_every_model_gets_intervals_of_its_own_metrics(evaluated):
         own = metrics["intervals"][name]
         for metric in ("macro_f1", "mcc", "rank_ic"):
             assert own[metric]["value"] == pytest.approx(plain[metric])
-        assert own["move_auroc"]["value"] == skill["move_auroc"] == plain["auroc_move"]
-        assert own["direction_auroc"]["value"] == skill["direction_auroc"] == plain["auroc_direction"]
-        assert own["direction_auroc"]["lo"] <= own["direction_auroc"]["hi"]
-    informed = metrics["intervals"]["stgnn"]["direction_auroc"]
+        assert own["auroc_move"]["value"] == skill["auroc_move"] == plain["auroc_move"]
+        assert own["auroc_direction"]["value"] == skill["auroc_direction"] == plain["auroc_direction"]
+        assert own["auroc_direction"]["lo"] <= own["auroc_direction"]["hi"]
+    informed = metrics["intervals"]["stgnn"]["auroc_direction"]
     assert informed["lo"] > 0.5  # the informed model's direction is told apart from chance
-    constant = metrics["intervals"]["majority"]["move_auroc"]
+    constant = metrics["intervals"]["majority"]["auroc_move"]
     assert constant["value"] == constant["lo"] == constant["hi"] == 0.5  # all ties
 
 
@@ -108,6 +108,6 @@ def test_metrics_write_as_strict_json(evaluated, tmp_path):
     metrics, _ = evaluated
     write_json(tmp_path / "metrics.json", metrics)
     back = json.loads((tmp_path / "metrics.json").read_text())
-    assert back["intervals"]["stgnn"]["move_auroc"]["block_days"] == 30
+    assert back["intervals"]["stgnn"]["auroc_move"]["block_days"] == 30
     undefined = metrics["intervals"]["majority"]["rank_ic"]  # a constant score ranks nothing
     assert math.isnan(undefined["value"]) and back["intervals"]["majority"]["rank_ic"]["value"] is None

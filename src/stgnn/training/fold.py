@@ -163,7 +163,7 @@ class FoldFitter:
         )
         batcher = GraphBatcher(x, labels.y, graph, cfg.model.window, sample_weight=sample_weight, ego=ego)
         logger.info("fold fitted on %d training days: graph k=%d (%s), scaler %s, SMOTE %s",
-                    len(train_days), graph.k, cfg.graph.method, cfg.training.scaler, note)
+                    len(train_days), graph.k, cfg.graph.method, cfg.training.scaler, note or f"+{len(ego)} ego graphs")
         return FoldData(data=data, train_days=train_days, scaler=scaler, x=x, graph=graph, ego=ego,
                         sample_weight=sample_weight,
                         day_probs=day_probs, plan=plan, batcher=batcher, key=self.key(cfg), seed=self.seed)

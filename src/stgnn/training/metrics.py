@@ -24,6 +24,14 @@ from stgnn.classes import CLASS_NAMES, DOWN, N_CLASSES, NONE, UP
 
 PROBA_COLUMNS = ("p_down", "p_none", "p_up")
 PREDICTION_COLUMNS = ("date", "ticker", *PROBA_COLUMNS, "pred", "label", "fwd_return")
+HEADLINE_METRICS = ("macro_f1", "mcc", "balanced_accuracy", "auroc_down", "auroc_up", "auc_pr_down", "auc_pr_up",
+                    "auroc_move", "auroc_direction", "rank_ic")
+"""The metrics every summary shows (run summaries, the report, per-year and per-seed tables)."""
+
+
+def headline(metrics: dict) -> dict:
+    """The :data:`HEADLINE_METRICS` of a :func:`prediction_metrics` result."""
+    return {k: metrics[k] for k in HEADLINE_METRICS}
 
 
 def proba_of(frame: pd.DataFrame) -> np.ndarray:
@@ -146,10 +154,7 @@ def check_predictions(frame: pd.DataFrame) -> None:
     if not np.isfinite(fwd).all():
         row = int(np.flatnonzero(~np.isfinite(fwd))[0])
         raise ValueError(f"Expected finite fwd_return, got {fwd[row]} in row {row}.")
-    repeated = frame.duplicated(["date", "ticker"])
-    if repeated.any():
-        date, ticker = frame.loc[repeated, ["date", "ticker"]].iloc[0]
-        raise ValueError(f"Expected one row per (date, ticker), got ({date}, {ticker}) more than once.")
+    check_unique_rows(frame)
 
 
 def _ratio(num: ArrayLike, den: ArrayLike) -> np.ndarray:
@@ -218,14 +223,39 @@ def per_class_rates(confusion: ArrayLike) -> dict[str, np.ndarray]:
     }
 
 
-def _matthews(cm: np.ndarray) -> float:
-    """Multiclass Matthews correlation (Gorodkin's R_K) of a confusion matrix; 0.0 if undefined."""
-    cm = cm.astype(np.float64)
-    t_sum, p_sum, n = cm.sum(axis=1), cm.sum(axis=0), cm.sum()
-    cov_tp = np.trace(cm) * n - t_sum @ p_sum
-    cov_pp = n * n - p_sum @ p_sum
-    cov_tt = n * n - t_sum @ t_sum
-    return float(cov_tp / np.sqrt(cov_tt * cov_pp)) if cov_tt * cov_pp > 0 else 0.0
+def matthews(confusion: ArrayLike) -> np.ndarray:
+    """Multiclass Matthews correlation (Gorodkin's R_K) of confusion matrices, 0.0 where undefined.
+
+    Parameters
+    ----------
+    confusion : array-like of shape (..., 3, 3)
+        Rows true classes, columns predicted; any leading axes (a stack of resamples).
+
+    Returns
+    -------
+    np.ndarray of shape (...)
+
+    Examples
+    --------
+    >>> float(matthews([[2, 0, 0], [0, 1, 1], [0, 0, 2]]))  # sklearn matthews_corrcoef agrees
+    0.7833494518006403
+    """
+    cm = np.asarray(confusion, dtype=np.float64)
+    t_sum, p_sum = cm.sum(axis=-1), cm.sum(axis=-2)
+    n = cm.sum(axis=(-2, -1))
+    cov_tp = np.trace(cm, axis1=-2, axis2=-1) * n - (t_sum * p_sum).sum(axis=-1)
+    cov_pp = n * n - (p_sum * p_sum).sum(axis=-1)
+    cov_tt = n * n - (t_sum * t_sum).sum(axis=-1)
+    den = cov_tt * cov_pp
+    return np.divide(cov_tp, np.sqrt(np.where(den > 0, den, 1.0)), out=np.zeros(np.shape(den)), where=den > 0)
+
+
+def check_unique_rows(frame: pd.DataFrame) -> None:
+    """Refuse a frame with a (date, ticker) pair more than once (a stitching or merge error)."""
+    repeated = frame.duplicated(["date", "ticker"])
+    if repeated.any():
+        date, ticker = frame.loc[repeated, ["date", "ticker"]].iloc[0]
+        raise ValueError(f"Expected one row per (date, ticker), got ({date}, {ticker}) more than once.")
 
 
 def classification_metrics(y_true: ArrayLike, y_pred: ArrayLike) -> dict:
@@ -274,7 +304,7 @@ def classification_metrics(y_true: ArrayLike, y_pred: ArrayLike) -> dict:
     return {
         "per_class": per_class,
         "macro_f1": float(rates["f1"].mean()),
-        "mcc": _matthews(cm),
+        "mcc": float(matthews(cm)),
         "balanced_accuracy": float(rates["recall"][support > 0].mean()),
         "accuracy": float(np.trace(cm) / len(y_true)),
         "confusion_matrix": cm.tolist(),
@@ -356,12 +386,10 @@ def score_metrics(y_true: ArrayLike, proba: ArrayLike) -> dict[str, float]:
     p = check_probabilities(proba)
     if len(y) != len(p):
         raise ValueError(f"Expected y_true and proba of one length, got {len(y)} and {len(p)}.")
-    p_down, p_up = p[:, DOWN], p[:, UP]
-    move = p_down + p_up
-    direction = np.divide(p_up, move, out=np.full(len(p), 0.5), where=move > 0)
-    directional = y != NONE
-    ap_down, auroc_down = _binary_scores(y == DOWN, p_down)
-    ap_up, auroc_up = _binary_scores(y == UP, p_up)
+    ap_down, auroc_down = _binary_scores(y == DOWN, p[:, DOWN])
+    ap_up, auroc_up = _binary_scores(y == UP, p[:, UP])
+    _, moved, move = move_question(y, p)
+    rows, up, direction = direction_question(y, p)
     return {
         "auc_pr_down": ap_down,
         "auc_pr_up": ap_up,
@@ -369,9 +397,24 @@ def score_metrics(y_true: ArrayLike, proba: ArrayLike) -> dict[str, float]:
         "auroc_down": auroc_down,
         "auroc_up": auroc_up,
         "auroc_mean": (auroc_down + auroc_up) / 2,
-        "auroc_move": _binary_scores(directional, move)[1],
-        "auroc_direction": _binary_scores(y[directional] == UP, direction[directional])[1],
+        "auroc_move": _binary_scores(moved, move)[1],
+        "auroc_direction": _binary_scores(up, direction)[1],
     }
+
+
+def move_question(y: np.ndarray, proba: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Move detection: every row, Up-or-Down against None, scored by ``p_up + p_down``.
+
+    Returns the rows asked (a boolean mask), their binary target and their score."""
+    return np.ones(len(y), dtype=bool), y != NONE, proba[:, DOWN] + proba[:, UP]
+
+
+def direction_question(y: np.ndarray, proba: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Direction: rows labelled Up or Down, Up against Down, scored by ``p_up / (p_up + p_down)``
+    (0.5 where both are 0). Returns the rows asked, their target and their score."""
+    moved = y != NONE
+    move = proba[moved, DOWN] + proba[moved, UP]
+    return moved, y[moved] == UP, np.divide(proba[moved, UP], move, out=np.full(len(move), 0.5), where=move > 0)
 
 
 def _check_k(k: int) -> int:
@@ -478,10 +521,11 @@ def daily_information_coefficients(frame: pd.DataFrame) -> pd.DataFrame:
     {'d1': 1.0}
     """
     check_predictions(frame)
-    return _daily_ic(frame)
+    return daily_ic_unchecked(frame)
 
 
-def _daily_ic(frame: pd.DataFrame) -> pd.DataFrame:
+def daily_ic_unchecked(frame: pd.DataFrame) -> pd.DataFrame:
+    """:func:`daily_information_coefficients` without the input checks, for callers that made them."""
     day = frame["date"].to_numpy()
     data = pd.DataFrame({"score": (frame["p_up"] - frame["p_down"]).to_numpy(), "ret": frame["fwd_return"].to_numpy()})
     by_day = data.groupby(day)
@@ -526,7 +570,7 @@ def information_coefficients(frame: pd.DataFrame) -> dict[str, float | int]:
     (1.0, 1)
     """
     check_predictions(frame)
-    return _ic_summary(_daily_ic(frame))
+    return _ic_summary(daily_ic_unchecked(frame))
 
 
 def _ic_summary(daily: pd.DataFrame) -> dict[str, float | int]:
@@ -601,7 +645,7 @@ def prediction_metrics(frame: pd.DataFrame, *, k: int = 5) -> dict:
         **classification_metrics(y_true, frame["pred"].to_numpy()),
         **score_metrics(y_true, proba_of(frame)),
         **_ranking_metrics(frame, k),
-        **_ic_summary(_daily_ic(frame)),
+        **_ic_summary(daily_ic_unchecked(frame)),
         "n_rows": len(frame),
         "n_days": int(frame["date"].nunique()),
         "k": k,

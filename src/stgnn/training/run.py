@@ -25,14 +25,12 @@ from stgnn.errors import ConfigError
 from stgnn.io import atomic_write, write_json
 from stgnn.reporting import plots
 from stgnn.training.fold import FoldFitter
-from stgnn.training.metrics import PREDICTION_COLUMNS, prediction_metrics, proba_of
+from stgnn.training.metrics import HEADLINE_METRICS, PREDICTION_COLUMNS, prediction_metrics, proba_of
 from stgnn.training.thresholds import apply_thresholds, argmax_predict, tune_thresholds
 from stgnn.training.trainer import ClassificationSTGNNTrainer
 
 logger = logging.getLogger(__name__)
 
-SUMMARY_KEYS = ("macro_f1", "mcc", "balanced_accuracy", "auroc_down", "auroc_up", "auc_pr_down", "auc_pr_up",
-                "auroc_move", "auroc_direction", "rank_ic")
 
 
 @dataclass(frozen=True)
@@ -140,7 +138,7 @@ def summary_lines(result: RunResult) -> list[str]:
     """A short table: val and test, argmax and tuned, the headline metrics."""
     cols = [("val", "argmax"), ("val", "tuned"), ("test", "argmax"), ("test", "tuned")]
     lines = [f"{'metric':<18}" + "".join(f"{a + ' ' + b:>14}" for a, b in cols)]
-    for key in SUMMARY_KEYS:
+    for key in HEADLINE_METRICS:
         lines.append(f"{key:<18}" + "".join(f"{result.metrics[a][b][key]:>14.4f}" for a, b in cols))
     lines.append(f"best epoch {result.best_epoch}; run directory: {result.run_dir}")
     return lines

@@ -61,7 +61,7 @@ import numpy as np
 import pandas as pd
 
 from stgnn.classes import DOWN, UP
-from stgnn.training.metrics import call_hit_rate, check_labels
+from stgnn.training.metrics import call_hit_rate, check_labels, check_unique_rows
 from stgnn.walkforward.bootstrap import block_bootstrap
 
 BACKTEST_COLUMNS = ("date", "ticker", "pred", "fwd_return")
@@ -340,10 +340,7 @@ def _check(frame: pd.DataFrame, horizon: int, cost_bps: float, periods_per_year:
     if np.isinf(fwd).any():
         row = int(np.flatnonzero(np.isinf(fwd))[0])
         raise ValueError(f"Expected finite (or NaN, untradeable) fwd_return, got {fwd[row]} in row {row}.")
-    repeated = frame.duplicated(["date", "ticker"])
-    if repeated.any():
-        date, ticker = frame.loc[repeated, ["date", "ticker"]].iloc[0]
-        raise ValueError(f"Expected one row per (date, ticker), got ({date}, {ticker}) more than once.")
+    check_unique_rows(frame)
 
 
 def backtest(frame: pd.DataFrame, *, horizon: int = 1, cost_bps: float = 5.0, periods_per_year: float = 252,

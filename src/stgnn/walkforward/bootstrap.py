@@ -43,9 +43,10 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from stgnn.classes import DOWN, N_CLASSES, NONE, UP
-from stgnn.training.metrics import (PROBA_COLUMNS, _daily_ic, check_labels, check_predictions, check_probabilities,
-                                    per_class_rates, score_metrics)
+from stgnn.classes import N_CLASSES
+from stgnn.training.metrics import (check_labels, check_predictions, check_probabilities,
+                                    daily_ic_unchecked, direction_question, matthews, move_question,
+                                    per_class_rates, proba_of, score_metrics)
 
 Metric = Callable[[pd.DataFrame], float]
 
@@ -115,7 +116,7 @@ def daily_rank_ic(frame: pd.DataFrame) -> np.ndarray:
     """
     check_predictions(frame)
     dates, _ = _day_codes(frame)
-    return _daily_ic(frame)["rank_ic"].reindex(dates).to_numpy(dtype=np.float64)
+    return daily_ic_unchecked(frame)["rank_ic"].reindex(dates).to_numpy(dtype=np.float64)
 
 
 def _macro_f1(cms: np.ndarray) -> np.ndarray:
@@ -123,15 +124,7 @@ def _macro_f1(cms: np.ndarray) -> np.ndarray:
 
 
 def _mcc(cms: np.ndarray) -> np.ndarray:
-    """Gorodkin's multiclass MCC of each summed confusion matrix; 0.0 where undefined."""
-    cm = cms.sum(axis=1).astype(np.float64)
-    t_sum, p_sum = cm.sum(axis=2), cm.sum(axis=1)
-    n = cm.sum(axis=(1, 2))
-    cov_tp = np.trace(cm, axis1=1, axis2=2) * n - (t_sum * p_sum).sum(axis=1)
-    cov_pp = n * n - (p_sum * p_sum).sum(axis=1)
-    cov_tt = n * n - (t_sum * t_sum).sum(axis=1)
-    den = cov_tt * cov_pp
-    return np.divide(cov_tp, np.sqrt(np.where(den > 0, den, 1.0)), out=np.zeros(len(cm)), where=den > 0)
+    return matthews(cms.sum(axis=1))
 
 
 def _mean_ic(ics: np.ndarray) -> np.ndarray:
@@ -272,21 +265,15 @@ class PairMetric:
 
 
 def _probabilities(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    return check_labels(frame["label"].to_numpy(), name="label"), check_probabilities(frame[list(PROBA_COLUMNS)])
+    return check_labels(frame["label"].to_numpy(), name="label"), check_probabilities(proba_of(frame))
 
 
 def _move_rows(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every row; Up-or-Down against None, scored by ``p_up + p_down``."""
-    y, p = _probabilities(frame)
-    return np.ones(len(y), dtype=bool), y != NONE, p[:, DOWN] + p[:, UP]
+    return move_question(*_probabilities(frame))
 
 
 def _direction_rows(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Rows labelled Up or Down; Up against Down, scored by ``p_up / (p_up + p_down)`` (0.5 at 0 / 0)."""
-    y, p = _probabilities(frame)
-    moved = y != NONE
-    move = p[moved, DOWN] + p[moved, UP]
-    return moved, y[moved] == UP, np.divide(p[moved, UP], move, out=np.full(len(move), 0.5), where=move > 0)
+    return direction_question(*_probabilities(frame))
 
 
 def _score_metric(frame: pd.DataFrame, key: str) -> float:
@@ -294,10 +281,10 @@ def _score_metric(frame: pd.DataFrame, key: str) -> float:
     return score_metrics(y, p)[key]
 
 
-move_auroc_of = PairMetric("move_auroc", _move_rows, partial(_score_metric, key="auroc_move"))
+move_auroc_of = PairMetric("auroc_move", _move_rows, partial(_score_metric, key="auroc_move"))
 """AUROC of Up-or-Down vs None by ``p_up + p_down`` (as ``score_metrics(...)["auroc_move"]``)."""
 
-direction_auroc_of = PairMetric("direction_auroc", _direction_rows, partial(_score_metric, key="auroc_direction"))
+direction_auroc_of = PairMetric("auroc_direction", _direction_rows, partial(_score_metric, key="auroc_direction"))
 """AUROC of Up vs Down among rows that moved (as ``score_metrics(...)["auroc_direction"]``)."""
 
 

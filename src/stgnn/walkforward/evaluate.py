@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import pandas as pd
 
-from stgnn.training.metrics import call_hit_rate, prediction_metrics
+from stgnn.training.metrics import call_hit_rate, headline, prediction_metrics
 from stgnn.walkforward.backtest import PORTFOLIOS, BacktestResult, backtest, stat_intervals
 from stgnn.walkforward.bootstrap import (SCHEME, block_for_horizon, bootstrap_ci, direction_auroc_of, macro_f1_of,
                                          mcc_of, move_auroc_of, paired_block_bootstrap, rank_ic_of)
 
-INTERVALS = {"macro_f1": macro_f1_of, "mcc": mcc_of, "rank_ic": rank_ic_of, "direction_auroc": direction_auroc_of,
-             "move_auroc": move_auroc_of}
+INTERVALS = {"macro_f1": macro_f1_of, "mcc": mcc_of, "rank_ic": rank_ic_of, "auroc_direction": direction_auroc_of,
+             "auroc_move": move_auroc_of}
 """Metrics every model gets an interval for (``metrics["intervals"][model]``)."""
 
 COMPARED = {name: INTERVALS[name] for name in ("macro_f1", "mcc", "rank_ic")}
@@ -41,8 +41,8 @@ def directional_skill(frame: pd.DataFrame) -> dict:
     m = prediction_metrics(frame)
     hit_rate, n_calls = call_hit_rate(frame["pred"], frame["fwd_return"])
     return {
-        "move_auroc": m["auroc_move"],
-        "direction_auroc": m["auroc_direction"],
+        "auroc_move": m["auroc_move"],
+        "auroc_direction": m["auroc_direction"],
         "directional_hit_rate": hit_rate,
         "n_calls": n_calls,
         "rank_ic": m["rank_ic"],
@@ -51,11 +51,11 @@ def directional_skill(frame: pd.DataFrame) -> dict:
 
 def per_year(frame: pd.DataFrame) -> dict:
     years = pd.to_datetime(frame["date"]).dt.year
-    return {str(y): _headline(prediction_metrics(part)) for y, part in frame.groupby(years)}
+    return {str(y): _with_rows(prediction_metrics(part)) for y, part in frame.groupby(years)}
 
 
 def per_fold(frame: pd.DataFrame) -> dict:
-    return {str(f): _headline(prediction_metrics(part.drop(columns="fold"))) for f, part in frame.groupby("fold")}
+    return {str(f): _with_rows(prediction_metrics(part.drop(columns="fold"))) for f, part in frame.groupby("fold")}
 
 
 def compare(model: pd.DataFrame, baseline: pd.DataFrame, *, n_boot: int, block_days: int, seed: int) -> dict:
@@ -125,6 +125,5 @@ def evaluate(frames: dict[str, pd.DataFrame], *, model: str, horizon: int, cost_
     }, bt
 
 
-def _headline(m: dict) -> dict:
-    keys = ("macro_f1", "mcc", "auroc_down", "auroc_up", "auroc_move", "auroc_direction", "rank_ic", "n_rows")
-    return {k: m[k] for k in keys}
+def _with_rows(m: dict) -> dict:
+    return {**headline(m), "n_rows": m["n_rows"]}

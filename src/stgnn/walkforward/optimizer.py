@@ -25,7 +25,7 @@ from stgnn.data.splits import Split, purge_for
 from stgnn.errors import ConfigError
 from stgnn.io import atomic_write, write_json
 from stgnn.training.fold import FoldData, FoldFitter
-from stgnn.training.metrics import prediction_metrics, proba_of
+from stgnn.training.metrics import headline, prediction_metrics, proba_of
 from stgnn.training.thresholds import apply_thresholds, tune_thresholds
 from stgnn.training.trainer import ClassificationSTGNNTrainer, predictions_frame
 from stgnn.walkforward.baselines import NO_GRAPH, fit_on_validation
@@ -190,7 +190,7 @@ def _fit_seeds(cfg: Config, fold: FoldData, split: Split, seed: int, n_seeds: in
         epochs.append(result.best_epoch)
         alarms.extend(result.alarms)
         frame = predictions_frame(fold.data, split.test, test)
-        seed_metrics.append(_quick_metrics(frame.assign(pred=test.reshape(-1, N_CLASSES).argmax(1))))
+        seed_metrics.append(headline(prediction_metrics(frame.assign(pred=test.reshape(-1, N_CLASSES).argmax(1)))))
     return {"val": np.mean(vals, axis=0), "test": np.mean(tests, axis=0), "best_epochs": epochs,
             "imbalance": trainer.plan_.to_dict(), "seed_metrics": seed_metrics, "alarms": alarms}
 
@@ -213,8 +213,3 @@ def _threshold_and_frame(config: Config, data: PanelData, split: Split, val: np.
     frame = predictions_frame(data, split.test, test)
     frame["pred"] = apply_thresholds(proba_of(frame), thresholds)
     return frame, thresholds.to_dict()
-
-
-def _quick_metrics(frame: pd.DataFrame) -> dict:
-    m = prediction_metrics(frame)
-    return {k: m[k] for k in ("macro_f1", "mcc", "auroc_mean", "auroc_move", "auroc_direction", "rank_ic")}
