@@ -260,7 +260,7 @@ def _spread_text(std: float | None, digits: int) -> str:
     return "" if _undefined(std) else f", seed spread ±{std:.{digits}f}"
 
 
-def _interval(c: dict, spread: float | None = None) -> str:
+def format_interval(c: dict, spread: float | None = None) -> str:
     """``+0.0123 [-0.0040, +0.0290]`` (a difference is signed) and the seed spread where measured; n/a
     where a metric is undefined (metrics.json holds null)."""
     numbers = (_estimate(c), c.get("lo"), c.get("hi"))
@@ -296,7 +296,7 @@ def _equity_sections(run_dir: Path) -> list[Section]:
 
 def _comparison_table(metrics: dict) -> Table | Paragraph:
     spreads = _seed_spreads(metrics)
-    rows = [{"baseline": name, **{f"{k} diff [95% CI]": _interval(c[k], spreads.get(k)) for k in COMPARED}}
+    rows = [{"baseline": name, **{f"{k} diff [95% CI]": format_interval(c[k], spreads.get(k)) for k in COMPARED}}
             for name, c in metrics["comparisons"].items()]
     return Table(pd.DataFrame(rows)) if rows else Paragraph("no baselines")
 
@@ -313,7 +313,7 @@ def _seed_sections(metrics: dict) -> list[Section]:
 def _interval_sections(metrics: dict) -> list[Section]:
     """Each model's own metrics with their intervals (older runs lack them: no section)."""
     spreads = _seed_spreads(metrics)
-    rows = [{"model": name, **{f"{k} [95% CI]": _interval(c, spreads.get(k) if name == "stgnn" else None)
+    rows = [{"model": name, **{f"{k} [95% CI]": format_interval(c, spreads.get(k) if name == "stgnn" else None)
                                for k, c in intervals.items()}}
             for name, intervals in metrics.get("intervals", {}).items()]
     return [Section("Each model's metrics with 95% intervals", (Table(pd.DataFrame(rows)),))] if rows else []
@@ -332,7 +332,7 @@ def _backtest_row(label: str, stats: dict) -> dict:
     """A portfolio's statistics, those with an interval shown with it instead of alone."""
     intervals = stats.get("intervals", {})
     return {"portfolio": label, **{k: v for k, v in stats.items() if k != "intervals" and k not in intervals},
-            **{f"{k} [95% CI]": _interval(c) for k, c in intervals.items()}}
+            **{f"{k} [95% CI]": format_interval(c) for k, c in intervals.items()}}
 
 
 def _imbalance_section(metrics: dict) -> Section:

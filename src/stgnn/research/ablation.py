@@ -17,7 +17,7 @@ from stgnn.data.dataset import PanelData
 from stgnn.io import atomic_write, atomic_write_text
 from stgnn.reporting import plots
 from stgnn.reporting.report import markdown_table
-from stgnn.walkforward.bootstrap import bootstrap_ci, macro_f1_of, paired_block_bootstrap
+from stgnn.walkforward.bootstrap import block_for_horizon, bootstrap_ci, macro_f1_of, paired_block_bootstrap
 from stgnn.walkforward.runner import run_walk_forward
 
 logger = logging.getLogger(__name__)
@@ -50,10 +50,11 @@ def run_ablation(config: Config, data: PanelData, run_dir: Path, *, variants: li
         frames[name] = pd.read_csv(result.run_dir / "oos_predictions.csv").drop(columns="fold")
         logger.info("variant %s: OOS macro-F1 %.4f", name, result.metrics["oos"]["macro_f1"])
     wf, seed = config.walkforward, config.training.seed
+    block = block_for_horizon(wf.block_days, config.labels.horizon)
     rows = []
     for name in names:
-        ci = bootstrap_ci(frames[name], macro_f1_of, block_days=wf.block_days, n_boot=wf.n_boot, seed=seed)
-        diff = paired_block_bootstrap(frames[name], frames[FULL], macro_f1_of, block_days=wf.block_days,
+        ci = bootstrap_ci(frames[name], macro_f1_of, block_days=block, n_boot=wf.n_boot, seed=seed)
+        diff = paired_block_bootstrap(frames[name], frames[FULL], macro_f1_of, block_days=block,
                                       n_boot=wf.n_boot, seed=seed)
         rows.append({"variant": name, "change": ", ".join(f"{k}={v}" for k, v in VARIANTS[name].items()) or "-",
                      "macro_f1": ci["value"], "macro_f1_lo": ci["lo"], "macro_f1_hi": ci["hi"],

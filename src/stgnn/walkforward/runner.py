@@ -16,7 +16,7 @@ from stgnn.config import Config, load_config, write_config
 from stgnn.data.dataset import PanelData
 from stgnn.errors import ConfigError
 from stgnn.io import atomic_write, write_json
-from stgnn.reporting.report import _interval
+from stgnn.reporting.report import format_interval
 from stgnn.walkforward.backends import run_tasks
 from stgnn.walkforward.backtest import BOOKS
 from stgnn.walkforward.evaluate import evaluate, stitch
@@ -110,7 +110,7 @@ def summary_lines(result: WalkForwardResult) -> list[str]:
         lines.append(f"{name:<16}{r['macro_f1']:>10.4f}{r['mcc']:>8.4f}{r['auroc_down']:>9.4f}{r['auroc_up']:>9.4f}"
                      f"{r['auroc_move']:>8.4f}{r['auroc_direction']:>8.4f}{r['rank_ic']:>8.4f}")
     lines.append("stgnn - baseline, macro-F1 [95% CI]: " + ", ".join(
-        f"{name} {_interval(c['macro_f1'])}" for name, c in m["comparisons"].items()))
+        f"{name} {format_interval(c['macro_f1'])}" for name, c in m["comparisons"].items()))
     bt = m["backtest"]
     for name, label in (("strategy", f"stgnn ({BOOKS[bt['book']]})"), ("equal_weight", "equal-weight universe")):
         b = bt[name]
