@@ -30,6 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks")
     parser.add_argument("--quick", action="store_true", help="N = 20 only, no demo walk-forward")
+    parser.add_argument("--sp500", action="store_true",
+                        help="also time configs/sp500.yaml, the 505-stock walk-forward (tens of minutes)")
     parser.add_argument("--repeats", type=int, default=2,
                         help="runs of each fold size; the fastest is reported (run-to-run noise here is ~10%%)")
     args = parser.parse_args(argv)
@@ -52,23 +54,33 @@ def main(argv: list[str] | None = None) -> int:
         n, t = (np.log([row[k] for row in results["scaling"]]) for k in ("n_tickers", "fold_seconds"))
         results["scaling_exponent"] = round(float(np.polyfit(n, t, 1)[0]), 3)
     if not args.quick:
-        results["demo_walk_forward_seconds"] = demo_seconds()
+        results["demo_walk_forward_seconds"] = walk_forward_run("demo.yaml")["seconds"]
+    if args.sp500:
+        results["sp500_walk_forward"] = walk_forward_run("sp500.yaml")
     write_json(args.out / "results.json", results)
     atomic_write_text(args.out / "results.md", markdown(results))
     print(markdown(results))
     return 0
 
 
-def demo_seconds() -> float:
-    """Wall time of `make demo`'s walk-forward (what a new user waits for)."""
+_PEAK = ("import resource, runpy, sys\n"
+         "sys.argv = sys.argv[1:]\n"
+         "try:\n    runpy.run_path(sys.argv[0], run_name='__main__')\n"
+         "finally:\n    print('peak_rss_kb', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n")
+
+
+def walk_forward_run(config: str) -> dict:
+    """Wall time and peak RSS (of that process alone) of a whole walk-forward: what a user waits for."""
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
-        subprocess.run([sys.executable, str(ROOT / "scripts" / "walk_forward_optimization.py"), "--config",
-                        str(ROOT / "configs" / "demo.yaml"), "--run-dir", f"{tmp}/demo"], check=True,
-                       capture_output=True)
-        return round(time.perf_counter() - started, 1)
+        proc = subprocess.run([sys.executable, "-c", _PEAK, str(ROOT / "scripts" / "walk_forward_optimization.py"),
+                               "--config", str(ROOT / "configs" / config), "--run-dir", f"{tmp}/run"],
+                              check=True, capture_output=True, text=True)
+        seconds = time.perf_counter() - started
+    peak_kb = int(proc.stderr.rsplit("peak_rss_kb", 1)[1].split()[0])
+    return {"config": config, "seconds": round(seconds, 1), "peak_rss_mb": round(peak_kb / 1024, 1)}
 
 
 def machine() -> dict:
@@ -88,8 +100,16 @@ def markdown(r: dict) -> str:
         f"| peak RSS, training on the sample | {t['peak_rss_mb']:,.0f} MB |",
         f"| encoder passes per real ticker-day per epoch | {e['passes_per_real_window']} |",
     ]
+    if "bootstrap" in r:
+        b = r["bootstrap"]
+        lines.append(f"| five 95% intervals of one model, {b['n_rows']:,} rows, {b['n_boot']} resamples | "
+                     f"{b['interval_seconds']} s |")
     if "demo_walk_forward_seconds" in r:
         lines.append(f"| `make demo` walk-forward wall time | {r['demo_walk_forward_seconds']:.0f} s |")
+    if "sp500_walk_forward" in r:
+        w = r["sp500_walk_forward"]
+        lines.append(f"| `configs/sp500.yaml` walk-forward (505 stocks), wall time / peak RSS | "
+                     f"{w['seconds'] / 60:.1f} min / {w['peak_rss_mb'] / 1024:.1f} GB |")
     lines += ["", "One walk-forward fold (train 756, val 126, test 126 days; 3 epochs) on synthetic markets of 1,260 days, "
               "the fastest of the runs listed:", "",
               "| tickers | fold time (s) | runs (s) | s per ticker | time / linear | peak RSS (MB) | other load (cores) |",

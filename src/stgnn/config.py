@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from stgnn.errors import ConfigError
 from stgnn.io import atomic_write_text
 
-Source = Literal["sample", "csv", "yfinance", "synthetic"]
+Source = Literal["sample", "sp500", "csv", "yfinance", "synthetic"]
 
 
 class _Section(BaseModel):
@@ -46,14 +46,15 @@ class SyntheticConfig(_Section):
 
 
 class DataConfig(_Section):
-    source: Source = Field("sample", description="where prices come from (sample: the bundled panel)")
+    source: Source = Field("sample", description="where prices come from (sample: 20 bundled stocks; sp500: 505 bundled S&P 500 stocks 2013-2018)")
     data_dir: Path | None = Field(None, description="csv: a folder of per-ticker files or one wide file")
     tickers: tuple[str, ...] | None = Field(None, description="restrict to these tickers (yfinance: download them)")
     start: date | None = Field(None, description="first date, YYYY-MM-DD")
     end: date | None = Field(None, description="last date, YYYY-MM-DD")
     cache_dir: Path = Path("data/cache")
-    max_ffill: int = Field(5, ge=0, le=60)
-    min_history: int = Field(252, ge=30)
+    max_ffill: int = Field(5, ge=0, le=60, description="longest interior gap of missing days filled with the last price; longer gaps are absent days")
+    min_history: int = Field(252, ge=30, description="fewest days with a price a ticker needs to be kept")
+    universe: Path | None = Field(None, description="csv ticker,start,end: a ticker is eligible only while a member (end empty: still one)")
     synthetic: SyntheticConfig = SyntheticConfig()
 
     @field_validator("tickers")
@@ -112,9 +113,10 @@ class SplitConfig(_Section):
 
 class GraphConfig(_Section):
     k: int = Field(5, ge=1, le=64, description="neighbours per ticker in the graph")
-    method: Literal["correlation", "sector"] = "correlation"
+    method: Literal["correlation", "sector"] = Field("correlation", description="neighbours by return correlation, or from the same sector first")
     correlation: Literal["absolute", "positive"] = "absolute"
-    sector_file: Path | None = None
+    sector_file: Path | None = Field(None, description="ticker,sector csv for the sector graph (source sp500: its bundled sectors)")
+    min_overlap: int = Field(60, ge=10, description="fewest training days two tickers both trade for their correlation to count")
 
     @model_validator(mode="after")
     def _sector_file(self) -> GraphConfig:
@@ -286,6 +288,21 @@ class Config(_Section):
     training: TrainingConfig = TrainingConfig()
     thresholds: ThresholdConfig = ThresholdConfig()
     walkforward: WalkForwardConfig = WalkForwardConfig()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bundled_sectors(cls, tree: Any) -> Any:
+        """Source ``sp500`` ships its GICS sectors: its sector graph defaults to that file."""
+        if not isinstance(tree, dict):
+            return tree
+        data, graph = tree.get("data") or {}, tree.get("graph") or {}
+        source = data.get("source") if isinstance(data, dict) else getattr(data, "source", None)
+        if source == "sp500" and isinstance(graph, dict) and graph.get("method") == "sector" \
+                and graph.get("sector_file") is None:
+            from stgnn.data.sources.sp500 import SP500_SECTORS  # the data package imports this module
+
+            tree = {**tree, "graph": {**graph, "sector_file": SP500_SECTORS}}
+        return tree
 
     def updated(self, overrides: dict[str, Any]) -> Config:
         """A copy with dotted-key overrides applied (``{"loss.focal_gamma": 3.0}``), re-validated."""

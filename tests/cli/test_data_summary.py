@@ -1,6 +1,7 @@
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 
 from stgnn.cli import main
@@ -43,3 +44,37 @@ def test_subprocess_exit_code():
                           capture_output=True, text=True)
     assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1
 
+
+
+def test_sp500_summary_keeps_every_date_and_warns(capsys):
+    assert main(["data", "summary", "--source", "sp500"]) == 0
+    out = capsys.readouterr().out
+    assert "tickers    500: A AAL" in out and "(+490; -v lists all)" in out
+    assert "2013-02-08 to 2018-02-07 (1,259 trading days, all kept)" in out
+    assert "present    618,396 of 629,500 ticker-days (98.2%); 473 of 500 tickers on every day" in out
+    assert "  late start 24: IQV 2013-05-09," in out and "  long gaps  3: DHR 10 days, ES 10 days, O 10 days" in out
+    assert "dropped    5\n  - APTV: 44 days of prices, fewer than min_history=252" in out
+    assert "universe   every ticker while it has prices" in out
+    assert "warning    survivorship: the tickers are the S&P 500 members of February 2018" in out
+
+
+def test_verbose_lists_every_name(capsys):
+    assert main(["-v", "data", "summary", "--source", "sp500", "--start", "2016-01-01"]) == 0
+    out = capsys.readouterr().out
+    assert "-v lists all" not in out and out.split("\n")[3].endswith("YUM ZBH ZION ZTS")
+    assert "late start 5: WLTW 2016-01-05, UA 2016-04-08, FTV 2016-07-05, EVHC 2016-12-02, HLT 2017-01-04" in out
+
+
+def test_universe_file_and_dropped_dates(tmp_path, capsys):
+    (tmp_path / "a.csv").write_text("date,A\n2024-01-01,\n" + "".join(
+        f"{d.date()},{100 + i}\n" for i, d in enumerate(pd.bdate_range("2024-01-02", periods=40))))
+    (tmp_path / "universe.csv").write_text("ticker,start,end\nA,2024-01-10,\n")
+    (tmp_path / "config.yaml").write_text(f"data:\n  universe: {tmp_path / 'universe.csv'}\n  min_history: 30\n")
+    assert main(["data", "summary", "--config", str(tmp_path / "config.yaml"), "--source", "csv",
+                 "--data-dir", str(tmp_path / "a.csv")]) == 0
+    out = capsys.readouterr().out
+    assert f"universe   members per {tmp_path / 'universe.csv'}" in out
+    assert "eligible   34 of 40 present ticker-days fall in a membership; never members: none" in out
+    assert "dropped    1\n  - 1 date: no kept ticker has a price on them" in out
+    assert "(40 trading days; dates without any price dropped, see below)" in out
+    assert "[33 labelled]" in out  # the last eligible day has no next price

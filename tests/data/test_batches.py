@@ -2,7 +2,7 @@ import numpy as np
 import torch
 from torch_geometric.data import Batch
 
-from stgnn.data.batches import EgoSamples, GraphBatcher, day_windows, ego_windows
+from stgnn.data.batches import EgoSamples, GraphBatcher, ego_windows
 from stgnn.data.graph import Graph
 
 T, N, F, W, K = 30, 4, 3, 5, 2
@@ -17,14 +17,6 @@ def _setup(n_ego=3):
     ego = EgoSamples(rng.normal(size=(n_ego, K + 1, W, F)).astype(np.float32),
                      np.array([0, 2, 0]), rng.uniform(size=(n_ego, K)).astype(np.float32))
     return x, y, graph, GraphBatcher(x, y, graph, W, ego=ego)
-
-
-def test_day_windows_end_on_the_day():
-    x, *_ = _setup()
-    w = day_windows(x, np.array([10, 20]), W)
-    assert w.shape == (2, N, W, F)
-    np.testing.assert_array_equal(w[0, 2, -1], x[10, 2])
-    np.testing.assert_array_equal(w[1, 3, 0], x[16, 3])
 
 
 def test_ego_windows_put_the_centre_first():
@@ -61,3 +53,18 @@ def test_mixed_batch_equals_pyg_batch_of_the_single_graphs():
     reference = Batch.from_data_list(singles)
     for key in ("x", "y", "sample_weight", "edge_index", "edge_weight"):
         torch.testing.assert_close(mixed[key], reference[key])
+
+
+def test_absent_tickers_leave_the_day_graph_with_their_edges():
+    x, y, graph, _ = _setup()
+    usable = np.ones((T, N), bool)
+    usable[15, 0] = False  # A is absent on day 15: B and C lose an incoming edge each
+    batcher = GraphBatcher(x, y, graph, W, usable=usable)
+    g = batcher.batch(np.array([14, 15]))
+    assert g.x.shape == (2 * N - 1, W, F)
+    np.testing.assert_array_equal(g.x[N], x[11:16, 1])  # day 15's first node is B
+    assert g.y.tolist() == y[14].tolist() + y[15, 1:].tolist()
+    assert g.edge_index.shape == (2, 2 * N * K - 4)  # A's two edges in and two edges out, on day 15
+    assert int(g.edge_index.max()) == 2 * N - 2
+    position, ticker = batcher.nodes(np.array([14, 15]))
+    assert position.tolist() == [0] * N + [1] * (N - 1) and ticker.tolist() == [0, 1, 2, 3, 1, 2, 3]

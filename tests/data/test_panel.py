@@ -1,10 +1,11 @@
 import logging
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from stgnn.data.panel import build_panel
+from stgnn.data.panel import Absence, Dropped, build_panel
 from stgnn.errors import DataError
 
 DATES = [d.date().isoformat() for d in pd.bdate_range("2024-01-01", periods=8)]
@@ -31,13 +32,13 @@ def test_short_gap_is_forward_filled_up_to_max_ffill():
     assert not panel.close.isna().any().any()
 
 
-def test_longer_gap_drops_ticker_with_warning(caplog):
-    close = _close(A=[1.0, None, None, None, 1.2, 1.3, 1.4, 1.5])
-    with caplog.at_level(logging.WARNING, logger="stgnn.data.panel"):
-        panel = build_panel({"close": close}, origin="toy", max_ffill=2, min_history=2)
-    assert panel.tickers == ["B"]
-    assert "Dropping A: a gap of 3 missing days, longer than max_ffill=2" in caplog.text
-    assert [d.what for d in panel.dropped] == ["A"]
+def test_long_interior_gap_stays_absent_and_short_gap_is_filled():
+    close = _close(A=[1.0, None, None, None, 1.2, None, 1.4, 1.5])
+    panel = build_panel({"close": close}, origin="toy", max_ffill=2, min_history=2)
+    assert panel.tickers == ["A", "B"] and panel.dropped == ()
+    np.testing.assert_array_equal(panel.close["A"], [1.0, np.nan, np.nan, np.nan, 1.2, 1.2, 1.4, 1.5])
+    assert panel.present["A"].tolist() == [True, False, False, False, True, True, True, True]
+    assert panel.absences == (Absence("A", 3, holes=1, longest_hole=3),)
 
 
 def test_short_history_drops_ticker_with_warning(caplog):
@@ -46,14 +47,75 @@ def test_short_history_drops_ticker_with_warning(caplog):
         panel = build_panel({"close": close}, origin="toy", min_history=5)
     assert panel.tickers == ["B"]
     assert "Dropping A: 3 days of prices, fewer than min_history=5" in caplog.text
-    assert panel.dropped[0].what == "A"
+    assert panel.dropped == (Dropped("A", "3 days of prices, fewer than min_history=5"),)
 
 
-def test_rows_before_a_late_start_are_trimmed():
+def test_listing_mid_way_keeps_the_calendar_and_the_ticker():
     close = _close(A=[None, None, 1.0, 1.1, 1.2, 1.3, 1.4, 1.5])
     panel = build_panel({"close": close}, origin="toy", min_history=2)
-    assert panel.dates[0] == pd.Timestamp(DATES[2])
-    assert panel.dropped[0].what == "2 rows"
+    assert panel.dates.equals(pd.DatetimeIndex(DATES, name="date")) and panel.dropped == ()
+    assert panel.close["A"].isna().tolist() == [True, True] + [False] * 6
+    assert panel.absences == (Absence("A", 2, first=pd.Timestamp(DATES[2])),)
+
+
+def test_delisting_is_absent_after_the_last_price_not_dropped_nor_filled():
+    close = _close(A=[1.0, 1.1, 1.2, 1.3, 1.4, 1.5, None, None])
+    panel = build_panel({"close": close}, origin="toy", max_ffill=5, min_history=2)
+    assert panel.tickers == ["A", "B"] and panel.dropped == ()
+    assert panel.close["A"].isna().tolist() == [False] * 6 + [True, True]
+    assert panel.absences == (Absence("A", 2, last=pd.Timestamp(DATES[5])),)
+    assert "last price 2024-01-08" in panel.absences[0].describe()
+
+
+def test_ragged_tickers_keep_every_date_of_the_union():
+    """Listing, delisting, long hole and a too-short ticker together: only the short one goes."""
+    close = pd.DataFrame(
+        {"LIST": [None] * 3 + [1.0] * 5, "DELIST": [1.0] * 5 + [None] * 3,
+         "HOLE": [1.0, 1.0, None, None, None, 1.0, 1.0, 1.0], "TINY": [None] * 6 + [1.0, 1.0]},
+        index=DATES,
+    )
+    panel = build_panel({"close": close}, origin="toy", max_ffill=2, min_history=3)
+    assert len(panel.dates) == 8 and panel.tickers == ["LIST", "DELIST", "HOLE"]
+    assert [d.what for d in panel.dropped] == ["TINY"]
+    assert int(panel.present.to_numpy().sum()) == 5 + 5 + 5
+    assert [a.ticker for a in panel.absences] == ["LIST", "DELIST", "HOLE"]
+
+
+def test_dates_on_which_no_kept_ticker_trades_are_dropped():
+    close = _close(A=[None, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0], B=[None, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0])
+    panel = build_panel({"close": close}, origin="toy", min_history=2)
+    assert panel.dates[0] == pd.Timestamp(DATES[1])
+    assert panel.dropped == (Dropped("1 date", "no kept ticker has a price on them"),)
+
+
+def test_optional_field_follows_close_presence():
+    close = _close(A=[None, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0])
+    volume = _close(A=[5.0] * 8, B=[7.0, None, 7.0, 7.0, 7.0, 7.0, 7.0, 7.0])
+    panel = build_panel({"close": close, "volume": volume}, origin="toy", min_history=2)
+    assert panel.volume["A"].isna().tolist() == [True] + [False] * 7  # masked where close is absent
+    assert panel.volume["B"].tolist() == [7.0] * 8  # its one-day gap filled like close's
+    assert panel.volume.notna().equals(panel.present)
+
+
+def test_optional_field_missing_where_close_has_a_price_is_ignored(caplog):
+    volume = _close(A=[5.0] * 7 + [None])
+    with caplog.at_level(logging.WARNING, logger="stgnn.data.panel"):
+        panel = build_panel({"close": _close(), "volume": volume}, origin="toy", min_history=2)
+    assert not panel.has("volume")
+    assert panel.dropped == (Dropped("field volume", "missing where close has a price, for A"),)
+    assert "Ignoring volume" in caplog.text
+
+
+def test_select_keeps_member_aligned():
+    close = _close(A=[None, None, 1.0, 1.1, 1.2, 1.3, 1.4, 1.5])
+    member = pd.DataFrame(True, index=pd.DatetimeIndex(DATES, name="date"), columns=["A", "B"])
+    member.iloc[:4, 1] = False
+    panel = replace(build_panel({"close": close}, origin="toy", min_history=2), member=member)
+    part = panel.select(tickers=["b"], start=DATES[2], end=DATES[5])
+    assert part.member.index.equals(part.close.index) and part.member.columns.tolist() == ["B"]
+    assert part.eligible["B"].tolist() == [False, False, True, True]
+    with pytest.raises(DataError, match="No prices of A between 2024-01-01 and 2024-01-02 in toy"):
+        panel.select(tickers=["A"], end=DATES[1])
 
 
 @pytest.mark.parametrize(

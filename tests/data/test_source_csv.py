@@ -100,19 +100,31 @@ def test_wide_file_date_in_first_column_under_any_header(tmp_path):
     assert load_csv(_config(path)).dates[-1] == DATES[-1]
 
 
-def test_short_gap_filled_and_long_gap_dropped_with_warning(tmp_path, caplog):
+def test_short_gap_filled_and_long_gap_kept_absent(tmp_path):
     short, long = _ticker_frame(), _ticker_frame()
     short.loc[5:6, "close"] = np.nan
     long.loc[5:10, "close"] = np.nan
     folder = _write_folder(tmp_path / "prices", {"a.csv": _ticker_frame(), "short.csv": short, "long.csv": long})
 
-    with caplog.at_level(logging.WARNING):
-        panel = load_csv(_config(folder, max_ffill=2))
+    panel = load_csv(_config(folder, max_ffill=2))
 
-    assert panel.tickers == ["A", "SHORT"]
+    assert panel.tickers == ["A", "LONG", "SHORT"] and panel.dropped == ()
     assert panel.close["SHORT"].iloc[5] == panel.close["SHORT"].iloc[4]
-    assert "Dropping LONG: a gap of 6 missing days" in caplog.text
-    assert panel.dropped[0].what == "LONG"
+    assert panel.close["LONG"].isna().sum() == 6 and panel.volume["LONG"].isna().sum() == 6
+    assert panel.absences[0].describe() == "kept, absent on 6 days: 1 gap longer than max_ffill (6 days)"
+
+
+def test_ragged_per_ticker_files_keep_every_date(tmp_path):
+    """Files of a listing and a delisting: the calendar is their union, nothing is trimmed."""
+    listed, delisted = _ticker_frame()[5:], _ticker_frame()[:-5]
+    folder = _write_folder(tmp_path / "prices", {"new.csv": listed, "old.csv": delisted, "all.csv": _ticker_frame()})
+
+    panel = load_csv(_config(folder))
+
+    assert len(panel.dates) == N_DAYS and panel.dropped == ()
+    assert panel.present.sum().to_dict() == {"ALL": N_DAYS, "NEW": N_DAYS - 5, "OLD": N_DAYS - 5}
+    assert [(a.ticker, a.first, a.last) for a in panel.absences] == [
+        ("NEW", DATES[5], None), ("OLD", None, DATES[-6])]
 
 
 def test_too_little_history_dropped_with_warning(tmp_path, caplog):

@@ -119,6 +119,9 @@ DATA_FLAGS = (
     Flag("--tickers", "data.tickers"),
     Flag("--start", "data.start"),
     Flag("--end", "data.end"),
+    Flag("--universe", "data.universe"),
+    Flag("--max-ffill", "data.max_ffill"),
+    Flag("--min-history", "data.min_history"),
 )
 
 LABEL_FLAGS = (
@@ -130,6 +133,8 @@ LABEL_FLAGS = (
 TRAINING_FLAGS = (
     Flag("--window", "model.window"),
     Flag("--k", "graph.k"),
+    Flag("--graph-method", "graph.method"),
+    Flag("--sector-file", "graph.sector_file"),
     Flag("--no-graph", "model.graph", action="store_false"),
     Flag("--encoder", "model.encoder"),
     Flag("--hidden", "model.hidden"),

@@ -13,5 +13,5 @@ from stgnn.data.summary import summarize
 def summary(args: argparse.Namespace) -> int:
     config = load_config(args.config, config_overrides(args))
     panel = load_panel(config.data)
-    print("\n".join(summarize(panel, config.labels).lines()))
+    print("\n".join(summarize(panel, config.labels).lines(verbose=args.verbose)))
     return 0

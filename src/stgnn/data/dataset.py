@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -9,24 +10,32 @@ import pandas as pd
 
 from stgnn.config import FeatureConfig, LabelConfig
 from stgnn.data.features import FeatureSet, compute_features, log_returns
-from stgnn.data.labels import Labels, make_labels
+from stgnn.data.labels import UNKNOWN, Labels, make_labels
 from stgnn.data.panel import PricePanel
 from stgnn.errors import DataError
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class PanelData:
     """Everything the model needs from a panel, as arrays indexed by day and ticker.
 
-    ``sample_days`` are the days a model can be trained or scored on: every feature of the
-    whole window is defined there. Their labels may still be unknown (the last ``horizon`` days),
-    which is what ``predict`` on the latest window relies on.
+    A ragged panel stays dense: ``usable[t, i]`` says whether ticker i can be a node on day t
+    (present and warmed up on every day of its window, and eligible that day). Labels exist only
+    on usable nodes whose price at t + h exists (``labels.y`` is -1 elsewhere), so everything that
+    counts known labels (scaler rows, SMOTE pools, class weights, metrics) counts present rows only.
+
+    ``sample_days`` are the days with at least one usable node; ``labelled_days`` those with at
+    least one known label. Their labels may be unknown on the last ``horizon`` days, which is what
+    ``predict`` on the latest window relies on.
     """
 
     panel: PricePanel
     features: FeatureSet
     labels: Labels
     window: int
+    usable: np.ndarray
     label_config: LabelConfig = LabelConfig()
 
     @property
@@ -43,22 +52,26 @@ class PanelData:
 
     @property
     def sample_days(self) -> np.ndarray:
-        first = self.features.first_complete + self.window - 1
-        return np.arange(first, len(self.dates))
+        return np.flatnonzero(self.usable.any(axis=1))
 
     @property
     def labelled_days(self) -> np.ndarray:
-        """Sample days whose labels are known for every ticker."""
-        days = self.sample_days
-        return days[(self.labels.y[days] >= 0).all(axis=1)]
+        """Sample days with at least one known label."""
+        return np.flatnonzero((self.labels.y >= 0).any(axis=1))
 
     def relabel(self, labels: LabelConfig) -> PanelData:
         """The same features with labels for another horizon or threshold."""
-        return replace(self, labels=make_labels(self.panel.close, labels), label_config=labels)
+        return replace(self, labels=usable_labels(make_labels(self.panel.close, labels), self.usable),
+                       label_config=labels)
 
     def returns(self) -> np.ndarray:
-        """Daily log returns of shape (n_days, n_tickers); row 0 is NaN."""
+        """Daily log returns of shape (n_days, n_tickers); NaN on row 0 and where a price is missing."""
         return log_returns(self.panel.close.astype(np.float64)).to_numpy()
+
+
+def usable_labels(labels: Labels, usable: np.ndarray) -> Labels:
+    """Labels with every unusable node marked unknown (-1)."""
+    return replace(labels, y=np.where(usable, labels.y, UNKNOWN))
 
 
 def prepare(
@@ -68,25 +81,20 @@ def prepare(
     labels: LabelConfig = LabelConfig(),
     window: int = 20,
 ) -> PanelData:
-    """Compute features and labels of a panel; refuse panels too short for one window."""
-    data = PanelData(panel, compute_features(panel, features), make_labels(panel.close, labels), window, labels)
-    _check_finite_after_warmup(data.features)
-    needed = features.warmup + window + labels.horizon
+    """Compute features, usable nodes and labels of a panel; refuse panels too short for one window."""
+    feature_set = compute_features(panel, features)
+    usable = feature_set.complete_windows(window) & panel.eligible.to_numpy()
+    data = PanelData(panel, feature_set, usable_labels(make_labels(panel.close, labels), usable), window, usable,
+                     labels)
     if len(data.labelled_days) < 1:
+        needed = features.warmup + window + labels.horizon
         raise DataError(
-            f"{panel.source}: {len(panel.dates)} days are too few; features, a {window}-day window and "
-            f"a {labels.horizon}-day horizon need more than {needed}. Use a longer date range."
+            f"{panel.source}: no ticker has a labelled day; features, a {window}-day window and a "
+            f"{labels.horizon}-day horizon need more than {needed} consecutive days with prices. "
+            "Use a longer date range."
         )
+    never = [t for t, ok in zip(panel.tickers, usable.any(axis=0)) if not ok]
+    if never:
+        logger.warning("%d ticker(s) never have a complete %d-day window after the feature warm-up and are not "
+                       "used: %s", len(never), window, ", ".join(never[:10]) + (" ..." if len(never) > 10 else ""))
     return data
-
-
-def _check_finite_after_warmup(features: FeatureSet) -> None:
-    """A feature undefined after its warm-up would reach the model as NaN: refuse it by name."""
-    first = features.first_complete
-    bad = ~np.isfinite(features.values[first:])
-    if bad.any():
-        day, ticker, feature = np.argwhere(bad)[0]
-        raise DataError(
-            f"Feature {features.names[feature]} of {features.tickers[ticker]} is undefined on "
-            f"{features.dates[first + day].date()}; check that ticker's prices around that date."
-        )

@@ -23,7 +23,7 @@ class FeatureSet:
     Attributes
     ----------
     values : np.ndarray of shape (n_days, n_tickers, n_features), float32
-        NaN during each feature's warm-up.
+        NaN during each feature's warm-up and on every day the ticker has no price (absent).
     names : list of str
     dates : pd.DatetimeIndex
     tickers : list of str
@@ -33,6 +33,26 @@ class FeatureSet:
     names: list[str]
     dates: pd.DatetimeIndex
     tickers: list[str]
+
+    def complete_windows(self, window: int) -> np.ndarray:
+        """Whether every feature of a ticker is defined on each of the ``window`` days ending at t,
+        of shape (n_days, n_tickers): the ticker is present on its whole window and warmed up.
+
+        Examples
+        --------
+        >>> v = np.ones((4, 1, 2), np.float32)
+        >>> v[1, 0, 0] = np.nan
+        >>> FeatureSet(v, ["a", "b"], pd.bdate_range("2024-01-01", periods=4), ["A"]).complete_windows(2)[:, 0].tolist()
+        [False, False, False, True]
+        """
+        bad = (~np.isfinite(self.values).all(axis=-1)).astype(np.int64)
+        seen = np.vstack([np.zeros((1, bad.shape[1]), np.int64), np.cumsum(bad, axis=0)])
+        n = len(bad)
+        ends = np.arange(n)
+        starts = ends - window + 1
+        ok = seen[ends + 1] - seen[np.maximum(starts, 0)] == 0
+        ok[starts < 0] = False
+        return ok
 
     @property
     def first_complete(self) -> int:
@@ -67,7 +87,7 @@ def compute_features(panel: PricePanel, config: FeatureConfig = FeatureConfig())
     if panel.has("volume"):
         frames.update(_volume_features(panel.volume))
     values = np.stack([f.to_numpy(dtype=np.float64) for f in frames.values()], axis=-1)
-    values[~np.isfinite(values)] = np.nan
+    values[~np.isfinite(values) | ~panel.present.to_numpy()[..., None]] = np.nan
     return FeatureSet(values.astype(np.float32), list(frames), panel.dates, panel.tickers)
 
 

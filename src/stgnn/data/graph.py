@@ -3,13 +3,21 @@
 :class:`CorrelationGraph` ranks neighbours by the correlation of daily log returns over the
 training days (absolute, or positive only); :class:`SectorGraph` takes neighbours from the same
 sector first (ranked by the same correlation) and fills up from other sectors when a sector is
-smaller than K + 1. Both keep the correlation as the edge weight and every ticker gets exactly K
-neighbours, so an ego window (centre + K neighbours) always has the same shape.
+smaller than K + 1. Both keep the correlation as the edge weight (for the sector peers of a ticker
+with no history, an estimate of it: see :class:`SectorGraph`).
+
+The panel is ragged (tickers list late, delist, have holes), so a correlation is computed over the
+days both tickers traded, and only counts when they share at least ``min_overlap`` of them: a
+correlation from a handful of days is noise that would outrank real partners. Every ticker keeps
+K neighbour *slots* so an ego window (centre + K neighbours) always has the same shape, but a
+ticker with fewer than K valid partners has empty slots (neighbour -1, weight 0.0) at the end of
+its row. Consumers use :attr:`Graph.has_neighbour` or :meth:`Graph.edge_index`, which omits them.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,18 +28,35 @@ import torch
 from stgnn.errors import ConfigError, DataError, NotFittedError
 from stgnn.io import atomic_write_text
 
+logger = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class Graph:
-    """K neighbours per ticker.
+    """K neighbour slots per ticker; a slot may be empty.
 
     Attributes
     ----------
     tickers : list of str
     neighbours : np.ndarray of shape (n_tickers, k), int
-        ``neighbours[i]`` are the column indices of ticker i's neighbours, strongest first.
+        ``neighbours[i]`` are the column indices of ticker i's neighbours, strongest first. ``-1``
+        marks an empty slot (ticker i has fewer than k valid partners); empty slots come last.
+        Indexing with a raw -1 silently picks the last ticker: mask with :attr:`has_neighbour`.
     weights : np.ndarray of shape (n_tickers, k), float
-        Correlation of each neighbour with ticker i over the training days.
+        Correlation of each neighbour with ticker i over the training days they share; 0.0 in an
+        empty slot, so a weighted sum over all k slots ignores it.
+
+    Examples
+    --------
+    >>> g = Graph(["A", "B", "C"], np.array([[1, 2], [0, -1], [-1, -1]]),
+    ...           np.array([[0.9, 0.5], [0.9, 0.0], [0.0, 0.0]]))
+    >>> g.k, g.has_neighbour.sum(axis=1).tolist()
+    (2, [2, 1, 0])
+    >>> edge_index, edge_weight = g.edge_index()
+    >>> edge_index.tolist(), edge_weight.tolist()
+    ([[1, 2, 0], [0, 0, 1]], [0.8999999761581421, 0.5, 0.8999999761581421])
+    >>> Graph.from_dict(g.to_dict()).neighbours.tolist()
+    [[1, 2], [0, -1], [-1, -1]]
     """
 
     tickers: list[str]
@@ -40,63 +65,140 @@ class Graph:
 
     @property
     def k(self) -> int:
+        """Neighbour slots per ticker (filled or empty)."""
         return self.neighbours.shape[1]
 
+    @property
+    def has_neighbour(self) -> np.ndarray:
+        """(n_tickers, k) bool: True where the slot holds a neighbour, False where it is empty."""
+        return self.neighbours >= 0
+
     def edge_index(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """Edges neighbour -> ticker as ``(edge_index (2, N*K), edge_weight (N*K,))``."""
-        n, k = self.neighbours.shape
-        src = torch.as_tensor(self.neighbours.reshape(-1), dtype=torch.long)
-        dst = torch.arange(n).repeat_interleave(k)
-        return torch.stack([src, dst]), torch.as_tensor(self.weights.reshape(-1), dtype=torch.float32)
+        """Edges neighbour -> ticker as ``(edge_index (2, E), edge_weight (E,))``, E = filled slots.
+
+        Empty slots are left out rather than sent as zero-weight edges: index -1 is no node.
+        Edges are ordered by ticker, then slot (strongest first).
+        """
+        filled = self.has_neighbour
+        src = torch.as_tensor(self.neighbours[filled], dtype=torch.long)
+        dst = torch.as_tensor(np.nonzero(filled)[0], dtype=torch.long)
+        return torch.stack([src, dst]), torch.as_tensor(self.weights[filled], dtype=torch.float32)
 
     def to_dict(self) -> dict:
+        """JSON-ready: per ticker the list of its filled slots (shorter than k where some are empty)."""
         return {
             "tickers": self.tickers,
+            "k": self.k,
             "neighbours": {
-                t: [{"ticker": self.tickers[j], "weight": round(float(w), 6)} for j, w in zip(nb, ws)]
+                t: [{"ticker": self.tickers[j], "weight": round(float(w), 6)} for j, w in zip(nb, ws) if j >= 0]
                 for t, nb, ws in zip(self.tickers, self.neighbours, self.weights)
             },
         }
 
     @classmethod
     def from_dict(cls, d: dict) -> Graph:
+        """Inverse of :meth:`to_dict`; rows shorter than k are padded with empty slots.
+
+        Files written before empty slots existed have no ``"k"``: every row then has k entries.
+        """
         tickers = list(d["tickers"])
         pos = {t: i for i, t in enumerate(tickers)}
         rows = [d["neighbours"][t] for t in tickers]
-        neighbours = np.array([[pos[e["ticker"]] for e in row] for row in rows], dtype=np.int64)
-        weights = np.array([[e["weight"] for e in row] for row in rows], dtype=np.float64)
+        k = d.get("k", max((len(row) for row in rows), default=0))
+        neighbours = np.full((len(tickers), k), -1, dtype=np.int64)
+        weights = np.zeros((len(tickers), k), dtype=np.float64)
+        for i, row in enumerate(rows):
+            neighbours[i, : len(row)] = [pos[e["ticker"]] for e in row]
+            weights[i, : len(row)] = [e["weight"] for e in row]
         return cls(tickers, neighbours, weights)
 
     def save(self, path: str | Path) -> None:
         atomic_write_text(Path(path), json.dumps(self.to_dict(), indent=1))
 
 
-def _correlation(returns: np.ndarray) -> np.ndarray:
-    """Pearson correlation of columns, ignoring rows with a NaN; constant columns get 0."""
-    r = returns[np.isfinite(returns).all(axis=1)]
-    if len(r) < 3:
-        raise DataError(f"Expected at least 3 training days of returns to build the graph, got {len(r)}.")
-    r = r - r.mean(axis=0)
-    norm = np.sqrt((r**2).sum(axis=0))
-    norm[norm == 0] = np.inf
-    corr = (r.T @ r) / np.outer(norm, norm)
-    np.fill_diagonal(corr, 0.0)
+# Below this fraction of its sum of squares, a column's variance over an overlap is rounding noise
+# of the one-pass formula: the column is constant there.
+_CONSTANT_TOL = 1e-10
+
+
+def _pairwise_correlation(returns: np.ndarray, min_overlap: int) -> np.ndarray:
+    """Pearson correlation of each pair of columns over the rows where both are finite.
+
+    One-pass sums per pair from masked matrix products (``M`` presence, ``X`` zero-filled):
+    ``n = M'M``, sums ``X'M``, sums of squares ``(X*X)'M``, cross products ``X'X``. Columns are
+    first centred on their own mean, so the one-pass formula subtracts small numbers and, on
+    complete data, equals the two-pass ``np.corrcoef`` to rounding.
+
+    Returns
+    -------
+    np.ndarray of shape (n_tickers, n_tickers)
+        NaN on the diagonal and where a pair shares fewer than ``min_overlap`` rows (no
+        correlation); 0 where a column is constant over the shared rows, as it carries no signal.
+
+    Examples
+    --------
+    >>> r = np.array([[1.0, 2.0, np.nan], [2.0, 1.0, 1.0], [3.0, 5.0, 3.0], [4.0, 3.0, 2.0]])
+    >>> _pairwise_correlation(r, 3).round(2)  # column 2 misses day 0: its pairs use days 1-3
+    array([[ nan, 0.53, 0.5 ],
+           [0.53,  nan, 1.  ],
+           [0.5 , 1.  ,  nan]])
+    >>> round(float(np.corrcoef(r[1:, 0], r[1:, 2])[0, 1]), 2)
+    0.5
+    >>> bool(np.isnan(_pairwise_correlation(r, 4)[0, 2]))  # 3 shared days < min_overlap
+    True
+    """
+    present = np.isfinite(returns)
+    m = present.astype(np.float64)
+    count = m.sum(axis=0)
+    mean = np.where(present, returns, 0.0).sum(axis=0) / np.maximum(count, 1.0)
+    x = np.where(present, returns - mean, 0.0)
+    n = m.T @ m
+    s = x.T @ m  # s[i, j]: sum of i over the days j trades too
+    ss = (x * x).T @ m
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cov = x.T @ x - s * s.T / n
+        var = ss - s * s / n  # var[i, j]: i's sum of squared deviations over the days shared with j
+        constant = (var <= _CONSTANT_TOL * ss) | (var.T <= _CONSTANT_TOL * ss.T)
+        corr = np.where(constant, 0.0, cov / np.sqrt(var * var.T))
+    corr[n < min_overlap] = np.nan
+    np.fill_diagonal(corr, np.nan)
     return corr
 
 
-class _GraphBuilder:
-    """Shared ``fit`` contract: ``fit(train_returns, tickers)`` sets ``graph_`` and returns self."""
+def _names(tickers: list[str], limit: int = 10) -> str:
+    """Comma-separated, at most ``limit`` names, so one log line stays one line on a big universe."""
+    more = f", ... (+{len(tickers) - limit} more)" if len(tickers) > limit else ""
+    return ", ".join(tickers[:limit]) + more
 
-    def __init__(self, *, k: int = 5, correlation: str = "absolute"):
+
+class _GraphBuilder:
+    """Shared ``fit`` contract: ``fit(train_returns, tickers)`` sets ``graph_`` and returns self.
+
+    Parameters
+    ----------
+    k : int
+        Neighbour slots per ticker.
+    correlation : {"absolute", "positive"}
+        Rank partners by ``|corr|`` or by ``corr``.
+    min_overlap : int
+        Fewest training days two tickers must both trade for their correlation to count; a pair
+        below it can never be neighbours.
+    """
+
+    def __init__(self, *, k: int = 5, correlation: str = "absolute", min_overlap: int = 60):
         if k < 1:
             raise ConfigError(f"Expected graph k >= 1, got {k}.")
         if correlation not in ("absolute", "positive"):
             raise ConfigError(f"Expected correlation 'absolute' or 'positive', got {correlation!r}.")
+        if min_overlap < 3:
+            raise ConfigError(f"Expected graph min_overlap >= 3 (fewer days give a meaningless correlation), "
+                              f"got {min_overlap}.")
         self.k = k
         self.correlation = correlation
+        self.min_overlap = min_overlap
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(k={self.k}, correlation={self.correlation!r})"
+        return f"{type(self).__name__}(k={self.k}, correlation={self.correlation!r}, min_overlap={self.min_overlap})"
 
     @property
     def graph(self) -> Graph:
@@ -105,28 +207,63 @@ class _GraphBuilder:
         return self.graph_
 
     def fit(self, returns: np.ndarray, tickers: list[str]):
-        """Learn neighbours from ``returns`` of shape (n_train_days, n_tickers)."""
+        """Learn neighbours from ``returns`` of shape (n_train_days, n_tickers), NaN where absent."""
         n = len(tickers)
         if returns.ndim != 2 or returns.shape[1] != n:
             raise ValueError(f"Expected returns of shape (n_days, {n}), got {returns.shape}.")
         if self.k >= n:
             raise ConfigError(f"Graph k={self.k} needs at least {self.k + 1} tickers, got {n}; lower --k.")
-        corr = _correlation(returns)
+        corr = _pairwise_correlation(returns, self.min_overlap)
+        valid = np.isfinite(corr)
+        if not valid.any():
+            shared = (np.isfinite(returns).T.astype(np.int64) @ np.isfinite(returns)) * (1 - np.eye(n, dtype=np.int64))
+            raise DataError(f"No two tickers share min_overlap={self.min_overlap} training days of returns (at most "
+                            f"{shared.max()}); train on more days or lower graph.min_overlap.")
         strength = np.abs(corr) if self.correlation == "absolute" else corr
-        strength = strength + self._priority(tickers)
-        np.fill_diagonal(strength, -np.inf)
-        # Stable order: ties broken by ticker position, so a fit is reproducible.
-        neighbours = np.argsort(-strength, axis=1, kind="stable")[:, : self.k]
-        weights = np.take_along_axis(corr, neighbours, axis=1)
+        strength = np.where(valid, strength + self._priority(tickers), -np.inf)
+        # Stable order: ties broken by ticker position, so a fit is reproducible; invalid last.
+        order = np.argsort(-strength, axis=1, kind="stable")[:, : self.k]
+        filled = np.take_along_axis(valid, order, axis=1)
+        neighbours = np.where(filled, order, -1)
+        weights = np.where(filled, np.take_along_axis(corr, order, axis=1), 0.0)
+        sector_filled = self._fill_isolated(neighbours, weights, corr, tickers)
         self.graph_ = Graph(list(tickers), neighbours, weights)
+        self._log_gaps(sector_filled)
         return self
 
     def _priority(self, tickers: list[str]) -> np.ndarray | float:
         return 0.0
 
+    def _fill_isolated(self, neighbours: np.ndarray, weights: np.ndarray, corr: np.ndarray,
+                       tickers: list[str]) -> list[int]:
+        """Fill, in place, the rows of tickers without any valid partner; return those filled.
+
+        The correlation graph has nothing to rank such a ticker by: it gets no edges.
+        """
+        return []
+
+    def _log_gaps(self, sector_filled: list[int]) -> None:
+        """One info line naming the tickers whose slots are sector-filled or partly empty, and why."""
+        g = self.graph_
+        empty = (~g.has_neighbour).sum(axis=1)
+        short = [f"{g.tickers[i]} ({empty[i]} of {g.k} empty)" for i in np.flatnonzero(empty)]
+        if not short and not sector_filled:
+            return
+        parts = [f"graph k={g.k}, min_overlap={self.min_overlap}: fewer than k partners share "
+                 f"{self.min_overlap} training days"]
+        if sector_filled:
+            parts.append(f"{len(sector_filled)} without any partner take sector peers "
+                         f"(weight = sector's median correlation): {_names([g.tickers[i] for i in sector_filled])}")
+        if short:
+            parts.append(f"{len(short)} keep empty slots: {_names(short)}")
+        logger.info("; ".join(parts))
+
 
 class CorrelationGraph(_GraphBuilder):
     """Top-k neighbours by correlation of training-period daily log returns.
+
+    A ticker with fewer than k partners sharing ``min_overlap`` days keeps empty slots; one with
+    none (say, listed at the end of the training period) gets no edges and is nobody's neighbour.
 
     Examples
     --------
@@ -136,28 +273,71 @@ class CorrelationGraph(_GraphBuilder):
     >>> g = CorrelationGraph(k=1).fit(r, ["A", "B", "C", "D"]).graph
     >>> [g.tickers[j] for j in g.neighbours[:2, 0]]
     ['B', 'A']
+    >>> r[:180, 3] = np.nan  # D lists late: 20 days of history
+    >>> CorrelationGraph(k=2, min_overlap=60).fit(r, ["A", "B", "C", "D"]).graph.neighbours.tolist()
+    [[1, 2], [0, 2], [1, 0], [-1, -1]]
     """
 
 
 class SectorGraph(_GraphBuilder):
     """Neighbours from the same sector first (by correlation), then the most correlated others.
 
+    A ticker without a single partner sharing ``min_overlap`` training days cannot be ranked; it
+    gets up to k peers from its own sector instead, in column order, among peers that have
+    history (a peer just as new tells nothing). Its edge weight is unknown, and 0 would mean no
+    message, so it is the sector's median correlation over its valid pairs: the expected
+    correlation of two members (the median over all valid pairs when the sector has none).
+    Without such peers it keeps empty slots.
+
     Parameters
     ----------
     sectors : dict of ticker -> sector
         From a ``ticker,sector`` csv (:func:`read_sectors`).
+    k, correlation, min_overlap
+        As for :class:`CorrelationGraph`.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> r = rng.normal(size=(200, 4)) + rng.normal(size=(200, 1))
+    >>> r[:180, 3] = np.nan  # D lists late
+    >>> sectors = {"A": "tech", "B": "energy", "C": "tech", "D": "tech"}
+    >>> g = SectorGraph(sectors, k=2).fit(r, ["A", "B", "C", "D"]).graph
+    >>> g.neighbours[3].tolist(), bool(g.weights[3, 0] == g.weights[3, 1] == g.weights[0, 0])
+    ([0, 2], True)
     """
 
-    def __init__(self, sectors: dict[str, str], *, k: int = 5, correlation: str = "absolute"):
-        super().__init__(k=k, correlation=correlation)
+    def __init__(self, sectors: dict[str, str], *, k: int = 5, correlation: str = "absolute", min_overlap: int = 60):
+        super().__init__(k=k, correlation=correlation, min_overlap=min_overlap)
         self.sectors = sectors
 
-    def _priority(self, tickers: list[str]) -> np.ndarray:
+    def _labels(self, tickers: list[str]) -> np.ndarray:
         missing = [t for t in tickers if t not in self.sectors]
         if missing:
             raise DataError(f"Sector file has no sector for {', '.join(missing)}; add a ticker,sector row for each.")
-        labels = np.array([self.sectors[t] for t in tickers])
+        return np.array([self.sectors[t] for t in tickers])
+
+    def _priority(self, tickers: list[str]) -> np.ndarray:
+        labels = self._labels(tickers)
         return np.where(labels[:, None] == labels[None, :], 10.0, 0.0)
+
+    def _fill_isolated(self, neighbours: np.ndarray, weights: np.ndarray, corr: np.ndarray,
+                       tickers: list[str]) -> list[int]:
+        labels = self._labels(tickers)
+        valid = np.isfinite(corr)
+        history = valid.any(axis=1)
+        filled = []
+        for i in np.flatnonzero(~history):
+            same = labels == labels[i]
+            peers = np.flatnonzero(same & history)[: self.k]
+            if len(peers) == 0:
+                continue
+            within = corr[np.ix_(same, same)]
+            within = within[np.isfinite(within)]
+            neighbours[i, : len(peers)] = peers
+            weights[i, : len(peers)] = np.median(within if len(within) else corr[valid])
+            filled.append(int(i))
+        return filled
 
 
 def read_sectors(path: str | Path) -> dict[str, str]:
@@ -173,9 +353,10 @@ def read_sectors(path: str | Path) -> dict[str, str]:
 
 
 def build_graph(config, returns: np.ndarray, tickers: list[str]) -> Graph:
-    """The graph a :class:`~stgnn.config.GraphConfig` asks for, fitted on training returns."""
+    """The graph a :class:`~stgnn.config.GraphConfig` asks for, fitted on training returns (NaN where absent)."""
+    options = dict(k=config.k, correlation=config.correlation, min_overlap=config.min_overlap)
     if config.method == "sector":
-        builder = SectorGraph(read_sectors(config.sector_file), k=config.k, correlation=config.correlation)
+        builder = SectorGraph(read_sectors(config.sector_file), **options)
     else:
-        builder = CorrelationGraph(k=config.k, correlation=config.correlation)
+        builder = CorrelationGraph(**options)
     return builder.fit(returns, tickers).graph

@@ -1,16 +1,34 @@
 """The validated price panel every source returns.
 
 A :class:`PricePanel` holds wide frames (dates x tickers) of close prices and, when the source
-has them, open, high, low and volume. :func:`build_panel` is the one gate all sources pass
-through: it parses and sorts dates, refuses duplicates, non-finite and non-positive prices with
-a message naming file, ticker and date, forward-fills short gaps, and drops tickers with long
-gaps or too little history (with a warning naming them).
+has them, open, high, low and volume. Real universes are ragged: stocks list, pause and delist.
+Cutting the calendar to the days every ticker trades would throw most of an index's history away,
+and dropping every ticker that ever pauses or delists would keep only the survivors, so the panel
+keeps every date of the source's calendar and every ticker with enough history, and writes NaN
+where a ticker has no price. Three boolean frames say which cells count:
+
+``present``
+    the ticker has a price that day (``close.notna()``);
+``member``
+    the ticker belongs to the universe that day, from a point-in-time universe file
+    (:func:`read_universe`); ``None`` when every ticker is eligible every day;
+``eligible``
+    both. Consumers compute on the NaN frames and mask with these, so NaN never travels past
+    them.
+
+:func:`build_panel` is the one gate all sources pass through: it parses and sorts dates, refuses
+duplicates, non-finite and non-positive prices with a message naming file, ticker and date, fills
+interior gaps of at most ``max_ffill`` days with the last price, and drops tickers with fewer than
+``min_history`` days of prices (with a warning naming them). Longer gaps, the days before a
+ticker's first price and those after its last stay absent; :attr:`PricePanel.absences` lists them.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Mapping
 
 import numpy as np
@@ -23,6 +41,14 @@ logger = logging.getLogger(__name__)
 PRICE_FIELDS = ("open", "high", "low", "close")
 FIELDS = (*PRICE_FIELDS, "volume")
 
+EVERY_TICKER = "every ticker while it has prices"
+"""The universe rule without a universe file."""
+
+UNIVERSE_COLUMNS = ("ticker", "start", "end")
+
+NO_PRICE_DATES = "no kept ticker has a price on them"
+"""Why :func:`build_panel` drops a date (the only reason it ever drops one)."""
+
 
 @dataclass(frozen=True)
 class Dropped:
@@ -33,20 +59,73 @@ class Dropped:
 
 
 @dataclass(frozen=True)
+class Absence:
+    """A kept ticker's days without a price (shown by ``data summary``).
+
+    Attributes
+    ----------
+    ticker : str
+    days : int
+        Days of the panel on which it has no price.
+    first, last : pd.Timestamp or None
+        Its first and last price when the calendar reaches beyond them (a listing or a delisting,
+        or data that start late or stop early), else ``None``; both ``None`` when it has no price
+        in the panel at all (possible after :meth:`PricePanel.select`).
+    holes : int
+        Runs of missing days between two prices that were too long to fill (``> max_ffill``).
+    longest_hole : int
+        Days in the longest of them (0 without holes).
+    """
+
+    ticker: str
+    days: int
+    first: pd.Timestamp | None = None
+    last: pd.Timestamp | None = None
+    holes: int = 0
+    longest_hole: int = 0
+
+    def describe(self) -> str:
+        """One line saying the ticker stays and where it is absent.
+
+        Examples
+        --------
+        >>> Absence("HPE", 231, first=pd.Timestamp("2015-10-19"), holes=1, longest_hole=18).describe()
+        'kept, absent on 231 days: first price 2015-10-19; 1 gap longer than max_ffill (18 days)'
+        """
+        parts = []
+        if self.first is not None:
+            parts.append(f"first price {self.first.date()}")
+        if self.holes:
+            longest = f"longest {self.longest_hole}" if self.holes > 1 else f"{self.longest_hole}"
+            parts.append(f"{self.holes} gap{'s' * (self.holes > 1)} longer than max_ffill ({longest} days)")
+        if self.last is not None:
+            parts.append(f"last price {self.last.date()}")
+        return f"kept, absent on {self.days} days: {'; '.join(parts) or 'no price in these dates'}"
+
+
+@dataclass(frozen=True)
 class PricePanel:
     """Validated prices: a sorted, unique ``DatetimeIndex`` named ``date`` and one column per
-    ticker, with no missing values.
+    ticker; NaN marks a day on which a ticker has no price (see :attr:`present`).
 
     Attributes
     ----------
     close : pd.DataFrame of shape (n_days, n_tickers)
-        Adjusted close prices, all finite and positive.
+        Adjusted close prices, finite and positive where present, NaN where absent.
     open, high, low, volume : pd.DataFrame or None
-        Same shape as ``close`` when the source has them, else ``None``.
+        Same shape as ``close`` and present on the same cells when the source has them, else
+        ``None``.
+    member : pd.DataFrame or None
+        Bool, same shape as ``close``: whether the ticker belongs to the universe that day
+        (:func:`member_mask`); ``None`` means every ticker is eligible every day.
     dropped : tuple of Dropped
-        Tickers and rows removed during validation.
+        Tickers, dates and fields removed during validation, with the reason.
     source : str
         Where the prices came from, for logs and reports.
+    universe : str
+        The universe rule in words, for logs and reports.
+    caveats : tuple of str
+        What a report on this data must say (e.g. survivorship of a fixed ticker list).
     """
 
     close: pd.DataFrame
@@ -54,8 +133,11 @@ class PricePanel:
     high: pd.DataFrame | None = None
     low: pd.DataFrame | None = None
     volume: pd.DataFrame | None = None
+    member: pd.DataFrame | None = None
     dropped: tuple[Dropped, ...] = field(default=())
     source: str = ""
+    universe: str = EVERY_TICKER
+    caveats: tuple[str, ...] = field(default=())
 
     @property
     def tickers(self) -> list[str]:
@@ -65,11 +147,55 @@ class PricePanel:
     def dates(self) -> pd.DatetimeIndex:
         return pd.DatetimeIndex(self.close.index)
 
+    @property
+    def present(self) -> pd.DataFrame:
+        """Bool frame: the ticker has a price that day."""
+        return self.close.notna()
+
+    @property
+    def eligible(self) -> pd.DataFrame:
+        """Bool frame: the ticker has a price and belongs to the universe that day.
+
+        Examples
+        --------
+        >>> close = pd.DataFrame({"A": [None, 1.0, 1.1]}, index=pd.bdate_range("2024-01-01", periods=3))
+        >>> member = pd.DataFrame({"A": [True, True, False]}, index=close.index)
+        >>> PricePanel(close, member=member).eligible["A"].tolist()
+        [False, True, False]
+        """
+        present = self.present
+        return present if self.member is None else present & self.member
+
+    @property
+    def absences(self) -> tuple[Absence, ...]:
+        """Each ticker absent on some day: before its first price, in a long gap, after its last."""
+        present, tickers, dates = self.present.to_numpy(), self.tickers, self.dates
+        absences = []
+        for j in np.flatnonzero(~present.all(axis=0)):
+            column = present[:, j]
+            days = int((~column).sum())
+            if not column.any():
+                absences.append(Absence(tickers[j], days))
+                continue
+            first, last = np.flatnonzero(column)[[0, -1]]
+            holes = _run_lengths(~column[first : last + 1])
+            absences.append(Absence(
+                tickers[j], days,
+                first=dates[first] if first > 0 else None,
+                last=dates[last] if last < len(dates) - 1 else None,
+                holes=len(holes), longest_hole=int(holes.max(initial=0)),
+            ))
+        return tuple(absences)
+
     def has(self, name: str) -> bool:
         return getattr(self, name) is not None
 
     def select(self, *, tickers=None, start=None, end=None) -> PricePanel:
-        """Restrict to some tickers and a date range (inclusive); errors name what is missing."""
+        """Restrict to some tickers and a date range (inclusive); errors name what is missing.
+
+        The calendar is cut only by ``start`` and ``end``: dates on which none of the selected
+        tickers has a price stay (absent), so the panel keeps its dates whatever the tickers.
+        """
         cols = self.tickers if tickers is None else [str(t).upper() for t in tickers]
         unknown = [t for t in cols if t not in self.close.columns]
         if unknown:
@@ -83,14 +209,14 @@ class PricePanel:
         rows = slice(pd.Timestamp(start) if start else None, pd.Timestamp(end) if end else None)
         frames = {
             name: frame.loc[rows, cols]
-            for name in FIELDS
+            for name in (*FIELDS, "member")
             if (frame := getattr(self, name)) is not None
         }
-        if frames["close"].empty:
+        if not frames["close"].notna().to_numpy().any():
             first, last = self.dates[0].date(), self.dates[-1].date()
             raise DataError(
-                f"No prices between {start or first} and {end or last} in {self.source}; "
-                f"its data cover {first} to {last}."
+                f"No prices of {', '.join(cols)} between {start or first} and {end or last} in "
+                f"{self.source}; its data cover {first} to {last}."
             )
         return replace(self, **frames)
 
@@ -104,36 +230,52 @@ def build_panel(
     tickers=None,
     start=None,
     end=None,
+    universe: str | os.PathLike | None = None,
 ) -> PricePanel:
     """Validate raw wide frames (dates x tickers) into a :class:`PricePanel`.
+
+    The calendar is the dates of ``close`` (for per-ticker files, the union of theirs) within
+    ``start`` and ``end``, less the dates on which no kept ticker has a price (no trading days of
+    this universe); a ticker's absence never cuts it. A ticker is kept
+    when it has at least ``min_history`` days with a price; its other days stay NaN, except
+    interior gaps of at most ``max_ffill`` days, which hold the last price.
 
     Parameters
     ----------
     fields : mapping of field name to pd.DataFrame
         ``close`` is required; ``open``, ``high``, ``low`` and ``volume`` are optional. Index:
-        dates (strings or timestamps); columns: tickers. NaN marks a missing price.
+        dates (strings or timestamps); columns: tickers. NaN marks a missing price. An optional
+        field is kept only when, after the same gap filling, it has a value wherever ``close``
+        has one (else it is ignored with a warning); it is NaN wherever ``close`` is.
     origin : str
         File or source name used in error messages.
     max_ffill : int
-        Longest run of missing days forward-filled; a ticker with a longer gap is dropped.
+        Longest interior gap (missing days between two prices) filled with the last price;
+        longer gaps stay absent.
     min_history : int
-        Fewest days of prices a ticker needs; one with fewer is dropped.
+        Fewest days with a price a ticker needs; one with fewer is dropped (with a warning).
     tickers, start, end : optional
         Restrict to these tickers and dates (inclusive) *before* validating, so a ticker or
-        period the user did not ask for can neither drop nor trim what they did ask for.
+        period the user did not ask for changes nothing in what they did ask for.
+    universe : path, optional
+        A point-in-time universe file (:func:`read_universe`) giving :attr:`PricePanel.member`;
+        its tickers without prices in the source are named in a warning.
 
     Raises
     ------
     DataError
-        Unparsable or duplicate dates, non-numeric, non-finite or non-positive prices, or no
-        ticker left after validation.
+        Unparsable or duplicate dates, non-numeric, non-finite or non-positive prices, no ticker
+        left after validation, or a bad universe file.
 
     Examples
     --------
-    >>> close = pd.DataFrame({"A": [1.0, 1.1, None, 1.2], "B": [2.0, 2.1, 2.2, 2.3]},
-    ...                      index=["2024-01-02", "2024-01-03", "2024-01-04", "2024-01-05"])
-    >>> build_panel({"close": close}, origin="toy", min_history=2).close["A"].tolist()
-    [1.0, 1.1, 1.1, 1.2]
+    A two-day gap is filled, a ticker listed on the third day is absent before it:
+
+    >>> close = pd.DataFrame({"A": [1.0, 1.1, None, None, 1.2], "B": [None, None, 2.0, 2.1, 2.2]},
+    ...                      index=pd.bdate_range("2024-01-01", periods=5))
+    >>> panel = build_panel({"close": close}, origin="toy", max_ffill=2, min_history=2)
+    >>> panel.close["A"].tolist(), panel.present["B"].tolist()
+    ([1.0, 1.1, 1.1, 1.1, 1.2], [False, False, True, True, True])
     """
     unknown = set(fields) - set(FIELDS)
     if unknown:
@@ -141,53 +283,152 @@ def build_panel(
     if "close" not in fields:
         raise DataError(f"{origin}: no close prices; a 'close' (or 'adj close') column is required.")
     frames = {name: _clean_frame(frame, name, origin) for name, frame in fields.items()}
+    source_tickers = frames["close"].columns
     frames = _restrict(frames, origin, tickers=tickers, start=start, end=end)
     close = frames["close"]
     if close.empty or close.shape[1] == 0:
         raise DataError(f"{origin}: no price rows; check that the file is not empty.")
 
-    dropped: list[Dropped] = []
-    keep = []
-    for ticker in close.columns:
-        reason = _ticker_problem(close[ticker], max_ffill=max_ffill, min_history=min_history)
-        if reason:
-            logger.warning("Dropping %s: %s.", ticker, reason)
-            dropped.append(Dropped(str(ticker), reason))
-        else:
-            keep.append(ticker)
-    if not keep:
+    history = close.notna().sum()
+    short = history < min_history
+    dropped = [
+        Dropped(str(ticker), f"{n} days of prices, fewer than min_history={min_history}")
+        for ticker, n in history[short].items()
+    ]
+    for d in dropped:
+        logger.warning("Dropping %s: %s.", d.what, d.reason)
+    if short.all():
         raise DataError(
             f"{origin}: no ticker left after validation ({'; '.join(f'{d.what}: {d.reason}' for d in dropped)}); "
-            "lower --min-history or raise --max-ffill, or supply longer price histories."
+            "lower data.min_history or supply longer price histories."
         )
-    close = _ffill(close[keep], max_ffill)
-    valid = close.notna().all(axis=1)
-    first, last = valid.idxmax(), valid[::-1].idxmax()
-    n_outside = int((~valid).sum())
-    if n_outside:
-        dropped.append(
-            Dropped(f"{n_outside} rows", "outside the dates on which every kept ticker has a price")
-        )
-    close = close.loc[first:last]
+    close = close.loc[:, ~short]
+    traded = close.notna().any(axis=1)
+    if not traded.all():
+        n = int((~traded).sum())
+        dropped.append(Dropped(f"{n} date{'s' * (n > 1)}", NO_PRICE_DATES))
+        close = close[traded]
+    close = _fill_short_gaps(close, max_ffill)
+    present = close.notna()
 
     panel_fields = {"close": close}
     for name, frame in frames.items():
         if name == "close":
             continue
-        frame = _ffill(frame.reindex(index=close.index, columns=close.columns), max_ffill)
-        if frame.isna().any().any():
-            missing = [str(t) for t in frame.columns[frame.isna().any()]]
-            dropped.append(Dropped(f"field {name}", f"missing for {', '.join(missing)}"))
-            logger.warning("Ignoring %s: missing for %s.", name, ", ".join(missing))
+        frame = _fill_short_gaps(frame.reindex(index=close.index, columns=close.columns), max_ffill)
+        lacking = (frame.isna() & present).any()
+        if lacking.any():
+            names = [str(t) for t in close.columns[lacking]]
+            where = f"{len(names)} tickers ({', '.join(names[:5])}, ...)" if len(names) > 5 else ", ".join(names)
+            dropped.append(Dropped(f"field {name}", f"missing where close has a price, for {where}"))
+            logger.warning("Ignoring %s: missing where close has a price, for %s.", name, where)
             continue
-        panel_fields[name] = frame
-    return PricePanel(**panel_fields, dropped=tuple(dropped), source=origin)
+        panel_fields[name] = frame.where(present)
+    if universe is not None:
+        spells = read_universe(universe)
+        unpriced = sorted(set(spells["ticker"]) - set(source_tickers))
+        if unpriced:
+            logger.warning("%d ticker(s) of the universe %s have no prices in %s: %s.",
+                           len(unpriced), universe, origin, ", ".join(unpriced))
+        panel_fields["member"] = member_mask(spells, close.index, close.columns)
+    panel = PricePanel(**panel_fields, dropped=tuple(dropped), source=origin,
+                       universe=EVERY_TICKER if universe is None else f"members per {universe}")
+    absent = panel.absences
+    if absent:
+        logger.info("%s: %d of %d tickers are absent on some days (listing, long gap or delisting) "
+                    "and kept; `stgnn data summary` lists them.", origin, len(absent), len(panel.tickers))
+    return panel
 
 
 def validation_options(config) -> dict:
     """The :func:`build_panel` keyword arguments a :class:`~stgnn.config.DataConfig` asks for."""
     return {"max_ffill": config.max_ffill, "min_history": config.min_history,
-            "tickers": config.tickers, "start": config.start, "end": config.end}
+            "tickers": config.tickers, "start": config.start, "end": config.end,
+            "universe": config.universe}
+
+
+def read_universe(path: str | os.PathLike) -> pd.DataFrame:
+    """Read a point-in-time universe file: the spells during which each ticker is a member.
+
+    The file is a csv with columns ``ticker,start,end`` (headers in any case; other columns are
+    ignored): a ticker is a member from ``start`` to ``end``, both inclusive, and an empty ``end``
+    means it still is. A ticker may have several rows, one per spell. Training on today's members
+    over their whole history is survivorship bias; a universe file states who was investable when.
+
+    Returns
+    -------
+    pd.DataFrame
+        Columns ``ticker`` (upper case), ``start`` and ``end`` (timestamps; ``NaT``: still a
+        member), one row per spell.
+
+    Raises
+    ------
+    DataError
+        The file is missing, unreadable or empty, lacks a column, or has an empty ticker, an
+        unparsable date, an empty start, or a start after its end (naming the line).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"universe file {path} does not exist; pass a csv with columns ticker,start,end.")
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError:
+        raw = pd.DataFrame()
+    except (pd.errors.ParserError, UnicodeDecodeError, OSError) as exc:
+        raise DataError(f"{path}: not a readable csv file ({str(exc).strip().partition(chr(10))[0]}).") from None
+    headers = {str(c).strip().lower(): c for c in raw.columns}
+    missing = [c for c in UNIVERSE_COLUMNS if c not in headers]
+    if missing:
+        raise DataError(
+            f"{path}: no column {', '.join(missing)}; a universe file has columns ticker,start,end "
+            "(end empty while still a member)."
+        )
+    if raw.empty:
+        raise DataError(f"{path}: no membership rows; add one row ticker,start,end per membership spell.")
+    text = {c: raw[headers[c]].str.strip() for c in UNIVERSE_COLUMNS}
+    spells = pd.DataFrame({"ticker": text["ticker"].str.upper()})
+    line = raw.index + 2  # the header is line 1
+    for column in ("start", "end"):
+        spells[column] = pd.to_datetime(text[column], format="mixed", errors="coerce").dt.normalize()
+        bad = spells[column].isna() & (text[column] != "")
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise DataError(f"{path} line {line[i]}: unparsable {column} {text[column].iloc[i]!r}; "
+                            "use ISO dates such as 2020-01-31.")
+    problems = {
+        "empty ticker": spells["ticker"] == "",
+        "empty start (the first day of membership is required)": spells["start"].isna(),
+        "start after end": spells["start"] > spells["end"],
+    }
+    for problem, rows in problems.items():
+        if rows.any():
+            i = int(np.argmax(rows))
+            raise DataError(f"{path} line {line[i]}: {problem} ({', '.join(raw.iloc[i].astype(str))}).")
+    return spells
+
+
+def member_mask(spells: pd.DataFrame, dates, tickers) -> pd.DataFrame:
+    """Whether each ticker is a member on each date, from spells as :func:`read_universe` returns.
+
+    Spells are inclusive; ``end`` ``NaT`` runs to the last date. A ticker without a spell is
+    never a member.
+
+    Examples
+    --------
+    >>> spells = pd.DataFrame({"ticker": ["A", "A", "B"],
+    ...                        "start": pd.to_datetime(["2024-01-01", "2024-01-04", "2024-01-02"]),
+    ...                        "end": pd.to_datetime(["2024-01-02", None, "2024-01-02"])})
+    >>> member_mask(spells, pd.bdate_range("2024-01-01", periods=4), ["A", "B", "C"]).astype(int).to_numpy().T.tolist()
+    [[1, 1, 0, 1], [0, 1, 0, 0], [0, 0, 0, 0]]
+    """
+    dates = pd.DatetimeIndex(dates)
+    column = {str(t): j for j, t in enumerate(tickers)}
+    member = np.zeros((len(dates), len(column)), dtype=bool)
+    for ticker, start, end in spells[list(UNIVERSE_COLUMNS)].itertuples(index=False):
+        if ticker in column:
+            last = len(dates) if pd.isna(end) else dates.searchsorted(end, side="right")
+            member[dates.searchsorted(start, side="left") : last, column[ticker]] = True
+    return pd.DataFrame(member, index=dates, columns=pd.Index(tickers))
 
 
 def _restrict(frames: dict[str, pd.DataFrame], origin: str, *, tickers, start, end) -> dict[str, pd.DataFrame]:
@@ -230,14 +471,16 @@ def _clean_frame(frame: pd.DataFrame, name: str, origin: str) -> pd.DataFrame:
         )
     frame = frame.sort_index()
     frame.index.name = "date"
-    values = frame.apply(pd.to_numeric, errors="coerce")
-    bad = values.isna() & frame.notna()
-    if bad.any().any():
-        ticker, date = _first_cell(bad)
-        raise DataError(
-            f"{origin}: {name} of {ticker} on {date} is {frame.at[pd.Timestamp(date), ticker]!r}, "
-            "not a number; fix the value or leave the cell empty to mark it missing."
-        )
+    values = frame
+    if not all(pd.api.types.is_numeric_dtype(dtype) for dtype in frame.dtypes):  # text: find what is not a number
+        values = frame.apply(pd.to_numeric, errors="coerce")
+        bad = values.isna() & frame.notna()
+        if bad.any().any():
+            ticker, date = _first_cell(bad)
+            raise DataError(
+                f"{origin}: {name} of {ticker} on {date} is {frame.at[pd.Timestamp(date), ticker]!r}, "
+                "not a number; fix the value or leave the cell empty to mark it missing."
+            )
     values = values.astype("float64")
     arr = values.to_numpy()
     if np.isinf(arr).any():
@@ -275,9 +518,25 @@ def _parse_dates(index: pd.Index, origin: str) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(parsed).normalize()
 
 
-def _ffill(frame: pd.DataFrame, limit: int) -> pd.DataFrame:
-    """Forward-fill gaps of up to ``limit`` days (pandas refuses ``limit=0``)."""
-    return frame.ffill(limit=limit) if limit > 0 else frame
+def _fill_short_gaps(frame: pd.DataFrame, limit: int) -> pd.DataFrame:
+    """Fill each run of at most ``limit`` missing days between two values with the last value.
+
+    A longer run stays NaN whole (filling its first days would invent a flat price), and so do
+    the days before the first value and after the last (a stock not yet listed, or delisted).
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"A": [None, 1.0, None, 2.0, None, None, 3.0, None]})
+    >>> _fill_short_gaps(frame, 1)["A"].tolist()
+    [nan, 1.0, 1.0, 2.0, nan, nan, 3.0, nan]
+    """
+    observed = frame.notna().to_numpy()
+    n = len(observed)
+    row = np.arange(n)[:, None]
+    previous = np.maximum.accumulate(np.where(observed, row, -1), axis=0)
+    following = np.minimum.accumulate(np.where(observed, row, n)[::-1], axis=0)[::-1]
+    fill = ~observed & (previous >= 0) & (following < n) & (following - previous - 1 <= limit)
+    return frame.mask(fill, frame.ffill()) if fill.any() else frame
 
 
 def _first_cell(mask: pd.DataFrame) -> tuple[str, str]:
@@ -286,25 +545,11 @@ def _first_cell(mask: pd.DataFrame) -> tuple[str, str]:
     return str(mask.columns[cols[order]]), mask.index[rows[order]].date().isoformat()
 
 
-def _ticker_problem(series: pd.Series, *, max_ffill: int, min_history: int) -> str | None:
-    """Why a ticker cannot stay in the panel, or ``None`` when it can."""
-    present = series.notna().to_numpy()
-    n = int(present.sum())
-    if n < min_history:
-        return f"{n} days of prices, fewer than min_history={min_history}"
-    first, last = np.flatnonzero(present)[[0, -1]]
-    inside = ~present[first : last + 1]
-    longest = _longest_run(inside)
-    if longest > max_ffill:
-        return f"a gap of {longest} missing days, longer than max_ffill={max_ffill}"
-    trailing = len(present) - 1 - last
-    if trailing > max_ffill:
-        return f"no prices for the last {trailing} days (delisted?), longer than max_ffill={max_ffill}"
-    return None
+def _run_lengths(mask: np.ndarray) -> np.ndarray:
+    """Lengths of the runs of ``True`` in a 1-d bool array.
 
-
-def _longest_run(mask: np.ndarray) -> int:
-    if not mask.any():
-        return 0
+    >>> _run_lengths(np.array([True, False, True, True, False])).tolist()
+    [1, 2]
+    """
     edges = np.diff(np.concatenate(([0], mask.astype(np.int8), [0])))
-    return int((np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)).max())
+    return np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)

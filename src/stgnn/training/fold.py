@@ -43,7 +43,7 @@ class FoldData:
         The days everything below was fitted on.
     scaler : FeatureScaler
     x : np.ndarray of shape (n_days, n_tickers, n_features), float32
-        The whole panel scaled with the training statistics.
+        The whole panel scaled with the statistics of the usable training rows (0 where absent).
     graph : Graph
     ego : EgoSamples
         SMOTE's synthetic ego graphs (empty with SMOTE off); the plan has its counts and note.
@@ -132,8 +132,10 @@ class FoldFitter:
         self.check(data)
         if cfg.labels != data.label_config:
             data = data.relabel(cfg.labels)
-        scaler = FeatureScaler(kind=cfg.training.scaler).fit(data.features.values[train_days])
-        x = scaler.transform(data.features.values)
+        values = data.features.values
+        scaler = FeatureScaler(kind=cfg.training.scaler).fit(values[train_days][data.usable[train_days]])
+        # Absent days are NaN; no usable node's window reads them, and none travels further than here.
+        x = np.nan_to_num(scaler.transform(values), nan=0.0)
         graph = build_graph(cfg.graph, data.returns()[train_days], data.tickers)
         labels = data.labels
         y_train = labels.y[train_days]
@@ -142,7 +144,7 @@ class FoldFitter:
             smote = EgoSMOTE(sampling_strategy=cfg.smote.sampling_strategy, target_ratio=cfg.smote.target_ratio,
                              k_neighbors=cfg.smote.k_neighbors, random_state=self.seed,
                              max_pool=cfg.smote.max_pool)
-            ego = smote.fit_resample(x, labels.y, train_days, graph, cfg.model.window)
+            ego = smote.fit_resample(x, labels.y, train_days, graph, cfg.model.window, usable=data.usable)
             before, after, note = smote.report_.counts_before, smote.report_.counts_after, smote.report_.note
         else:
             ego = EgoSamples.empty(graph.k, cfg.model.window, data.n_features)
@@ -161,7 +163,8 @@ class FoldFitter:
             sampler=cfg.training.balanced_sampler, seen=seen, class_weights=weights,
             hard_negative_mean=hn_mean,
         )
-        batcher = GraphBatcher(x, labels.y, graph, cfg.model.window, sample_weight=sample_weight, ego=ego)
+        batcher = GraphBatcher(x, labels.y, graph, cfg.model.window, usable=data.usable, sample_weight=sample_weight,
+                               ego=ego)
         logger.info("fold fitted on %d training days: graph k=%d (%s), scaler %s, SMOTE %s",
                     len(train_days), graph.k, cfg.graph.method, cfg.training.scaler, note or f"+{len(ego)} ego graphs")
         return FoldData(data=data, train_days=train_days, scaler=scaler, x=x, graph=graph, ego=ego,

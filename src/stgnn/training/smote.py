@@ -106,8 +106,13 @@ class EgoSMOTE:
         return (f"EgoSMOTE(sampling_strategy={self.sampling_strategy!r}, target_ratio={self.target_ratio}, "
                 f"k_neighbors={self.k_neighbors}, random_state={self.random_state}, max_pool={self.max_pool})")
 
-    def fit_resample(self, x: np.ndarray, y: np.ndarray, days: np.ndarray, graph: Graph, window: int) -> EgoSamples:
+    def fit_resample(self, x: np.ndarray, y: np.ndarray, days: np.ndarray, graph: Graph, window: int, *,
+                     usable: np.ndarray | None = None) -> EgoSamples:
         """Synthetic ego graphs from the training samples ``(day, ticker)`` for day in ``days``.
+
+        Class counts (and so the targets) count every known training label; SMOTE interpolates
+        only between real samples whose whole ego window is real: every neighbour slot filled and
+        every neighbour usable that day, so a synthetic sample never mixes in an absent window.
 
         Parameters
         ----------
@@ -117,6 +122,8 @@ class EgoSMOTE:
             Labels; -1 (unknown) rows are ignored.
         days : np.ndarray
             Training day indices.
+        usable : np.ndarray of shape (n_days, n_tickers), bool, optional
+            Which nodes are usable (all, by default).
         """
         day_idx, centre = np.nonzero(y[days] >= 0)
         day_idx = days[day_idx]
@@ -127,25 +134,28 @@ class EgoSMOTE:
         empty = EgoSamples.empty(graph.k, window, x.shape[-1])
         if len(grow) == 0:
             return self._done(empty, counts, counts, 0, "nothing to over-sample")
-        k = min(self.k_neighbors, int(counts[grow].min()) - 1)
+        whole = _whole_ego(day_idx, centre, graph, usable)
+        pool_counts = np.bincount(labels[whole], minlength=N_CLASSES)
+        k = min(self.k_neighbors, int(pool_counts[grow].min()) - 1)
         if k < 1:
-            note = (f"skipped: class {CLASS_NAMES[grow[np.argmin(counts[grow])]]} has "
-                    f"{counts[grow].min()} training samples, SMOTE needs at least 2")
+            note = (f"skipped: class {CLASS_NAMES[grow[np.argmin(pool_counts[grow])]]} has "
+                    f"{pool_counts[grow].min()} training samples with a whole ego window, SMOTE needs at least 2")
             logger.warning("SMOTE %s.", note)
             return self._done(empty, counts, counts, 0, note)
         note = ""
         if k < self.k_neighbors:
-            note = f"k_neighbors shrunk from {self.k_neighbors} to {k}: a class has only {counts[grow].min()} samples"
+            note = (f"k_neighbors shrunk from {self.k_neighbors} to {k}: a class has only "
+                    f"{pool_counts[grow].min()} samples")
             logger.warning("SMOTE %s.", note)
         rng = np.random.default_rng(self.random_state)
-        pools = [self._pool(np.flatnonzero(labels == c), rng) for c in grow]
+        pools = [self._pool(np.flatnonzero((labels == c) & whole), rng) for c in grow]
         rows = np.concatenate(pools)
         # Each class grows by the same number of rows as with the whole class as its pool.
         strategy = {int(c): len(pool) + int(target[c] - counts[c]) for c, pool in zip(grow, pools)}
         if len(grow) == 1:
             # imbalanced-learn refuses a single class; a few rows of another class satisfy it and
             # are never interpolated with (SMOTE only pairs samples of the same class).
-            other = np.flatnonzero(~np.isin(labels, grow))[: k + 1]
+            other = np.flatnonzero(~np.isin(labels, grow) & whole)[: k + 1]
             rows = np.concatenate([rows, other])
         flat = self._flatten(x, day_idx[rows], centre[rows], graph, window)
         smote = SMOTE(
@@ -185,3 +195,12 @@ class EgoSMOTE:
             y=y.astype(np.int64),
             edge_weight=np.ascontiguousarray(flat[:, n_window:], dtype=np.float32),
         )
+
+
+def _whole_ego(days: np.ndarray, centres: np.ndarray, graph: Graph, usable: np.ndarray | None) -> np.ndarray:
+    """Whether each (day, centre) sample has all K neighbour slots filled, each usable that day."""
+    nodes = graph.neighbours[centres]
+    whole = (nodes >= 0).all(axis=1)
+    if usable is not None:
+        whole &= usable[days[:, None], np.where(nodes >= 0, nodes, 0)].all(axis=1)
+    return whole

@@ -232,16 +232,19 @@ class ClassificationSTGNNTrainer:
     # ------------------------------------------------------------------ inference
     @torch.no_grad()
     def predict_proba(self, days: np.ndarray) -> np.ndarray:
-        """Probabilities of shape (n_days, n_tickers, 3) for day graphs of ``days``."""
+        """Probabilities of shape (n_days, n_tickers, 3) for day graphs of ``days``; NaN for the
+        tickers not usable on a day (absent from its day graph)."""
         self.model_.eval()
-        n = len(self.data.tickers)
-        out = []
+        batcher = self.fold.batcher
+        days = np.asarray(days, dtype=np.int64)
+        out = np.full((len(days), len(self.data.tickers), N_CLASSES), np.nan)
         step = max(1, 4 * self.config.training.batch_days)
-        for chunk in np.array_split(days, max(1, math.ceil(len(days) / step))):
-            batch = self.fold.batcher.batch(chunk).to(self.device)
+        for chunk in np.array_split(np.arange(len(days)), max(1, math.ceil(len(days) / step))):
+            batch = batcher.batch(days[chunk]).to(self.device)
             logits = self.model_(batch.x, batch.edge_index, batch.edge_weight)
-            out.append(torch.softmax(logits.float(), dim=-1).cpu().numpy().reshape(len(chunk), n, N_CLASSES))
-        return np.concatenate(out) if out else np.zeros((0, n, N_CLASSES))
+            position, ticker = batcher.nodes(days[chunk])
+            out[chunk[position], ticker] = torch.softmax(logits.float(), dim=-1).cpu().numpy()
+        return out
 
     def predictions(self, days: np.ndarray) -> pd.DataFrame:
         """One row per (date, ticker): date, ticker, p_down, p_none, p_up, label, fwd_return."""
@@ -260,14 +263,17 @@ class ClassificationSTGNNTrainer:
 
 
 def predictions_frame(data: PanelData, days: np.ndarray, proba: np.ndarray) -> pd.DataFrame:
-    n = len(data.tickers)
-    flat = proba.reshape(-1, N_CLASSES)
+    """One row per labelled (date, ticker) of ``days``: the rows every metric, baseline and
+    backtest count (absent tickers and unknown labels have none)."""
+    days = np.asarray(days, dtype=np.int64)
+    position, ticker = np.nonzero(data.labels.y[days] >= 0)
+    day = days[position]
     return pd.DataFrame({
-        "date": np.repeat(data.dates[days].strftime("%Y-%m-%d").to_numpy(), n),
-        "ticker": np.tile(np.array(data.tickers, dtype=object), len(days)),
-        **{column: flat[:, c] for c, column in enumerate(PROBA_COLUMNS)},
-        "label": data.labels.y[days].reshape(-1),
-        "fwd_return": data.labels.fwd_return[days].reshape(-1),
+        "date": data.dates[day].strftime("%Y-%m-%d").to_numpy(),
+        "ticker": np.array(data.tickers, dtype=object)[ticker],
+        **{column: proba[position, ticker, c] for c, column in enumerate(PROBA_COLUMNS)},
+        "label": data.labels.y[day, ticker],
+        "fwd_return": data.labels.fwd_return[day, ticker],
     })
 
 

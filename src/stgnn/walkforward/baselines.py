@@ -192,18 +192,22 @@ class LinearBaseline:
         return self
 
     def predict_proba(self, data: PanelData, days: np.ndarray) -> np.ndarray:
-        """Class probabilities of shape (n_days, n_tickers, 3); a class unseen in training gets 0."""
+        """Class probabilities of shape (n_days, n_tickers, 3); a class unseen in training gets 0;
+        NaN for tickers not usable on a day."""
         if not hasattr(self, "scaler_"):
             raise NotFittedError(f"{type(self).__name__}: call fit(data, train_days, graph) first.")
         days = _check_days(data, days, "days")
         x, _ = self._design(data, days, self.graph_)
-        flat = x.reshape(-1, x.shape[-1])
+        usable = data.usable[days].reshape(-1)
+        flat = x.reshape(-1, x.shape[-1])[usable]
         _check_finite(flat, self.columns_, "prediction")
-        proba = np.zeros((len(flat), N_CLASSES))
+        proba = np.full((len(usable), N_CLASSES), np.nan)
+        known = np.zeros((len(flat), N_CLASSES))
         if self.model_ is None:
-            proba[:, self.classes_[0]] = 1.0
-        else:
-            proba[:, self.model_.classes_] = self.model_.predict_proba(self.scaler_.transform(flat))
+            known[:, self.classes_[0]] = 1.0
+        elif len(flat):
+            known[:, self.model_.classes_] = self.model_.predict_proba(self.scaler_.transform(flat))
+        proba[usable] = known
         return proba.reshape(len(days), len(data.tickers), N_CLASSES)
 
 
@@ -255,7 +259,8 @@ class Logistic(LinearBaseline):
 class LogisticGraph(LinearBaseline):
     """Logistic regression on the centre's F features and the mean of its K neighbours' (2F columns).
 
-    ``x_graph[t, i] = [x[t, i], mean_k x[t, neighbours[i, k]]]``, neighbours from ``graph``.
+    ``x_graph[t, i] = [x[t, i], mean_k x[t, neighbours[i, k]]]``, neighbours from ``graph``; the
+    mean runs over the neighbours present that day (0 when none is).
     """
 
     def _columns(self, data, days, graph):
@@ -266,7 +271,11 @@ class LogisticGraph(LinearBaseline):
             raise ValueError(f"Expected a graph over the panel's {n} tickers, got one over "
                              f"{graph.neighbours.shape[0]} ({graph.tickers[:3]}...).")
         x = data.features.values[days].astype(np.float64)
-        neighbour_mean = x[:, graph.neighbours].mean(axis=2)  # (n_days, N, K, F) -> (n_days, N, F)
+        # Mean over the neighbours that exist and have features that day; 0 when none has.
+        slots = x[:, np.where(graph.neighbours >= 0, graph.neighbours, 0)]  # (n_days, N, K, F)
+        slots[:, graph.neighbours < 0] = np.nan
+        seen = np.isfinite(slots)
+        neighbour_mean = np.where(seen, slots, 0.0).sum(axis=2) / np.maximum(seen.sum(axis=2), 1)
         names = list(data.features.names)
         return np.concatenate([x, neighbour_mean], axis=-1), names + [f"neighbours_mean:{f}" for f in names]
 

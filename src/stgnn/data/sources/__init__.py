@@ -12,11 +12,13 @@ from stgnn.config import DataConfig
 from stgnn.data.panel import PricePanel
 from stgnn.data.sources.csv import load_csv
 from stgnn.data.sources.sample import load_sample
+from stgnn.data.sources.sp500 import load_sp500
 from stgnn.data.sources.synthetic import load_synthetic
 from stgnn.data.sources.yahoo import load_yfinance
 
 SOURCES: dict[str, Callable[[DataConfig], PricePanel]] = {
     "sample": load_sample,
+    "sp500": load_sp500,
     "csv": load_csv,
     "yfinance": load_yfinance,
     "synthetic": load_synthetic,

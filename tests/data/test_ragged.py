@@ -1,0 +1,136 @@
+"""A ragged universe end to end: a ticker that lists mid-way, one that delists, one with a long
+hole. Nodes, labels and everything fitted exist only where the prices do, and an absent ticker
+changes nothing for the present ones."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from stgnn.config import parse_config
+from stgnn.data.dataset import prepare
+from stgnn.data.panel import build_panel
+from stgnn.data.splits import Split
+from stgnn.training.fold import FoldFitter
+from stgnn.training.run import single_split
+from stgnn.training.trainer import ClassificationSTGNNTrainer, predictions_frame
+
+N_DAYS = 420
+LISTS, DELISTS, HOLE = 150, 330, (200, 230)
+
+
+def _close(n_tickers=8, seed=0):
+    rng = np.random.default_rng(seed)
+    factor = rng.normal(0, 0.01, size=(N_DAYS, 1))
+    returns = factor + rng.normal(0, 0.015, size=(N_DAYS, n_tickers))
+    idx = pd.bdate_range("2020-01-01", periods=N_DAYS)
+    return pd.DataFrame(100 * np.exp(np.cumsum(returns, axis=0)), index=idx,
+                        columns=[f"T{i}" for i in range(n_tickers)])
+
+
+def _ragged(close):
+    close = close.copy()
+    close.iloc[:LISTS, 0] = np.nan           # T0 lists on day LISTS
+    close.iloc[DELISTS:, 1] = np.nan         # T1 delists after day DELISTS - 1
+    close.iloc[HOLE[0]:HOLE[1], 2] = np.nan  # T2 has a 30-day hole
+    close.iloc[100:103, 3] = np.nan          # T3 a 3-day gap, filled
+    return close
+
+
+@pytest.fixture(scope="module")
+def config():
+    return parse_config({"graph": {"k": 3, "min_overlap": 30}, "model": {"window": 10, "hidden": 8, "dropout": 0.2},
+                         "training": {"epochs": 2, "batch_days": 16, "patience": 2},
+                         "split": {"val_fraction": 0.15, "test_fraction": 0.15}})
+
+
+def _prepare(close, config):
+    panel = build_panel({"close": close}, origin="ragged", min_history=100, max_ffill=5)
+    return prepare(panel, features=config.features, labels=config.labels, window=config.model.window)
+
+
+@pytest.fixture(scope="module")
+def ragged(config):
+    return _prepare(_ragged(_close()), config)
+
+
+def test_no_ticker_and_no_day_is_dropped(ragged):
+    assert len(ragged.dates) == N_DAYS and ragged.tickers == [f"T{i}" for i in range(8)]
+    present = ragged.panel.present.to_numpy()
+    assert not present[:LISTS, 0].any() and present[LISTS:, 0].all()
+    assert present[:DELISTS, 1].all() and not present[DELISTS:, 1].any()
+    assert not present[HOLE[0]:HOLE[1], 2].any()
+    assert present[:, 3].all()  # the short gap is filled
+
+
+def test_nodes_and_labels_exist_only_where_window_and_future_price_do(ragged, config):
+    usable, y, warm = ragged.usable, ragged.labels.y, config.features.warmup
+    w, h = config.model.window, config.labels.horizon
+    # A node needs its whole window of warmed-up features: the listing and the hole delay it.
+    first = np.flatnonzero(usable[:, 0])[0]
+    assert LISTS + w - 1 < first <= LISTS + warm + w
+    assert not usable[HOLE[0]:HOLE[1] + w - 1, 2].any()
+    assert not usable[DELISTS:, 1].any()
+    # A label needs the price at t + h: the last h days before a delisting have none.
+    assert (y[DELISTS - h:DELISTS, 1] == -1).all() and (y[DELISTS - h - 1, 1] >= 0)
+    assert (y[~usable] == -1).all()
+    # Features of absent days are NaN, never a fill value.
+    assert np.isnan(ragged.features.values[:LISTS, 0]).all()
+
+
+def _trained(data, config, split=None):
+    split = single_split(config, data) if split is None else split
+    fold = FoldFitter(config).fit(data, split.train)
+    trainer = ClassificationSTGNNTrainer(config, fold, split, progress=False)
+    trainer.fit()
+    return trainer, fold, split
+
+
+def test_fitted_fold_reads_present_training_rows_only(ragged, config):
+    _, fold, split = _trained(ragged, config)
+    rows = ragged.features.values[split.train][ragged.usable[split.train]]
+    np.testing.assert_allclose(fold.scaler.center_, rows.mean(axis=0), rtol=1e-5, atol=1e-7)
+    assert np.isfinite(fold.x).all()
+    # SMOTE interpolates whole ego windows only: no synthetic window holds an absent (zeroed) day.
+    assert len(fold.ego) and np.isfinite(fold.ego.x).all()
+
+
+def test_an_absent_ticker_changes_nothing_for_the_present_ones(config):
+    """T8 lists after the fold's test window: graph, scaler, SMOTE, batches and so the trained
+    model and every present ticker's probability are exactly as without it (dropout included)."""
+    base = _close(n_tickers=8)
+    extra = base.copy()
+    extra["T8"] = _close(n_tickers=9, seed=3)["T8"].to_numpy()
+    extra.iloc[:301, 8] = np.nan  # not even present (cross-sectional features) before then
+    without, with_absent = _prepare(base, config), _prepare(extra, config)
+    split = Split(train=np.arange(80, 220), val=np.arange(222, 262), test=np.arange(264, 301))
+    a, _, _ = _trained(without, config, split)
+    b, fold, _ = _trained(with_absent, config, split)
+    assert not with_absent.usable[:301, 8].any() and with_absent.usable[-1, 8]
+    assert (fold.graph.neighbours[:8] != 8).all()
+    pa, pb = a.predict_proba(split.test), b.predict_proba(split.test)
+    np.testing.assert_array_equal(pa, pb[:, :8])
+    assert np.isnan(pb[:, 8]).all()
+    pd.testing.assert_frame_equal(predictions_frame(without, split.test, pa),
+                                  predictions_frame(with_absent, split.test, pb))
+
+
+def test_predictions_hold_present_rows_only(ragged, config):
+    trainer, _, split = _trained(ragged, config)
+    frame = trainer.predictions(split.test)
+    expected = int((ragged.labels.y[split.test] >= 0).sum())
+    assert len(frame) == expected < len(split.test) * 8
+    assert frame[["p_down", "p_none", "p_up"]].notna().all().all()
+
+
+def test_baselines_use_present_rows_and_present_neighbours(ragged, config):
+    from stgnn.walkforward.baselines import BASELINES
+
+    _, fold, split = _trained(ragged, config)
+    usable = ragged.usable[split.test]
+    for name, cls in BASELINES.items():
+        p = cls().fit(ragged, split.train, fold.graph).predict_proba(ragged, split.test)
+        assert np.isfinite(p[usable]).all(), name
+    # The neighbour mean of a day averages the neighbours present that day only.
+    model = BASELINES["logistic_graph"]().fit(ragged, split.train, fold.graph)
+    x, _ = model._design(ragged, split.train, fold.graph)
+    assert np.isfinite(x[ragged.usable[split.train]]).all()

@@ -1,0 +1,70 @@
+"""The bundled S&P 500 set: ragged, kept whole, with its sectors and its caveat."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from stgnn.config import DataConfig, parse_config
+from stgnn.data.sources import load_panel
+from stgnn.data.sources.sp500 import SP500_SECTORS, SURVIVORSHIP, load_sp500
+from stgnn.errors import ConfigError
+
+LATE_AND_SHORT = {"APTV": 44, "DWDP": 109, "BHF": 142, "BHGE": 152, "DXC": 215}
+"""Tickers listed too late for the default min_history=252, with their days of prices."""
+
+
+@pytest.fixture(scope="module")
+def panel():
+    return load_panel(DataConfig(source="sp500"))
+
+
+def test_every_date_and_every_ticker_with_enough_history_is_kept(panel):
+    assert len(panel.dates) == 1259
+    assert (panel.dates[0], panel.dates[-1]) == (pd.Timestamp("2013-02-08"), pd.Timestamp("2018-02-07"))
+    assert len(panel.tickers) == 505 - len(LATE_AND_SHORT)
+    assert {d.what: d.reason for d in panel.dropped} == {
+        t: f"{n} days of prices, fewer than min_history=252" for t, n in LATE_AND_SHORT.items()}
+
+
+def test_late_starters_and_holes_are_absent_not_trimmed(panel):
+    absent = {a.ticker: a for a in panel.absences}
+    assert absent["HPE"].first == pd.Timestamp("2015-10-19") and absent["HPE"].days == 1259 - 581
+    assert absent["O"].holes == 1 and absent["O"].longest_hole > DataConfig().max_ffill
+    assert not any(a.last for a in panel.absences)  # no ticker ends early: the survivors of 2018
+    assert panel.close["HPE"].loc[:"2015-10-16"].isna().all() and panel.close["HPE"].loc["2015-10-19":].notna().all()
+
+
+def test_all_fields_share_close_presence(panel):
+    for name in ("open", "high", "low", "volume"):
+        frame = getattr(panel, name)
+        assert frame is not None and frame.notna().equals(panel.present), name
+    close = panel.close.to_numpy()
+    assert (close[np.isfinite(close)] > 0).all()
+
+
+def test_carries_the_survivorship_caveat(panel):
+    assert panel.caveats == (SURVIVORSHIP,) and "February 2018" in SURVIVORSHIP
+
+
+def test_restrictions_apply_before_validation():
+    part = load_sp500(DataConfig(source="sp500", tickers=("hpe", "AAPL"), start="2015-01-02", end="2015-12-31",
+                                 min_history=30))
+    assert part.tickers == ["AAPL", "HPE"] and len(part.dates) == 252
+    assert part.present["HPE"].sum() == 52 and part.absences[0].first == pd.Timestamp("2015-10-19")
+
+
+def test_bundled_sectors_cover_every_ticker(panel):
+    sectors = pd.read_csv(SP500_SECTORS)
+    assert list(sectors.columns) == ["ticker", "sector"] and sectors["sector"].nunique() == 11
+    assert set(panel.tickers) <= set(sectors["ticker"]) and len(sectors) == 505
+
+
+def test_sector_graph_of_sp500_defaults_to_the_bundled_sectors(tmp_path):
+    config = parse_config({"data": {"source": "sp500"}, "graph": {"method": "sector"}})
+    assert config.graph.sector_file == SP500_SECTORS
+    own = tmp_path / "sectors.csv"
+    assert parse_config({"data": {"source": "sp500"}, "graph": {"method": "sector", "sector_file": str(own)}}
+                        ).graph.sector_file == own
+    assert parse_config({"data": {"source": "sp500"}}).graph.sector_file is None  # correlation graph: none needed
+    with pytest.raises(ConfigError, match="needs sector_file"):
+        parse_config({"data": {"source": "sample"}, "graph": {"method": "sector"}})
