@@ -78,6 +78,8 @@ class LabelConfig(_Section):
     threshold: float = Field(0.018, gt=0.0, lt=1.0, description="move threshold theta: the |forward log return| that counts as a move")
     vol_scaled: bool = Field(False, description="scale theta by each ticker's trailing volatility / its median")
     vol_window: int = Field(20, ge=2, le=252)
+    relative_to: Literal["none", "universe", "sector"] = Field(
+        "none", description="label the forward return minus the equal-weight return of the present universe (or sector)")
 
 
 class FeatureConfig(_Section):
@@ -87,6 +89,9 @@ class FeatureConfig(_Section):
     rsi_window: int = Field(14, ge=2)
     macd: tuple[int, int, int] = (12, 26, 9)
     zscore_window: int = Field(20, ge=2)
+    cross_section: Literal["none", "rank", "zscore"] = Field(
+        "none", description="rank or z-score each feature across the tickers present that day")
+    market: bool = Field(False, description="add the present universe's own return and volatility to every node")
 
     @field_validator("return_lags", "vol_windows", "ma_windows")
     @classmethod
@@ -113,15 +118,17 @@ class SplitConfig(_Section):
 
 class GraphConfig(_Section):
     k: int = Field(5, ge=1, le=64, description="neighbours per ticker in the graph")
-    method: Literal["correlation", "sector"] = Field("correlation", description="neighbours by return correlation, or from the same sector first")
+    method: Literal["correlation", "residual", "sector", "sector_residual"] = Field(
+        "correlation", description="neighbours by return correlation (residual: market factor removed on training days), "
+                                   "or from the same sector first")
     correlation: Literal["absolute", "positive"] = "absolute"
     sector_file: Path | None = Field(None, description="ticker,sector csv for the sector graph (source sp500: its bundled sectors)")
     min_overlap: int = Field(60, ge=10, description="fewest training days two tickers both trade for their correlation to count")
 
     @model_validator(mode="after")
     def _sector_file(self) -> GraphConfig:
-        if self.method == "sector" and self.sector_file is None:
-            raise ValueError("graph method 'sector' needs sector_file (a ticker,sector csv)")
+        if self.method.startswith("sector") and self.sector_file is None:
+            raise ValueError(f"graph method '{self.method}' needs sector_file (a ticker,sector csv)")
         return self
 
 
@@ -242,6 +249,10 @@ class WalkForwardConfig(_Section):
         "day", description="logistic baselines see day t's features, or the model's window of them (flattened lags)")
     book: Literal["dollar_neutral", "unhedged"] = Field(
         "dollar_neutral", description="backtest: a lone side is hedged with the equal-weight universe, or left net long/short")
+    rank_quantile: float = Field(
+        0.1, gt=0.0, le=0.5, description="rank book: long the top, short the bottom quantile of p_up - p_down")
+    final_model: bool = Field(
+        True, description="after the folds, fit one model on the latest window and save it as the run's model.pt")
     cost_bps: float = Field(5.0, ge=0.0, description="backtest transaction cost, in basis points of turnover")
     n_boot: int = Field(500, ge=50, description="bootstrap resamples of the confidence intervals")
     block_days: int = Field(20, ge=1, description="bootstrap block length; at least 2 x horizon is used")
@@ -297,8 +308,10 @@ class Config(_Section):
             return tree
         data, graph = tree.get("data") or {}, tree.get("graph") or {}
         source = data.get("source") if isinstance(data, dict) else getattr(data, "source", None)
-        if source == "sp500" and isinstance(graph, dict) and graph.get("method") == "sector" \
-                and graph.get("sector_file") is None:
+        labels = tree.get("labels") or {}
+        wants = (isinstance(graph, dict) and str(graph.get("method", "")).startswith("sector")) or \
+            (isinstance(labels, dict) and labels.get("relative_to") == "sector")
+        if source == "sp500" and wants and isinstance(graph, dict) and graph.get("sector_file") is None:
             from stgnn.data.sources.sp500 import SP500_SECTORS  # the data package imports this module
 
             tree = {**tree, "graph": {**graph, "sector_file": SP500_SECTORS}}

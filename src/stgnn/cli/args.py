@@ -128,6 +128,7 @@ LABEL_FLAGS = (
     Flag("--horizon", "labels.horizon"),
     Flag("--threshold", "labels.threshold"),
     Flag("--vol-scaled", "labels.vol_scaled"),
+    Flag("--relative-to", "labels.relative_to"),
 )
 
 TRAINING_FLAGS = (
@@ -135,6 +136,8 @@ TRAINING_FLAGS = (
     Flag("--k", "graph.k"),
     Flag("--graph-method", "graph.method"),
     Flag("--sector-file", "graph.sector_file"),
+    Flag("--cross-section", "features.cross_section"),
+    Flag("--market-features", "features.market"),
     Flag("--no-graph", "model.graph", action="store_false"),
     Flag("--encoder", "model.encoder"),
     Flag("--hidden", "model.hidden"),
@@ -171,6 +174,8 @@ WALKFORWARD_FLAGS = (
     Flag("--baseline-c", "walkforward.baseline_C"),
     Flag("--baseline-window", "walkforward.baseline_window"),
     Flag("--book", "walkforward.book"),
+    Flag("--rank-quantile", "walkforward.rank_quantile"),
+    Flag("--final-model", "walkforward.final_model"),
     Flag("--cost-bps", "walkforward.cost_bps"),
     Flag("--n-boot", "walkforward.n_boot"),
     Flag("--block-days", "walkforward.block_days"),

@@ -1,15 +1,17 @@
-"""Moving-block bootstrap over days: confidence intervals that respect serial dependence.
+"""Block bootstrap over days: confidence intervals that respect serial dependence.
 
-Days (the sorted unique dates of a predictions frame) are resampled with replacement in blocks of
-``block_days`` consecutive dates, the moving-block bootstrap: each block starts at a day drawn
-uniformly among those with a whole block after them, and blocks are laid end to end until the
-resample is as long as the original, then cut to that length. Serial dependence within a block
-(overlapping labels, volatility regimes) is kept, and no block runs from the last day back to the
-first: a circular scheme would join the end of the sample to its start, two stretches of the
-market that have nothing to do with each other. (The price: the first and last ``block - 1`` days
-are drawn less often than the others.) A label over ``h`` days overlaps the labels of the next
-``h - 1`` days, so a block shorter than about ``2 h`` days cuts through that dependence and the
-interval comes out too narrow; :func:`block_for_horizon` gives the block to use.
+Days (the sorted unique dates of a predictions frame) are cut into non-overlapping blocks of
+``block_days`` consecutive dates; a resample draws blocks with replacement and lays them end to
+end until it is as long as the original, then is cut to that length. Serial dependence within a
+block (overlapping labels, volatility regimes) is kept, and no block runs from the last day back
+to the first: a circular scheme would join the end of the sample to its start, two stretches of
+the market that have nothing to do with each other. Unlike the moving-block bootstrap, every day
+is drawn equally often on average: moving blocks under-sample the first and last ``block - 1``
+days, and on the bundled S&P 500 run those were volatile weeks (early 2016, early 2018) where
+models score well, which pulled every resampled macro-F1 down and left the estimate at the top
+of its own interval. A label over ``h`` days overlaps the labels of the next ``h - 1`` days, so
+a block shorter than about ``2 h`` days cuts through that dependence and the interval comes out
+too narrow; :func:`block_for_horizon` gives the block to use.
 
 A paired comparison resamples both models with the *same* day indices, so the interval is for the
 difference on the same rows. Intervals are percentile intervals of the resampled values.
@@ -50,7 +52,7 @@ from stgnn.training.metrics import (check_labels, check_predictions, check_proba
 
 Metric = Callable[[pd.DataFrame], float]
 
-SCHEME = "moving block (non-circular), dates resampled"
+SCHEME = "non-overlapping blocks of consecutive dates, drawn with replacement (no wrap-around)"
 """How :func:`block_indices` resamples, in words (``metrics.json`` records it)."""
 
 
@@ -318,12 +320,14 @@ def block_for_horizon(block_days: int, horizon: int) -> int:
 
 
 def block_indices(n_days: int, *, block_days: int, n_boot: int, seed: int) -> np.ndarray:
-    """Day positions of ``n_boot`` moving-block resamples, of shape (n_boot, n_days).
+    """Day positions of ``n_boot`` non-overlapping-block resamples, of shape (n_boot, n_days).
 
-    Each resample is ``ceil(n_days / block)`` blocks of ``block = min(block_days, n_days)``
-    consecutive positions, each starting at a position drawn uniformly from
-    ``[0, n_days - block]`` (so no block runs past the last day), laid end to end and cut to
-    ``n_days``. With ``block_days >= n_days`` every resample is the sample itself.
+    The days are cut into consecutive blocks of ``block = min(block_days, n_days)`` days (the
+    remainder joins the last block, so no block is shorter than ``block``); each resample draws
+    blocks uniformly with replacement, lays them end to end and cuts the result to ``n_days``.
+    Every day is drawn equally often on average, the first and last included, and no block runs
+    from the last day back to the first. With ``block_days >= n_days`` every resample is the
+    sample itself.
 
     Examples
     --------
@@ -335,12 +339,18 @@ def block_indices(n_days: int, *, block_days: int, n_boot: int, seed: int) -> np
     if n_days < 1:
         raise ValueError(f"Expected n_days >= 1, got {n_days}.")
     _check_settings(block_days, n_boot, 0.05)
-    rng = np.random.default_rng(seed)
     block = min(int(block_days), n_days)
-    n_blocks = -(-n_days // block)
-    starts = rng.integers(0, n_days - block + 1, size=(n_boot, n_blocks))
-    idx = starts[:, :, None] + np.arange(block)
-    return idx.reshape(n_boot, -1)[:, :n_days]
+    n_blocks = n_days // block
+    longest = n_days - (n_blocks - 1) * block
+    padded = np.full((n_blocks, longest), -1)
+    for i in range(n_blocks):
+        days = np.arange(i * block, n_days if i == n_blocks - 1 else (i + 1) * block)
+        padded[i, : len(days)] = days
+    enough = -(-n_days // block)  # draws that cover n_days even if every one is a shortest block
+    draws = np.random.default_rng(seed).integers(0, n_blocks, size=(n_boot, enough))
+    idx = padded[draws].reshape(n_boot, -1)
+    first_days = np.argsort(idx < 0, axis=1, kind="stable")[:, :n_days]  # drop the padding, keep the order
+    return np.take_along_axis(idx, first_days, axis=1)
 
 
 def resample_frame(frame: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
@@ -484,7 +494,7 @@ def paired_block_bootstrap(frame_a: pd.DataFrame, frame_b: pd.DataFrame, metric:
 
 def block_bootstrap(values, statistic: Callable[[np.ndarray], np.ndarray], *, block: int, n_boot: int = 500,
                     seed: int = 0, alpha: float = 0.05) -> dict:
-    """Percentile moving-block interval of a statistic of consecutive rows (a backtest's periods).
+    """Percentile block-bootstrap interval of a statistic of consecutive rows (a backtest's periods).
 
     The rows are resampled as :func:`block_indices` resamples days, so the same ``block``,
     ``n_boot`` and ``seed`` give the same resamples to every statistic.
