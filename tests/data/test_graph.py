@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from stgnn.config import GraphConfig
-from stgnn.data.graph import CorrelationGraph, Graph, SectorGraph, _pairwise_correlation, build_graph, read_sectors
+from stgnn.data.graph import (CorrelationGraph, Graph, SectorGraph, _pairwise_correlation, build_graph, describe,
+                               read_sectors, residual_returns)
 from stgnn.errors import ConfigError, DataError, NotFittedError
 
 TICKERS = ["A", "B", "C", "D", "E"]
@@ -293,3 +294,123 @@ def test_absent_days_do_not_corrupt_the_ranking():
     assert g.weights[0, 0] == pytest.approx(np.corrcoef(a[200:], b[200:])[0, 1], abs=1e-12)
     assert 4 not in g.neighbours and g.neighbours[4].tolist() == [-1, -1]
     assert CorrelationGraph(k=2, min_overlap=10).fit(r, TICKERS).graph.neighbours[0, 0] == 4
+
+
+# --- residual graphs: the market factor removed -------------------------------------------------
+
+
+def _planted_pairs(n_pairs=20, n_days=600, seed=4):
+    """A strong market with loadings 1.6-2.0 (high beta) or 0.2-0.6 (low), and pairs of one high-
+    and one low-beta name sharing an idiosyncratic factor: ticker 2p is paired with 2p + 1.
+
+    The raw correlation of two high-beta names is mostly the market they share (about 0.9), more
+    than a pair's (about 0.7): the raw graph pairs high beta with high beta. Net of the market,
+    only the pair's own factor is left (and the few pairs' share of the estimated market: enough
+    pairs keep it small).
+    """
+    rng = np.random.default_rng(seed)
+    loadings = np.column_stack([rng.uniform(1.6, 2.0, n_pairs), rng.uniform(0.2, 0.6, n_pairs)]).ravel()
+    market = 3.0 * rng.normal(size=(n_days, 1))
+    own = np.repeat(rng.normal(size=(n_days, n_pairs)), 2, axis=1)
+    r = market * loadings + own + rng.normal(size=(n_days, 2 * n_pairs))
+    return 0.01 * r, [f"T{i}" for i in range(2 * n_pairs)]
+
+
+def _partners(n):
+    return np.arange(n) ^ 1  # 0 <-> 1, 2 <-> 3, ...
+
+
+def test_residual_graph_finds_the_planted_pairs_the_raw_graph_misses():
+    r, tickers = _planted_pairs()
+    partner = _partners(len(tickers))
+    raw = build_graph(GraphConfig(k=1), r, tickers)
+    residual = build_graph(GraphConfig(k=1, method="residual"), r, tickers)
+    high = np.arange(0, len(tickers), 2)
+    assert (raw.neighbours[high, 0] != partner[high]).all()  # the plant: raw picks another high-beta name
+    assert (residual.neighbours[:, 0] == partner).all()
+    assert (residual.weights[:, 0] > 0.3).all()  # the pair's residual correlation, about 0.5
+    np.testing.assert_allclose(residual.weights, np.take_along_axis(
+        _pairwise_correlation(residual_returns(r), 60), residual.neighbours, axis=1), atol=1e-12)
+
+
+def test_sector_residual_ranks_within_the_sector_by_residual_correlation(tmp_path):
+    r, tickers = _planted_pairs()
+    path = tmp_path / "sectors.csv"  # the first ten pairs in sector a, the last ten in b
+    path.write_text("ticker,sector\n" + "".join(f"{t},{'ab'[i // 20]}\n" for i, t in enumerate(tickers)))
+    sector = build_graph(GraphConfig(k=1, method="sector", sector_file=path), r, tickers)
+    residual = build_graph(GraphConfig(k=1, method="sector_residual", sector_file=path), r, tickers)
+    high = np.arange(0, len(tickers), 2)
+    assert (sector.neighbours[high, 0] != _partners(len(tickers))[high]).all()
+    assert (residual.neighbours[:, 0] == _partners(len(tickers))).all()
+    builder = SectorGraph(read_sectors(path), k=1, residual=True)
+    np.testing.assert_array_equal(builder.fit(r, tickers).graph.neighbours, residual.neighbours)
+    assert "residual=True" in repr(builder)
+
+
+def test_residual_returns_by_hand_on_a_ragged_panel():
+    r, _ = _planted_pairs(n_pairs=3, n_days=120)
+    rng = np.random.default_rng(5)
+    r[rng.random(r.shape) < 0.2] = np.nan
+    r[:60, 0] = np.nan  # a late lister
+    res = residual_returns(r)
+    assert (np.isnan(res) == np.isnan(r)).all()
+    for i in range(r.shape[1]):
+        days = np.isfinite(r[:, i])
+        market = np.array([np.mean(row[np.isfinite(row)]) for row in r[days]])
+        beta = np.polyfit(market, r[days, i], 1)[0]
+        np.testing.assert_allclose(res[days, i], r[days, i] - beta * market, rtol=0, atol=1e-15)
+    # one day of B: the market does not vary over its days, nothing to regress on: B keeps its return
+    short = np.array([[0.01, 0.02], [0.03, np.nan], [-0.01, np.nan]])
+    assert residual_returns(short)[0, 1] == 0.02
+
+
+def test_residual_graph_with_absent_days_still_finds_the_pairs():
+    r, tickers = _planted_pairs()
+    rng = np.random.default_rng(6)
+    r[rng.random(r.shape) < 0.25] = np.nan
+    r[:300, 5] = np.nan  # and a ticker listed half-way
+    g = build_graph(GraphConfig(k=2, method="residual"), r, tickers)
+    assert (g.neighbours[:, 0] == _partners(len(tickers))).all()
+
+
+def test_residual_graph_reads_only_the_training_days():
+    """The market and the betas come from the training rows: whatever follows them (here pairs
+    that swap, then absurd returns) leaves the graph as it is."""
+    r, tickers = _planted_pairs(n_days=400)
+    later, _ = _planted_pairs(n_days=200, seed=9)
+    swapped = later[:, np.roll(np.arange(len(tickers)), 1)]  # later pairs are (1, 2), (3, 4), ...
+    config, train = GraphConfig(k=1, method="residual"), 400
+    g = build_graph(config, np.vstack([r, swapped])[:train], tickers)
+    assert (g.neighbours[:, 0] == _partners(len(tickers))).all()
+    poisoned = np.vstack([r, 1e6 * np.sign(swapped)])
+    np.testing.assert_array_equal(build_graph(config, poisoned[:train], tickers).neighbours, g.neighbours)
+    np.testing.assert_array_equal(build_graph(config, poisoned[:train], tickers).weights, g.weights)
+
+
+def test_complete_data_correlation_method_is_unchanged_by_the_residual_option():
+    r = _factor_returns()
+    tickers = [f"T{i}" for i in range(r.shape[1])]
+    g = build_graph(GraphConfig(k=5), r, tickers)
+    neighbours, weights = _old_graph(r, 5, "absolute")
+    np.testing.assert_array_equal(g.neighbours, neighbours)
+    np.testing.assert_allclose(g.weights, weights, rtol=0, atol=1e-12)
+    assert repr(CorrelationGraph()) == "CorrelationGraph(k=5, correlation='absolute', min_overlap=60, residual=False)"
+
+
+def test_build_graph_logs_what_the_neighbours_are(tmp_path, caplog):
+    r, tickers = _planted_pairs()
+    path = tmp_path / "sectors.csv"  # each pair in its own sector
+    path.write_text("ticker,sector\n" + "".join(f"{t},s{i // 2}\n" for i, t in enumerate(tickers)))
+    with caplog.at_level(logging.DEBUG, logger="stgnn.data.graph"):
+        g = build_graph(GraphConfig(k=1, method="residual", sector_file=path), r, tickers)
+    info = [rec.getMessage() for rec in caplog.records if rec.levelno == logging.INFO]
+    debug = [rec.getMessage() for rec in caplog.records if rec.levelno == logging.DEBUG]
+    assert info == [f"graph residual, k=1: {describe(g, read_sectors(path))}"]
+    assert f"{len(tickers)} of {len(tickers)} slots filled" in info[0]
+    assert info[0].endswith("100% of neighbours in the ticker's sector")  # each pair is its own sector
+    assert len(debug) == len(tickers) and debug[0] == f"graph neighbours T0: T1 {g.weights[0, 0]:.2f}"
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="stgnn.data.graph"):
+        build_graph(GraphConfig(k=1), r, tickers)
+    (line,) = [rec.getMessage() for rec in caplog.records]
+    assert line.startswith(f"graph correlation, k=1: {len(tickers)} of") and "sector" not in line

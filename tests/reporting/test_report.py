@@ -53,11 +53,14 @@ def run_metrics(rng, n_seeds):
         "intervals": {"stgnn": {"macro_f1": interval(0.36, 0.34, 0.38), "rank_ic": interval(None, None, None),
                                 "auroc_direction": interval(0.53, 0.51, 0.55)},
                       "volatility": {"macro_f1": interval(0.34, 0.32, 0.36)}},
-        "backtest": {"book": "dollar_neutral", "horizon": 1, "cost_bps": 5.0, "periods_per_year": 252.0,
-                     "n_untradeable": 0,
+        "backtest": {"book": "dollar_neutral", "rank_quantile": 0.1, "horizon": 1, "cost_bps": 5.0,
+                     "periods_per_year": 252.0, "n_untradeable": 0,
                      "strategy": portfolio(call_hit_rate=0.51, n_calls=120, beta=0.1, alpha_annual=-0.02, intervals={
                          "sharpe": interval(0.4, -0.5, 1.3), "annual_return": interval(0.04, -0.05, 0.13),
                          "alpha": interval(-0.02, -0.09, -0.001)}),
+                     "rank": portfolio(beta=0.02, alpha_annual=0.03, intervals={
+                         "sharpe": interval(0.7, 0.1, 1.3), "annual_return": interval(0.03, 0.0, 0.06),
+                         "alpha": interval(0.03, 0.001, 0.06)}),
                      "equal_weight": portfolio(intervals={"sharpe": interval(0.4, -0.5, 1.3),
                                                           "annual_return": interval(0.04, -0.05, 0.13)})},
         "bootstrap": {"n_boot": 200, "block_days": 10, "block_days_requested": 10, "scheme": "circular day blocks"},
@@ -66,6 +69,8 @@ def run_metrics(rng, n_seeds):
                                  "logistic": {"C": 0.1, "window": 20},
                                  "stgnn_no_graph": {"chosen": {"loss.focal_gamma": 1.0}, "n_seeds": 3}},
                    "imbalance": imbalance} for i in range(2)],
+        "data": {"source": "sp500 (bundled)", "n_tickers": 500, "universe": "every ticker while it has prices",
+                 "caveats": ["survivorship: the tickers are the members of February 2018."]},
         "seeds": {"n_seeds": n_seeds, **{k: {"mean": 0.3, "std_across_seeds": 0.004 if n_seeds > 1 else 0.0}
                                          for k in ("macro_f1", "mcc", "auroc_direction", "rank_ic")}},
     }
@@ -176,3 +181,26 @@ def test_baseline_settings_chosen_on_validation_are_reported(page, tmp_path):
     html_text, _ = page
     assert "C=0.1, window=20 day(s)" in html_text and "loss.focal_gamma=1.0; 3 seed(s)" in html_text
     assert "| 1 | majority | no setting to tune |" in (tmp_path / "report.md").read_text()
+
+
+def test_verdict_states_the_universe_and_its_caveats(page):
+    html_text, _ = page
+    verdict = html_text.split("</section>")[0]
+    assert "universe: every ticker while it has prices" in verdict
+    assert "Caveat: survivorship: the tickers are the members of February 2018." in verdict
+
+
+def test_backtest_table_has_a_row_for_the_rank_book(page, tmp_path, rng):
+    md = (tmp_path / "report.md").read_text()
+    table = md[md.index("## Backtest"):].split("\n\n")[1].splitlines()
+    rank_label = "rank book, top/bottom decile by p_up - p_down"
+    assert [row.split(" | ")[0] for row in table[2:]] == [f"| {label}" for label in (
+        "long Up / short Down", rank_label, "equal-weight universe")]
+    rank = table[3]
+    assert "0.7000 [0.1000, 1.3000]" in rank and "0.0300 [0.0010, 0.0600]" in rank  # Sharpe and alpha intervals
+    assert "rank book, top/bottom decile by p_up - p_down" in page[0]
+    # a run from before the rank book: no row
+    older = run_metrics(rng, n_seeds=1)
+    del older["backtest"]["rank"], older["backtest"]["rank_quantile"]
+    write_run(tmp_path, older)
+    assert "rank book" not in (tmp_path / "report.md").read_text()

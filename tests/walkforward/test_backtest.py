@@ -7,6 +7,7 @@ import pytest
 
 from stgnn.walkforward.backtest import (
     BOOKS,
+    PORTFOLIOS,
     BacktestResult,
     backtest,
     beta_alpha,
@@ -14,6 +15,7 @@ from stgnn.walkforward.backtest import (
     long_short_weights,
     max_drawdown,
     performance_stats,
+    rank_weights,
     stat_intervals,
 )
 
@@ -41,7 +43,8 @@ def test_long_short_hand_case():
     day2 = 0.25 * simple(0.01) + 0.25 * simple(0.03) - 0.5 * simple(-0.02)
     np.testing.assert_allclose(res.returns["strategy"], [day1, day2])
     np.testing.assert_allclose(res.equity["strategy"], [1 + day1, (1 + day1) * (1 + day2)])
-    assert list(res.returns.index) == ["d1", "d2"] and list(res.returns.columns) == ["strategy", "equal_weight"]
+    assert list(res.returns.index) == ["d1", "d2"] and list(res.returns.columns) == ["strategy", "rank", "equal_weight"]
+    assert list(res.equity.columns) == list(res.turnover.columns) == list(PORTFOLIOS)
 
 
 def test_unhedged_a_lone_side_gets_the_full_gross_and_no_calls_is_flat():
@@ -87,10 +90,11 @@ def _rising_market(n_dates=120, n_tickers=300, seed=0):
     market = 0.01 + 0.02 * rng.standard_normal(n_dates)
     rets = market[:, None] + 0.02 * rng.standard_normal((n_dates, n_tickers))
     pred = np.where(rng.uniform(size=(n_dates, n_tickers)) < 0.3, UP, NONE)
+    p_up, p_down = rng.uniform(0, 0.5, size=(2, n_dates * n_tickers))  # scores without skill
     dates = [f"d{i:03d}" for i in range(n_dates)]
     tickers = [f"T{i:03d}" for i in range(n_tickers)]
     return pd.DataFrame({"date": np.repeat(dates, n_tickers), "ticker": tickers * n_dates,
-                         "pred": pred.ravel(), "fwd_return": rets.ravel()})
+                         "pred": pred.ravel(), "p_up": p_up, "p_down": p_down, "fwd_return": rets.ravel()})
 
 
 def test_random_up_calls_in_a_rising_market_earn_beta_unhedged_and_nothing_dollar_neutral():
@@ -130,9 +134,10 @@ def test_backtest_reports_beta_and_alpha_of_its_returns():
     f = _rising_market(n_dates=60, n_tickers=50, seed=1)
     for book in BOOKS:
         res = backtest(f, horizon=2, cost_bps=5, book=book)
-        beta, alpha = beta_alpha(res.returns["strategy"].to_numpy(), res.returns["equal_weight"].to_numpy(), 126)
-        assert res.stats["strategy"]["beta"] == pytest.approx(beta)
-        assert res.stats["strategy"]["alpha_annual"] == pytest.approx(alpha)
+        for name in ("strategy", "rank"):
+            beta, alpha = beta_alpha(res.returns[name].to_numpy(), res.returns["equal_weight"].to_numpy(), 126)
+            assert res.stats[name]["beta"] == pytest.approx(beta)
+            assert res.stats[name]["alpha_annual"] == pytest.approx(alpha)
         assert "beta" not in res.stats["equal_weight"]
 
 
@@ -140,8 +145,8 @@ def test_stat_intervals_resample_periods_in_blocks():
     f = _rising_market(n_dates=90, n_tickers=40, seed=2)
     res = backtest(f, horizon=3, cost_bps=5)
     ci = stat_intervals(res, block_days=20, n_boot=300, seed=4)
-    assert set(ci) == {"strategy", "equal_weight"}
-    assert set(ci["strategy"]) == {"sharpe", "annual_return", "alpha"}
+    assert set(ci) == {"strategy", "rank", "equal_weight"}
+    assert set(ci["strategy"]) == set(ci["rank"]) == {"sharpe", "annual_return", "alpha"}
     assert set(ci["equal_weight"]) == {"sharpe", "annual_return"}
     for name, by_stat in ci.items():
         for stat, c in by_stat.items():
@@ -168,6 +173,11 @@ def test_cost_reduces_each_period_by_exactly_cost_times_turnover():
     np.testing.assert_allclose(free.returns["equal_weight"] - costly.returns["equal_weight"], [0.001, 0.0])
     assert costly.stats["strategy"]["avg_turnover"] == pytest.approx(1.25)
     assert costly.stats["cost_bps"] == 10.0
+    # the rank book pays the same cost on its own turnover
+    ranked = f.assign(p_up=[0.9, 0.1, 0.5, 0.1, 0.5, 0.9])  # one a side: A/B long/short, then C/A
+    free, costly = backtest(ranked, cost_bps=0, rank_quantile=0.2), backtest(ranked, cost_bps=10, rank_quantile=0.2)
+    np.testing.assert_allclose(costly.turnover["rank"], [1.0, 2.0])
+    np.testing.assert_allclose(free.returns["rank"] - costly.returns["rank"], [0.001 * 1.0, 0.001 * 2.0])
 
 
 def test_equal_weight_benchmark_hand_case():
@@ -258,13 +268,16 @@ def test_stats_formulae():
 def test_stats_are_plain_json_numbers():
     f = frame([UP, DOWN, NONE, UP, UP, DOWN], [0.02, -0.01, 0.05, 0.01, 0.03, -0.02])
     stats = backtest(f).stats
-    assert set(stats) == {"strategy", "equal_weight", "book", "horizon", "cost_bps", "periods_per_year",
-                          "n_untradeable"}
-    for name in ("strategy", "equal_weight"):
+    assert set(stats) == {"strategy", "rank", "equal_weight", "book", "rank_quantile", "horizon", "cost_bps",
+                          "periods_per_year", "n_untradeable"}
+    for name in PORTFOLIOS:
         assert all(type(v) in (float, int) for v in stats[name].values()), stats[name]
-    assert json.loads(json.dumps(stats))["strategy"]["n_periods"] == 2
-    assert {"annual_return", "annual_volatility", "sharpe", "max_drawdown", "avg_turnover", "hit_rate",
-            "call_hit_rate", "n_periods", "beta", "alpha_annual"} <= set(stats["strategy"])
+    back = json.loads(json.dumps(stats))
+    assert back["strategy"]["n_periods"] == back["rank"]["n_periods"] == 2 and back["rank_quantile"] == 0.1
+    common = {"annual_return", "annual_volatility", "sharpe", "max_drawdown", "avg_turnover", "hit_rate", "n_periods"}
+    assert common | {"call_hit_rate", "beta", "alpha_annual"} <= set(stats["strategy"])
+    assert set(stats["rank"]) == common | {"total_return", "beta", "alpha_annual"}
+    assert set(stats["equal_weight"]) == common | {"total_return"}
 
 
 def test_weight_helpers():
@@ -287,8 +300,97 @@ def test_weight_helpers():
     (lambda f: f, {"cost_bps": -1.0}, "Expected cost_bps >= 0, got -1.0"),
     (lambda f: f, {"periods_per_year": 0}, "Expected periods_per_year > 0, got 0"),
     (lambda f: f, {"book": "levered"}, r"Expected book in \['dollar_neutral', 'unhedged'\], got 'levered'"),
+    (lambda f: f.drop(columns="p_up"), {}, r"missing \['p_up'\]"),
+    (lambda f: f, {"rank_quantile": 0.0}, r"Expected rank_quantile in \(0, 0.5\], got 0.0"),
+    (lambda f: f, {"rank_quantile": 0.6}, r"Expected rank_quantile in \(0, 0.5\], got 0.6"),
 ])
 def test_bad_input_is_refused(change, kwargs, message):
     f = frame([UP, DOWN, NONE, UP, UP, DOWN], [0.02, -0.01, 0.05, 0.01, 0.03, -0.02])
     with pytest.raises(ValueError, match=message):
         backtest(change(f), **kwargs)
+
+
+# --- the rank book: top / bottom quantile by p_up - p_down -----------------------------------------
+
+
+def scored(scores, rets, tickers="ABCDE", dates=("d1", "d2")):
+    """A frame whose p_up - p_down is ``scores`` (the calls are all None: the rank book ignores them)."""
+    s = np.asarray(scores, dtype=float)
+    return frame([NONE] * len(s), rets, tickers=tickers, dates=dates).assign(p_up=(1 + s) / 2, p_down=(1 - s) / 2)
+
+
+def test_rank_book_hand_case():
+    # d1: five names, a fifth a side: A (0.5) long, C (-0.4) short.
+    # d2: E has the best score but no forward return: of the four left, one a side: B long, A short.
+    f = scored([0.5, 0.1, -0.4, 0.0, 0.2, -0.3, 0.6, 0.0, 0.0, 0.9],
+               [0.02, 0.01, -0.03, 0.0, 0.01, -0.01, 0.04, 0.02, 0.0, np.nan])
+    res = backtest(f, cost_bps=0, rank_quantile=0.2)
+    np.testing.assert_allclose(res.rank_weights.to_numpy(), [[0.5, 0, -0.5, 0, 0], [-0.5, 0.5, 0, 0, 0]])
+    np.testing.assert_allclose(res.returns["rank"], [0.5 * simple(0.02) - 0.5 * simple(-0.03),
+                                                     0.5 * simple(0.04) - 0.5 * simple(-0.01)])
+    np.testing.assert_allclose(res.turnover["rank"], [1.0, 2.0])
+    np.testing.assert_allclose(res.weights.to_numpy(), 0.0)  # no calls: the calls book is flat meanwhile
+    # ten names and the default decile: one a side; a fifth: two a side at 0.25
+    score = pd.DataFrame([np.arange(10.0)], columns=list("ABCDEFGHIJ"))
+    ok = score.notna()
+    np.testing.assert_allclose(rank_weights(score, ok).to_numpy(), [[-0.5] + [0] * 8 + [0.5]])
+    np.testing.assert_allclose(rank_weights(score, ok, quantile=0.2).to_numpy(), [[-0.25] * 2 + [0] * 6 + [0.25] * 2])
+
+
+def test_rank_book_with_few_names():
+    # fewer than 1 / quantile names: still one a side; one name or none: flat
+    score = pd.DataFrame({"A": [0.3, 0.3, np.nan], "B": [0.1, np.nan, np.nan], "C": [-0.2, -0.1, 0.2]})
+    ok = pd.DataFrame({"A": [True, True, True], "B": [True, True, True], "C": [True, False, True]})
+    np.testing.assert_allclose(rank_weights(score, ok).to_numpy(), [[0.5, 0, -0.5], [0, 0, 0], [0, 0, 0]])
+    # a name without a score sits out of the rank book only
+    two = pd.DataFrame({"A": [0.3], "B": [np.nan], "C": [-0.2]})
+    everywhere = pd.DataFrame(True, index=two.index, columns=two.columns)
+    np.testing.assert_allclose(rank_weights(two, everywhere).to_numpy(), [[0.5, 0, -0.5]])
+    # 0.29 * 100 is 28.999999999999996 in floating point, and still 29 names a side
+    hundred = pd.DataFrame([np.arange(100.0)])
+    assert (rank_weights(hundred, hundred.notna(), quantile=0.29).to_numpy() > 0).sum() == 29
+
+
+def test_rank_ties_at_the_cut_share_the_slots_left():
+    cols = list("ABCDEFGHIJ")
+    score = pd.DataFrame([[0.9, 0.5, 0.5, 0.5, 0.1, 0.1, 0.1, 0.1, -0.2, -0.3],  # three tie for one long slot
+                          [0.4, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -0.1],  # a tie spanning both cuts
+                          [0.2] * 10],  # all tied: nothing to rank
+                         columns=cols)
+    w = rank_weights(score, score.notna(), quantile=0.2)
+    # row 0: J, I short in full; A long in full, B, C, D share the second long slot: 1/3 of 0.25 each
+    np.testing.assert_allclose(w.iloc[0], [0.25, 1 / 12, 1 / 12, 1 / 12, 0, 0, 0, 0, -0.25, -0.25])
+    # row 1: J short in full, and the eight zeros share one short slot and one long slot: they net out
+    np.testing.assert_allclose(w.iloc[1], [0.25] + [0.0] * 8 + [-0.25], atol=1e-15)
+    np.testing.assert_array_equal(w.iloc[2], 0.0)
+    np.testing.assert_allclose(w.sum(axis=1), 0.0, atol=1e-15)
+    assert w.iloc[0].clip(lower=0).sum() == pytest.approx(0.5)  # each side holds 0.5, the tied slot shared
+    # the rule reads the scores only: the order (and names) of the columns does not matter
+    order = list(np.random.default_rng(0).permutation(cols))
+    pd.testing.assert_frame_equal(rank_weights(score[order], score[order].notna(), quantile=0.2), w[order])
+
+
+def _cross_section(n_dates=250, n_tickers=200, seed=5):
+    rng = np.random.default_rng(seed)
+    rets = 0.0005 + 0.02 * rng.standard_normal((n_dates, n_tickers))
+    dates = [f"d{i:03d}" for i in range(n_dates)]
+    tickers = [f"T{i:03d}" for i in range(n_tickers)]
+    return rng, rets, pd.DataFrame({"date": np.repeat(dates, n_tickers), "ticker": tickers * n_dates,
+                                    "pred": NONE, "p_down": 0.0, "fwd_return": rets.ravel()})
+
+
+def test_a_perfect_ranking_earns_and_a_shuffled_one_does_not():
+    """Without costs: a random book turns over nearly all of itself every day, and 5 bps of that
+    would make the shuffled score lose for sure, which is not what is tested here."""
+    rng, rets, f = _cross_section()
+    perfect = backtest(f.assign(p_up=rets.ravel()), cost_bps=0)
+    shuffled = backtest(f.assign(p_up=rng.permuted(rets, axis=1).ravel()), cost_bps=0)
+    # a decile a side: 20 names each; the perfect book earns the spread of the extreme deciles
+    assert (perfect.rank_weights.to_numpy() > 0).sum(axis=1).tolist() == [20] * 250
+    good, ci_good = perfect.stats["rank"], stat_intervals(perfect, block_days=10, n_boot=200)["rank"]
+    assert good["hit_rate"] == 1.0 and ci_good["sharpe"]["lo"] > 0 and ci_good["alpha"]["lo"] > 0
+    bad, ci_bad = shuffled.stats["rank"], stat_intervals(shuffled, block_days=10, n_boot=200)["rank"]
+    assert ci_bad["sharpe"]["lo"] < 0 < ci_bad["sharpe"]["hi"] and ci_bad["alpha"]["lo"] < 0 < ci_bad["alpha"]["hi"]
+    assert bad["annual_return"] < good["annual_return"]
+    # dollar neutral every day, whatever the score
+    np.testing.assert_allclose(shuffled.rank_weights.sum(axis=1), 0.0, atol=1e-12)

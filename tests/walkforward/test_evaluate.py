@@ -7,6 +7,7 @@ import pytest
 
 from stgnn.io import write_json
 from stgnn.walkforward.backtest import BacktestResult
+from stgnn.walkforward.bootstrap import SCHEME
 from stgnn.walkforward.evaluate import COMPARED, INTERVALS, evaluate
 
 N_DAYS, N_TICKERS = 90, 6
@@ -49,7 +50,7 @@ def evaluated(frames):
 def test_blocks_cover_twice_the_horizon_and_the_settings_are_recorded(frames, evaluated):
     metrics, _ = evaluated
     assert metrics["bootstrap"] == {"n_boot": 60, "block_days": 30, "block_days_requested": 20,
-                                    "scheme": "moving block (non-circular), dates resampled"}
+                                    "scheme": SCHEME}
     for comparison in metrics["comparisons"].values():
         assert set(comparison) == set(COMPARED)
         assert {c["block_days"] for c in comparison.values()} == {30}
@@ -88,12 +89,24 @@ def test_backtest_holds_its_book_beta_alpha_and_intervals(evaluated):
     assert b["book"] == "dollar_neutral" and b["horizon"] == 15 and b["cost_bps"] == 5.0
     assert {"periods_per_year", "n_untradeable"} <= set(b)
     assert {"beta", "alpha_annual", "sharpe", "annual_return", "call_hit_rate"} <= set(b["strategy"])
-    assert set(b["strategy"]["intervals"]) == {"sharpe", "annual_return", "alpha"}
+    assert set(b["strategy"]["intervals"]) == set(b["rank"]["intervals"]) == {"sharpe", "annual_return", "alpha"}
     assert set(b["equal_weight"]["intervals"]) == {"sharpe", "annual_return"}
-    sharpe = b["strategy"]["intervals"]["sharpe"]
-    assert set(sharpe) == CI_KEYS and sharpe["value"] == pytest.approx(b["strategy"]["sharpe"])
-    assert sharpe["block_days"] == 30  # 2 periods of 15 days
+    for name in ("strategy", "rank"):
+        sharpe, alpha = b[name]["intervals"]["sharpe"], b[name]["intervals"]["alpha"]
+        assert set(sharpe) == CI_KEYS and sharpe["value"] == pytest.approx(b[name]["sharpe"])
+        assert alpha["value"] == pytest.approx(b[name]["alpha_annual"])
+        assert sharpe["block_days"] == 30  # 2 periods of 15 days
+    assert {"beta", "alpha_annual", "sharpe", "annual_return"} <= set(b["rank"]) and b["rank_quantile"] == 0.1
     assert "intervals" not in bt.stats["strategy"]  # the result itself is left as backtest() made it
+
+
+def test_the_rank_quantile_is_passed_to_the_backtest(frames):
+    metrics, bt = evaluate(frames, model="stgnn", horizon=15, cost_bps=5.0, n_boot=20, block_days=20, seed=3,
+                           rank_quantile=0.5)
+    assert metrics["backtest"]["rank_quantile"] == 0.5 == bt.stats["rank_quantile"]
+    assert ((bt.rank_weights > 0).sum(axis=1) == N_TICKERS // 2).all()  # half the names a side
+    with pytest.raises(ValueError, match=r"Expected rank_quantile in \(0, 0.5\]"):
+        evaluate(frames, model="stgnn", horizon=15, cost_bps=5.0, n_boot=20, block_days=20, seed=3, rank_quantile=0.7)
 
 
 def test_the_book_is_passed_to_the_backtest(frames):
@@ -109,5 +122,7 @@ def test_metrics_write_as_strict_json(evaluated, tmp_path):
     write_json(tmp_path / "metrics.json", metrics)
     back = json.loads((tmp_path / "metrics.json").read_text())
     assert back["intervals"]["stgnn"]["auroc_move"]["block_days"] == 30
+    rank = back["backtest"]["rank"]
+    assert rank["n_periods"] == 6 and rank["intervals"]["alpha"]["value"] == pytest.approx(rank["alpha_annual"])
     undefined = metrics["intervals"]["majority"]["rank_ic"]  # a constant score ranks nothing
     assert math.isnan(undefined["value"]) and back["intervals"]["majority"]["rank_ic"]["value"] is None

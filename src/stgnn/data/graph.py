@@ -6,6 +6,13 @@ sector first (ranked by the same correlation) and fills up from other sectors wh
 smaller than K + 1. Both keep the correlation as the edge weight (for the sector peers of a ticker
 with no history, an estimate of it: see :class:`SectorGraph`).
 
+On stock returns one common factor, the market, dominates every correlation: names with a high
+market beta all look alike, whatever else they share. With ``residual=True`` (graph methods
+``residual`` and ``sector_residual``) both builders rank by the correlation of *residual* returns
+instead, each ticker's return net of its beta times the market (:func:`residual_returns`), so a
+neighbour is a name that moves with the ticker beyond the market; the edge weight is then that
+residual correlation.
+
 The panel is ragged (tickers list late, delist, have holes), so a correlation is computed over the
 days both tickers traded, and only counts when they share at least ``min_overlap`` of them: a
 correlation from a handful of days is noise that would outrank real partners. Every ticker keeps
@@ -165,6 +172,57 @@ def _pairwise_correlation(returns: np.ndarray, min_overlap: int) -> np.ndarray:
     return corr
 
 
+def residual_returns(returns: np.ndarray) -> np.ndarray:
+    """Each column's returns net of its exposure to the equal-weight market, NaN where absent.
+
+    The market on day t is the mean return of the tickers present that day (a ragged panel has no
+    fixed universe to weight). Each ticker's beta is the OLS slope, with an intercept, of its
+    returns on the market over its own present days, and its residual is ``r - beta * market``
+    (the intercept is left in: a correlation ignores it). A beta rather than ``r - market`` because
+    the loadings differ: subtracting the market whole would leave ``(beta - 1) * market`` in every
+    residual, and high-beta names would still look alike. The market includes the ticker itself,
+    a 1/N share that is negligible on a few hundred names. A ticker whose market returns do not
+    vary over its days keeps its returns (beta 0).
+
+    Everything comes from ``returns`` alone: given the training rows, nothing later is read.
+
+    Parameters
+    ----------
+    returns : np.ndarray of shape (n_days, n_tickers)
+        Daily log returns, NaN where a ticker is absent.
+
+    Returns
+    -------
+    np.ndarray of shape (n_days, n_tickers)
+
+    Examples
+    --------
+    Twenty names loading 0.5 to 2.0 on one market and nothing else in common (the first lists on
+    day 100): raw, every pair looks alike; net of the market, no pair does.
+
+    >>> rng = np.random.default_rng(0)
+    >>> r = rng.normal(size=(250, 1)) * np.linspace(0.5, 2.0, 20) + 0.5 * rng.normal(size=(250, 20))
+    >>> r[:100, 0] = np.nan
+    >>> res = residual_returns(r)
+    >>> pairs = ~np.eye(20, dtype=bool)
+    >>> mean_correlation = lambda x: round(float(np.corrcoef(x[100:].T)[pairs].mean()), 2)
+    >>> mean_correlation(r), mean_correlation(res)
+    (0.82, -0.05)
+    >>> int(np.isnan(res).sum())  # absent stays absent
+    100
+    """
+    present = np.isfinite(returns)
+    x = np.where(present, returns, 0.0)
+    market = x.sum(axis=1) / np.maximum(present.sum(axis=1), 1)
+    m = np.where(present, market[:, None], 0.0)
+    mean = m.sum(axis=0) / np.maximum(present.sum(axis=0), 1)
+    dm = np.where(present, m - mean, 0.0)
+    var = (dm * dm).sum(axis=0)
+    moves = var > _CONSTANT_TOL * (m * m).sum(axis=0)
+    beta = np.divide((dm * x).sum(axis=0), var, out=np.zeros_like(var), where=moves)
+    return np.where(present, returns - beta * market[:, None], np.nan)
+
+
 def _names(tickers: list[str], limit: int = 10) -> str:
     """Comma-separated, at most ``limit`` names, so one log line stays one line on a big universe."""
     more = f", ... (+{len(tickers) - limit} more)" if len(tickers) > limit else ""
@@ -183,9 +241,12 @@ class _GraphBuilder:
     min_overlap : int
         Fewest training days two tickers must both trade for their correlation to count; a pair
         below it can never be neighbours.
+    residual : bool
+        Correlate residual returns, the market factor removed (:func:`residual_returns`), rather
+        than raw returns.
     """
 
-    def __init__(self, *, k: int = 5, correlation: str = "absolute", min_overlap: int = 60):
+    def __init__(self, *, k: int = 5, correlation: str = "absolute", min_overlap: int = 60, residual: bool = False):
         if k < 1:
             raise ConfigError(f"Expected graph k >= 1, got {k}.")
         if correlation not in ("absolute", "positive"):
@@ -196,9 +257,11 @@ class _GraphBuilder:
         self.k = k
         self.correlation = correlation
         self.min_overlap = min_overlap
+        self.residual = residual
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(k={self.k}, correlation={self.correlation!r}, min_overlap={self.min_overlap})"
+        return (f"{type(self).__name__}(k={self.k}, correlation={self.correlation!r}, min_overlap={self.min_overlap}, "
+                f"residual={self.residual})")
 
     @property
     def graph(self) -> Graph:
@@ -207,13 +270,16 @@ class _GraphBuilder:
         return self.graph_
 
     def fit(self, returns: np.ndarray, tickers: list[str]):
-        """Learn neighbours from ``returns`` of shape (n_train_days, n_tickers), NaN where absent."""
+        """Learn neighbours from ``returns`` of shape (n_train_days, n_tickers), NaN where absent.
+
+        Only ``returns`` is read (the market factor of ``residual`` too): pass the training days.
+        """
         n = len(tickers)
         if returns.ndim != 2 or returns.shape[1] != n:
             raise ValueError(f"Expected returns of shape (n_days, {n}), got {returns.shape}.")
         if self.k >= n:
             raise ConfigError(f"Graph k={self.k} needs at least {self.k + 1} tickers, got {n}; lower --k.")
-        corr = _pairwise_correlation(returns, self.min_overlap)
+        corr = _pairwise_correlation(residual_returns(returns) if self.residual else returns, self.min_overlap)
         valid = np.isfinite(corr)
         if not valid.any():
             shared = (np.isfinite(returns).T.astype(np.int64) @ np.isfinite(returns)) * (1 - np.eye(n, dtype=np.int64))
@@ -293,8 +359,9 @@ class SectorGraph(_GraphBuilder):
     ----------
     sectors : dict of ticker -> sector
         From a ``ticker,sector`` csv (:func:`read_sectors`).
-    k, correlation, min_overlap
-        As for :class:`CorrelationGraph`.
+    k, correlation, min_overlap, residual
+        As for :class:`CorrelationGraph` (``residual``: rank within and outside the sector by
+        residual correlation).
 
     Examples
     --------
@@ -307,8 +374,9 @@ class SectorGraph(_GraphBuilder):
     ([0, 2], True)
     """
 
-    def __init__(self, sectors: dict[str, str], *, k: int = 5, correlation: str = "absolute", min_overlap: int = 60):
-        super().__init__(k=k, correlation=correlation, min_overlap=min_overlap)
+    def __init__(self, sectors: dict[str, str], *, k: int = 5, correlation: str = "absolute", min_overlap: int = 60,
+                 residual: bool = False):
+        super().__init__(k=k, correlation=correlation, min_overlap=min_overlap, residual=residual)
         self.sectors = sectors
 
     def _labels(self, tickers: list[str]) -> np.ndarray:
@@ -352,11 +420,70 @@ def read_sectors(path: str | Path) -> dict[str, str]:
     return {str(t).strip().upper(): str(s).strip() for t, s in zip(frame["ticker"], frame["sector"])}
 
 
+def describe(graph: Graph, sectors: dict[str, str] | None = None) -> str:
+    """One line on what the neighbours are: filled slots, mean edge weight, and (sectors known)
+    how many neighbours share the ticker's sector.
+
+    A summary, because 500 tickers' lists do not fit a log line (graph.json holds them all):
+    the mean weight says how strongly neighbours co-move (a residual graph's is lower: the market
+    is gone), the sector share whether the neighbours are economic peers. A neighbour counts
+    toward the share only when both sectors are known.
+
+    Examples
+    --------
+    >>> g = Graph(["A", "B", "C"], np.array([[1, 2], [0, -1], [-1, -1]]),
+    ...           np.array([[0.6, -0.2], [0.6, 0.0], [0.0, 0.0]]))
+    >>> print(describe(g, {"A": "tech", "B": "tech", "C": "energy"}))
+    3 of 6 slots filled, mean neighbour correlation 0.33 (|0.47|), 67% of neighbours in the ticker's sector
+    >>> print(describe(g))
+    3 of 6 slots filled, mean neighbour correlation 0.33 (|0.47|)
+    """
+    filled = graph.has_neighbour
+    w = graph.weights[filled]
+    mean = f"{w.mean():.2f} (|{np.abs(w).mean():.2f}|)" if w.size else "n/a"
+    line = f"{int(filled.sum())} of {filled.size} slots filled, mean neighbour correlation {mean}"
+    if sectors is None or not w.size:
+        return line
+    labels = np.array([sectors.get(t, "") for t in graph.tickers])
+    known = np.array([t in sectors for t in graph.tickers])
+    centre = np.broadcast_to(np.arange(len(graph.tickers))[:, None], filled.shape)[filled]
+    peer = graph.neighbours[filled]
+    both = known[centre] & known[peer]
+    share = f"{(labels[centre] == labels[peer])[both].mean():.0%}" if both.any() else "n/a"
+    return f"{line}, {share} of neighbours in the ticker's sector"
+
+
+def _neighbour_lines(graph: Graph) -> list[str]:
+    """Per ticker, its neighbours and their weights: ``A: B 0.60, C -0.20``."""
+    return [f"{t}: " + (", ".join(f"{graph.tickers[j]} {w:.2f}" for j, w in zip(nb, ws) if j >= 0) or "none")
+            for t, nb, ws in zip(graph.tickers, graph.neighbours, graph.weights)]
+
+
 def build_graph(config, returns: np.ndarray, tickers: list[str]) -> Graph:
-    """The graph a :class:`~stgnn.config.GraphConfig` asks for, fitted on training returns (NaN where absent)."""
-    options = dict(k=config.k, correlation=config.correlation, min_overlap=config.min_overlap)
-    if config.method == "sector":
-        builder = SectorGraph(read_sectors(config.sector_file), **options)
-    else:
-        builder = CorrelationGraph(**options)
-    return builder.fit(returns, tickers).graph
+    """The graph a :class:`~stgnn.config.GraphConfig` asks for, fitted on training returns (NaN where absent).
+
+    ``method`` picks the builder (``correlation``/``residual``: :class:`CorrelationGraph`;
+    ``sector``/``sector_residual``: :class:`SectorGraph`) and whether it ranks by residual
+    correlation. Logs :func:`describe`'s line at info level, with the sector share whenever a
+    sector file is set (for any method, so a correlation graph's peers can be compared with a
+    sector graph's), and each ticker's neighbours at debug level.
+
+    Examples
+    --------
+    >>> from stgnn.config import GraphConfig
+    >>> rng = np.random.default_rng(0)
+    >>> r = rng.normal(size=(200, 4)) + rng.normal(size=(200, 1))
+    >>> g = build_graph(GraphConfig(k=1, method="residual", min_overlap=60), r, ["A", "B", "C", "D"])
+    >>> g.k, bool(np.abs(g.weights).max() < 0.5)  # the common factor is gone
+    (1, True)
+    """
+    sectors = read_sectors(config.sector_file) if config.sector_file is not None else None
+    options = dict(k=config.k, correlation=config.correlation, min_overlap=config.min_overlap,
+                   residual=config.method.endswith("residual"))
+    builder = SectorGraph(sectors, **options) if config.method.startswith("sector") else CorrelationGraph(**options)
+    graph = builder.fit(returns, tickers).graph
+    logger.info("graph %s, k=%d: %s", config.method, graph.k, describe(graph, sectors))
+    if logger.isEnabledFor(logging.DEBUG):
+        for line in _neighbour_lines(graph):
+            logger.debug("graph neighbours %s", line)
+    return graph

@@ -280,7 +280,17 @@ def _verdict_section(metrics: dict) -> Section:
                             for question, group in groupby(findings, key=lambda f: f.question)))
     first = answers if findings else Paragraph("No question could be answered: this run has no volatility or "
                                                "temporal-only baseline and no intervals in metrics.json.")
-    return Section("Verdict", (first, Paragraph(_noise_note(metrics))))
+    return Section("Verdict", (first, Paragraph(_noise_note(metrics)), *_data_note(metrics)))
+
+
+def _data_note(metrics: dict) -> tuple[Paragraph, ...]:
+    """The universe rule and the data's caveats (survivorship), beside the findings they qualify."""
+    data = metrics.get("data")
+    if not data:
+        return ()
+    text = (f"Data: {data['source']}, {data['n_tickers']} tickers; universe: {data['universe']}. "
+            + " ".join(f"Caveat: {c}" for c in data["caveats"]))
+    return (Paragraph(text.strip()),)
 
 
 def _equity_sections(run_dir: Path) -> list[Section]:
@@ -319,10 +329,27 @@ def _interval_sections(metrics: dict) -> list[Section]:
     return [Section("Each model's metrics with 95% intervals", (Table(pd.DataFrame(rows)),))] if rows else []
 
 
+QUANTILE_NAMES = {0.1: "decile", 0.2: "quintile", 0.25: "quartile", 0.5: "half"}
+"""How the rank book's row names its ``rank_quantile``; other values read as a percentage."""
+
+
+def _rank_label(quantile: float) -> str:
+    """``rank book, top/bottom decile by p_up - p_down``.
+
+    Examples
+    --------
+    >>> _rank_label(0.1), _rank_label(0.125)
+    ('rank book, top/bottom decile by p_up - p_down', 'rank book, top/bottom 12.5% by p_up - p_down')
+    """
+    return f"rank book, top/bottom {QUANTILE_NAMES.get(quantile, f'{quantile * 100:g}%')} by p_up - p_down"
+
+
 def _backtest_section(metrics: dict) -> Section:
+    """The calls, the rank book (runs before it lack one: no row) and the equal-weight universe."""
     bt = metrics["backtest"]
-    rows = {label: _backtest_row(label, bt[key])
-            for key, label in (("strategy", "long Up / short Down"), ("equal_weight", "equal-weight universe"))}
+    rank = {"rank": _rank_label(bt["rank_quantile"])} if "rank" in bt else {}
+    labels = {"strategy": "long Up / short Down", **rank, "equal_weight": "equal-weight universe"}
+    rows = {label: _backtest_row(label, bt[key]) for key, label in labels.items()}
     book = bt.get("book", "long/short").replace("_", " ")
     return Section(f"Backtest ({book} book, equal weight per side, rebalanced every {bt['horizon']} day(s), "
                    f"{bt['cost_bps']:g} bps costs)", (Table(pd.DataFrame(rows).T),))

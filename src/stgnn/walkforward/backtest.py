@@ -1,4 +1,5 @@
-"""A backtest of the calls: long the tickers called Up, short those called Down (dollar neutral by default).
+"""A backtest of the calls: long the tickers called Up, short those called Down (dollar neutral by default),
+beside a rank book that trades the probabilities rather than the calls, and the equal-weight universe.
 
 Rules (all of them; every number can be recomputed by hand from a predictions frame):
 
@@ -20,6 +21,15 @@ Rules (all of them; every number can be recomputed by hand from a predictions fr
     without skill; :data:`BOOKS` names it for what it is.
 
   With no calls the book is flat.
+- **Rank book** (``"rank"``). The calls trade whatever passes the thresholds, often few names or
+  none; the rank book asks only whether the model *orders* the tickers: each rebalance it is long
+  the top ``rank_quantile`` of the tradeable tickers by the score ``p_up - p_down`` and short the
+  bottom one, equal weight, +0.5 / -0.5 gross (dollar neutral). A side holds
+  ``n = max(1, floor(rank_quantile * N))`` names of the ``N`` tradeable tickers with a score; with
+  ``N < 2`` the book is flat. **Ties at a cut** share the slots left: with 2 slots left and 3 names
+  tied, each holds 2/3 of a full position (``0.5 / n``). The rule depends on the scores alone (not
+  on ticker order or names), keeps each side at exactly 0.5 gross, and nets a constant score
+  (every name tied) to a flat book: a score that orders nothing trades nothing.
 - **Benchmark** (``"equal_weight"``). Weight ``1 / N`` in each of the ``N`` tradeable tickers, reset
   on the same dates with the same cost model. It is the *rebalanced* equal-weight universe, not
   buy-and-hold: weights return to ``1 / N`` every period.
@@ -29,8 +39,9 @@ Rules (all of them; every number can be recomputed by hand from a predictions fr
   charge for a final exit. The equal-weight benchmark therefore pays for its entry and for changes
   of the universe only.
 - **Untradeable rows.** A row without a forward return (NaN) cannot be traded: on that date the
-  ticker gets no weight in either portfolio (its side is shared among the other names) and its
-  call does not count. A rebalance date on which no row has a forward return is left out of the
+  ticker gets no weight in any portfolio (its side is shared among the other names) and its
+  call does not count; a row without a score (NaN ``p_up`` or ``p_down``) is left out of the rank
+  book only. A rebalance date on which no row has a forward return is left out of the
   periods altogether (its return is unknown, not zero), and the next rebalance trades from the
   weights held before it.
 
@@ -42,13 +53,14 @@ gone), annual volatility ``std(r) * sqrt(P)`` (sample std), Sharpe ``mean(r) / s
 equity never fell), mean turnover per rebalance, hit rate (share of periods with a positive return),
 total return and the number of periods. The strategy also gets ``call_hit_rate``: the share of the
 traded Up/Down calls whose direction was right (``sign(fwd_return)`` +1 for Up, -1 for Down; calls
-whose forward return is exactly 0 count neither way) and ``n_calls``, and its exposure to the market:
-``beta``, the OLS slope of its period returns on the equal-weight universe's, and ``alpha_annual``,
-its return net of that exposure, ``mean(r - beta * r_equal_weight) * P`` (the regression's
-intercept, annualised arithmetically; both NaN when the universe's returns do not vary).
+whose forward return is exactly 0 count neither way) and ``n_calls``. Both traded books
+(:data:`TRADED`) get their exposure to the market: ``beta``, the OLS slope of their period returns
+on the equal-weight universe's, and ``alpha_annual``, the return net of that exposure,
+``mean(r - beta * r_equal_weight) * P`` (the regression's intercept, annualised arithmetically;
+both NaN when the universe's returns do not vary).
 
-:func:`stat_intervals` adds moving-block bootstrap intervals of Sharpe, annual return and alpha:
-the period returns of both portfolios are resampled together in blocks of
+:func:`stat_intervals` adds block-bootstrap intervals of Sharpe, annual return and alpha:
+the period returns of all portfolios are resampled together in blocks of
 ``max(2, ceil(block_days / horizon))`` periods (see :mod:`stgnn.walkforward.bootstrap`).
 """
 
@@ -64,11 +76,14 @@ from stgnn.classes import DOWN, UP
 from stgnn.training.metrics import call_hit_rate, check_labels, check_unique_rows
 from stgnn.walkforward.bootstrap import block_bootstrap
 
-BACKTEST_COLUMNS = ("date", "ticker", "pred", "fwd_return")
+BACKTEST_COLUMNS = ("date", "ticker", "pred", "p_down", "p_up", "fwd_return")
 """Columns :func:`backtest` reads from a predictions frame (others are ignored)."""
 
-PORTFOLIOS = ("strategy", "equal_weight")
-"""Column names of :attr:`BacktestResult.returns`: the long/short calls and the benchmark."""
+TRADED = ("strategy", "rank")
+"""The books traded on the model's output: its calls, and its ranking by ``p_up - p_down``."""
+BENCHMARK = "equal_weight"
+PORTFOLIOS = (*TRADED, BENCHMARK)
+"""Column names of :attr:`BacktestResult.returns`: the traded books and the benchmark."""
 
 BOOKS = {"dollar_neutral": "long/short, dollar-neutral", "unhedged": "unhedged calls"}
 """The books :func:`backtest` can hold (see the module docstring) and how to name them in a report."""
@@ -80,31 +95,39 @@ class BacktestResult:
 
     Attributes
     ----------
-    returns : pd.DataFrame of shape (n_periods, 2)
+    returns : pd.DataFrame of shape (n_periods, 3)
         Net return of each holding period, indexed by its rebalance date, columns :data:`PORTFOLIOS`.
-    equity : pd.DataFrame of shape (n_periods, 2)
+    equity : pd.DataFrame of shape (n_periods, 3)
         ``cumprod(1 + returns)``: the value of 1 at the end of the period that starts on each date.
-    turnover : pd.DataFrame of shape (n_periods, 2)
+    turnover : pd.DataFrame of shape (n_periods, 3)
         ``sum |w_new - w_old|`` at each rebalance.
     weights : pd.DataFrame of shape (n_periods, n_tickers)
-        The strategy's target weights at each rebalance.
+        The strategy's (the calls') target weights at each rebalance.
+    rank_weights : pd.DataFrame of shape (n_periods, n_tickers)
+        The rank book's target weights at each rebalance.
     stats : dict
-        ``{"strategy": {...}, "equal_weight": {...}, "book", "horizon", "cost_bps",
-        "periods_per_year", "n_untradeable"}`` (``n_untradeable``: rows on rebalance dates without a
-        forward return); plain Python floats, ints and strings, ready for JSON (NaN where a
-        statistic is undefined).
+        ``{"strategy": {...}, "rank": {...}, "equal_weight": {...}, "book", "rank_quantile",
+        "horizon", "cost_bps", "periods_per_year", "n_untradeable"}`` (``n_untradeable``: rows on
+        rebalance dates without a forward return); plain Python floats, ints and strings, ready for
+        JSON (NaN where a statistic is undefined).
     """
 
     returns: pd.DataFrame
     equity: pd.DataFrame
     turnover: pd.DataFrame
     weights: pd.DataFrame
+    rank_weights: pd.DataFrame
     stats: dict
 
 
 def _check_book(book: str) -> None:
     if book not in BOOKS:
         raise ValueError(f"Expected book in {list(BOOKS)}, got {book!r}.")
+
+
+def _check_quantile(quantile: float) -> None:
+    if not 0 < quantile <= 0.5:
+        raise ValueError(f"Expected rank_quantile in (0, 0.5], got {quantile}.")
 
 
 def long_short_weights(pred: pd.DataFrame, tradeable: pd.DataFrame, *, book: str = "dollar_neutral") -> pd.DataFrame:
@@ -157,6 +180,58 @@ def long_short_weights(pred: pd.DataFrame, tradeable: pd.DataFrame, *, book: str
         short_gross = np.where(n_long > 0, 0.5, 1.0)
     w = long_gross * long_side - short_gross * short_side
     return pd.DataFrame(w + 0.0, index=pred.index, columns=pred.columns)  # + 0.0 turns -0.0 into 0.0
+
+
+def rank_weights(score: pd.DataFrame, tradeable: pd.DataFrame, *, quantile: float = 0.1) -> pd.DataFrame:
+    """Target weights of the rank book: +0.5 over the top ``quantile`` by score, -0.5 over the bottom.
+
+    Each row ranks the tradeable tickers with a score (``N`` of them); a side holds
+    ``n = max(1, floor(quantile * N))`` names at ``0.5 / n`` each (none with ``N < 2``). Names tied
+    at a cut share the slots left: the rule and why are in the module docstring. Computed for all
+    rows at once from each name's lowest and highest rank among its ties.
+
+    Parameters
+    ----------
+    score : pd.DataFrame of shape (n_dates, n_tickers)
+        Higher is more bullish (``p_up - p_down``); NaN is no score.
+    tradeable : pd.DataFrame of shape (n_dates, n_tickers), bool
+        Whether each (date, ticker) can be traded; untradeable cells are not ranked.
+    quantile : float, default 0.1
+        Share of the ranked tickers on each side, in (0, 0.5].
+
+    Returns
+    -------
+    pd.DataFrame of shape (n_dates, n_tickers)
+        Weights; every row sums to 0.
+
+    Examples
+    --------
+    Row 0: 4 names, a quarter a side: D long, A short. Row 1: C is untradeable; of A, B, D one a
+    side: A is long, and B and D tie at the bottom, so each holds half of the short slot. Row 2:
+    every name tied, so flat.
+
+    >>> score = pd.DataFrame({"A": [-0.3, 0.5, 0.1], "B": [0.1, -0.2, 0.1], "C": [0.0, 0.9, 0.1],
+    ...                       "D": [0.4, -0.2, 0.1]})
+    >>> tradeable = pd.DataFrame({"A": [True] * 3, "B": [True] * 3, "C": [True, False, True], "D": [True] * 3})
+    >>> rank_weights(score, tradeable, quantile=0.25)
+         A     B    C     D
+    0 -0.5  0.00  0.0  0.50
+    1  0.5 -0.25  0.0 -0.25
+    2  0.0  0.00  0.0  0.00
+    """
+    _check_quantile(quantile)
+    s = score.where(tradeable.to_numpy(dtype=bool))
+    ranked = s.notna().to_numpy()
+    n = ranked.sum(axis=1, keepdims=True)
+    # a hair of slack: 0.29 * 100 is 28.999999999999996, which must floor to 29
+    side = np.where(n >= 2, np.maximum(1, np.floor(quantile * n + 1e-9)), 0)
+    low = s.rank(axis=1, method="min").to_numpy()  # 1 + names strictly below
+    high = s.rank(axis=1, method="max").to_numpy()  # names at or below
+    tied = high - low + 1
+    top = np.clip((side - (n - high)) / tied, 0.0, 1.0)
+    bottom = np.clip((side - (low - 1)) / tied, 0.0, 1.0)
+    w = np.where(ranked, 0.5 * (top - bottom) / np.maximum(side, 1), 0.0)
+    return pd.DataFrame(w + 0.0, index=score.index, columns=score.columns)
 
 
 def equal_weights(tradeable: pd.DataFrame) -> pd.DataFrame:
@@ -322,8 +397,10 @@ def performance_stats(returns: pd.Series, turnover: pd.Series, *, periods_per_ye
     }
 
 
-def _check(frame: pd.DataFrame, horizon: int, cost_bps: float, periods_per_year: float, book: str) -> None:
+def _check(frame: pd.DataFrame, horizon: int, cost_bps: float, periods_per_year: float, book: str,
+           rank_quantile: float) -> None:
     _check_book(book)
+    _check_quantile(rank_quantile)
     missing = [c for c in BACKTEST_COLUMNS if c not in frame.columns]
     if missing:
         raise ValueError(f"Expected backtest columns {list(BACKTEST_COLUMNS)}, missing {missing}.")
@@ -344,8 +421,8 @@ def _check(frame: pd.DataFrame, horizon: int, cost_bps: float, periods_per_year:
 
 
 def backtest(frame: pd.DataFrame, *, horizon: int = 1, cost_bps: float = 5.0, periods_per_year: float = 252,
-             book: str = "dollar_neutral") -> BacktestResult:
-    """Backtest the calls of a predictions frame beside the equal-weight universe.
+             book: str = "dollar_neutral", rank_quantile: float = 0.1) -> BacktestResult:
+    """Backtest the calls and the ranking of a predictions frame beside the equal-weight universe.
 
     The rules (rebalance dates, weights, costs, untradeable rows) and the statistics are in the
     module docstring.
@@ -353,9 +430,10 @@ def backtest(frame: pd.DataFrame, *, horizon: int = 1, cost_bps: float = 5.0, pe
     Parameters
     ----------
     frame : pd.DataFrame
-        One row per (date, ticker) with ``date``, ``ticker``, ``pred`` (Down=0, None=1, Up=2) and
-        ``fwd_return`` (forward log return over ``horizon`` days; NaN: untradeable). Other columns
-        (``p_*``, ``label``, ``fold``) are ignored.
+        One row per (date, ticker) with ``date``, ``ticker``, ``pred`` (Down=0, None=1, Up=2),
+        ``p_down`` and ``p_up`` (the rank book's score is ``p_up - p_down``) and ``fwd_return``
+        (forward log return over ``horizon`` days; NaN: untradeable). Other columns (``p_none``,
+        ``label``, ``fold``) are ignored.
     horizon : int, default 1
         Label horizon ``h`` in trading days: positions are reset every ``h``-th date.
     cost_bps : float, default 5.0
@@ -364,6 +442,8 @@ def backtest(frame: pd.DataFrame, *, horizon: int = 1, cost_bps: float = 5.0, pe
         Trading days a year; there are ``periods_per_year / horizon`` holding periods a year.
     book : {"dollar_neutral", "unhedged"}, default "dollar_neutral"
         What a period with calls on one side only holds (see the module docstring).
+    rank_quantile : float, default 0.1
+        The rank book's share of the tradeable tickers on each side, in (0, 0.5].
 
     Returns
     -------
@@ -374,16 +454,20 @@ def backtest(frame: pd.DataFrame, *, horizon: int = 1, cost_bps: float = 5.0, pe
     ValueError
         If a column is missing, the frame is empty, ``pred`` holds a value outside {0, 1, 2}, a
         ``fwd_return`` is infinite, a (date, ticker) pair repeats, a setting is out of range, the
-        book is unknown, or no rebalance date has a forward return.
+        book is unknown, ``rank_quantile`` is outside (0, 0.5], or no rebalance date has a forward
+        return.
 
     Examples
     --------
     Day 1: A called Up (+1%), B called Down (-2%), C no call: weights +0.5, -0.5, 0. Day 2: only
     C is called, Up, so the universe A, B, C is the short side at -0.5 / 3 each: C nets to
-    0.5 - 1/6 and the book earns C's spread over the universe, 0.5 * (3.05% - 1.36%).
+    0.5 - 1/6 and the book earns C's spread over the universe, 0.5 * (3.05% - 1.36%). The rank
+    book, one name a side, is long the highest ``p_up - p_down`` (A, then C) and short the lowest
+    (B both days).
 
     >>> f = pd.DataFrame({"date": ["d1"] * 3 + ["d2"] * 3, "ticker": ["A", "B", "C"] * 2,
-    ...                   "pred": [2, 0, 1, 1, 1, 2],
+    ...                   "pred": [2, 0, 1, 1, 1, 2], "p_up": [0.5, 0.1, 0.3, 0.3, 0.2, 0.6],
+    ...                   "p_down": [0.2, 0.6, 0.3, 0.3, 0.4, 0.1],
     ...                   "fwd_return": [0.01, -0.02, 0.0, 0.02, -0.01, 0.03]})
     >>> res = backtest(f, cost_bps=0)
     >>> res.weights.round(4)  # doctest: +NORMALIZE_WHITESPACE
@@ -392,10 +476,10 @@ def backtest(frame: pd.DataFrame, *, horizon: int = 1, cost_bps: float = 5.0, pe
     d1      0.5000 -0.5000  0.0000
     d2     -0.1667 -0.1667  0.3333
     >>> res.returns.round(5)  # doctest: +NORMALIZE_WHITESPACE
-          strategy  equal_weight
+          strategy     rank  equal_weight
     date
-    d1     0.01493      -0.00325
-    d2     0.00844       0.01357
+    d1     0.01493  0.01493      -0.00325
+    d2     0.00844  0.02020       0.01357
 
     Unhedged, C alone gets the full 1.0 and its whole return, the market's rise included:
 
@@ -404,22 +488,25 @@ def backtest(frame: pd.DataFrame, *, horizon: int = 1, cost_bps: float = 5.0, pe
     >>> res.stats["strategy"]["call_hit_rate"], res.stats["strategy"]["n_calls"]
     (1.0, 3)
     """
-    _check(frame, horizon, cost_bps, periods_per_year, book)
+    _check(frame, horizon, cost_bps, periods_per_year, book, rank_quantile)
     frame = frame.loc[:, list(BACKTEST_COLUMNS)]
     grid = pd.Index(pd.unique(frame["date"])).sort_values()[::horizon]
     frame = frame[frame["date"].isin(grid)]
     fwd = frame.pivot(index="date", columns="ticker", values="fwd_return")
     pred = frame.pivot(index="date", columns="ticker", values="pred").reindex_like(fwd)
+    score = frame.assign(score=frame["p_up"] - frame["p_down"]).pivot(index="date", columns="ticker",
+                                                                       values="score").reindex_like(fwd)
     tradeable = fwd.notna()
     n_untradeable = int(frame["fwd_return"].isna().sum())
     kept = tradeable.any(axis=1)
     if not kept.any():
         raise ValueError(f"Expected a forward return on some rebalance date, got none on the {len(grid)} "
                          f"dates of every {horizon}-th day.")
-    fwd, pred, tradeable = fwd[kept], pred[kept], tradeable[kept]
+    fwd, pred, score, tradeable = fwd[kept], pred[kept], score[kept], tradeable[kept]
     simple = np.expm1(fwd)
 
-    weights = {"strategy": long_short_weights(pred, tradeable, book=book), "equal_weight": equal_weights(tradeable)}
+    weights = {"strategy": long_short_weights(pred, tradeable, book=book),
+               "rank": rank_weights(score, tradeable, quantile=rank_quantile), BENCHMARK: equal_weights(tradeable)}
     returns, turnover = {}, {}
     for name, w in weights.items():
         returns[name], turnover[name] = portfolio_returns(w, simple, cost_bps=cost_bps)
@@ -428,23 +515,25 @@ def backtest(frame: pd.DataFrame, *, horizon: int = 1, cost_bps: float = 5.0, pe
     per_year = periods_per_year / horizon
     stats = {name: performance_stats(returns[name], turnover[name], periods_per_year=per_year) for name in PORTFOLIOS}
     stats["strategy"]["call_hit_rate"], stats["strategy"]["n_calls"] = call_hit_rate(frame["pred"], frame["fwd_return"])
-    beta, alpha = beta_alpha(returns["strategy"].to_numpy(), returns["equal_weight"].to_numpy(), per_year)
-    stats["strategy"].update(beta=float(beta), alpha_annual=float(alpha))
-    stats.update(book=book, horizon=int(horizon), cost_bps=float(cost_bps), periods_per_year=float(periods_per_year),
-                 n_untradeable=n_untradeable)
+    for name in TRADED:
+        beta, alpha = beta_alpha(returns[name].to_numpy(), returns[BENCHMARK].to_numpy(), per_year)
+        stats[name].update(beta=float(beta), alpha_annual=float(alpha))
+    stats.update(book=book, rank_quantile=float(rank_quantile), horizon=int(horizon), cost_bps=float(cost_bps),
+                 periods_per_year=float(periods_per_year), n_untradeable=n_untradeable)
     for table in (returns, turnover):
         table.columns.name = None
     return BacktestResult(returns=returns, equity=(1.0 + returns).cumprod(), turnover=turnover,
-                          weights=weights["strategy"], stats=stats)
+                          weights=weights["strategy"], rank_weights=weights["rank"], stats=stats)
 
 
 def stat_intervals(result: BacktestResult, *, block_days: int, n_boot: int = 500, seed: int = 0) -> dict:
-    """95% moving-block bootstrap intervals of each portfolio's Sharpe and annual return, and of
-    the strategy's alpha.
+    """95% block-bootstrap intervals of each portfolio's Sharpe and annual return, and of
+    each traded book's alpha.
 
-    Both portfolios' period returns are resampled together, in blocks of
+    All portfolios' period returns are resampled together, in blocks of
     ``max(2, ceil(block_days / horizon))`` periods (a block of one period would resample the periods
-    as if independent), with the seed's resamples shared by every statistic.
+    as if independent), with the seed's resamples shared by every statistic: the books and the
+    benchmark are compared on the same resampled periods.
 
     Parameters
     ----------
@@ -457,33 +546,35 @@ def stat_intervals(result: BacktestResult, *, block_days: int, n_boot: int = 500
     Returns
     -------
     dict
-        ``{"strategy": {"sharpe", "annual_return", "alpha"}, "equal_weight": {"sharpe",
-        "annual_return"}}``, each ``{"value", "lo", "hi", "n_boot", "block_days"}``; ``value`` is
-        the statistic in ``result.stats`` (``alpha_annual`` for alpha) and ``block_days`` the days
-        a block of periods spans (``block_periods * horizon``).
+        ``{"strategy": {"sharpe", "annual_return", "alpha"}, "rank": {...the same}, "equal_weight":
+        {"sharpe", "annual_return"}}``, each ``{"value", "lo", "hi", "n_boot", "block_days"}``;
+        ``value`` is the statistic in ``result.stats`` (``alpha_annual`` for alpha) and
+        ``block_days`` the days a block of periods spans (``block_periods * horizon``).
 
     Examples
     --------
     >>> f = pd.DataFrame({"date": np.repeat([f"d{i}" for i in range(6)], 2), "ticker": ["A", "B"] * 6,
-    ...                   "pred": [2, 0] * 6, "fwd_return": [0.01, -0.01, 0.02, 0.0, -0.01, 0.01] * 2})
+    ...                   "pred": [2, 0] * 6, "p_up": [0.6, 0.2] * 6, "p_down": [0.2, 0.6] * 6,
+    ...                   "fwd_return": [0.01, -0.01, 0.02, 0.0, -0.01, 0.01] * 2})
     >>> ci = stat_intervals(backtest(f, cost_bps=0), block_days=2, n_boot=50)
-    >>> sorted(ci["strategy"]), ci["strategy"]["sharpe"]["block_days"]
-    (['alpha', 'annual_return', 'sharpe'], 2)
+    >>> sorted(ci["rank"]), sorted(ci["equal_weight"]), ci["strategy"]["sharpe"]["block_days"]
+    (['alpha', 'annual_return', 'sharpe'], ['annual_return', 'sharpe'], 2)
     """
     if isinstance(block_days, bool) or not isinstance(block_days, (int, np.integer)) or block_days < 1:
         raise ValueError(f"Expected block_days an integer >= 1, got {block_days!r}.")
     horizon = result.stats["horizon"]
     per_year = result.stats["periods_per_year"] / horizon
     block = max(2, -(-int(block_days) // horizon))
-    statistics = {
-        "strategy": {"sharpe": lambda v: sharpe(v[..., 0], per_year),
-                     "annual_return": lambda v: annual_return(v[..., 0], per_year),
-                     "alpha": lambda v: beta_alpha(v[..., 0], v[..., 1], per_year)[1]},
-        "equal_weight": {"sharpe": lambda v: sharpe(v[..., 1], per_year),
-                         "annual_return": lambda v: annual_return(v[..., 1], per_year)},
-    }
+    market = PORTFOLIOS.index(BENCHMARK)
+
+    def statistics(i: int) -> dict:
+        """Sharpe and annual return of column i, and its alpha when it is a traded book."""
+        own = {"sharpe": lambda v: sharpe(v[..., i], per_year),
+               "annual_return": lambda v: annual_return(v[..., i], per_year)}
+        return own if i == market else {**own, "alpha": lambda v: beta_alpha(v[..., i], v[..., market], per_year)[1]}
+
     returns = result.returns[list(PORTFOLIOS)].to_numpy()
     return {name: {stat: {**block_bootstrap(returns, fn, block=block, n_boot=n_boot, seed=seed),
                           "block_days": block * horizon}
-                   for stat, fn in by_stat.items()}
-            for name, by_stat in statistics.items()}
+                   for stat, fn in statistics(i).items()}
+            for i, name in enumerate(PORTFOLIOS)}

@@ -4,13 +4,15 @@ with block-bootstrap confidence intervals, move-versus-direction skill, and a ba
 Everything here is a function of the stitched prediction frames, so every number in
 ``metrics.json`` can be recomputed from ``oos_predictions.csv`` and ``baselines/*.csv``.
 
-Every interval is a 95% moving-block bootstrap over dates (:mod:`stgnn.walkforward.bootstrap`)
+Every interval is a 95% block bootstrap over dates (:mod:`stgnn.walkforward.bootstrap`)
 with blocks of ``max(block_days, 2 * horizon)`` days (:func:`block_for_horizon`), the same seed
 and so the same resampled dates for every model: ``metrics["intervals"]`` holds each model's own
 metrics, ``metrics["comparisons"]`` the model minus each baseline on the same dates, and
 ``metrics["backtest"][portfolio]["intervals"]`` Sharpe, annual return and alpha with the period
-returns resampled in blocks of as many periods (:func:`stat_intervals`). ``metrics["bootstrap"]``
-records the settings.
+returns resampled in blocks of as many periods (:func:`stat_intervals`), for each portfolio of
+:data:`~stgnn.walkforward.backtest.PORTFOLIOS`: the calls (``strategy``), the rank book by
+``p_up - p_down`` (``rank``) and the equal-weight universe. ``metrics["bootstrap"]`` records the
+settings.
 """
 
 from __future__ import annotations
@@ -71,7 +73,8 @@ def intervals(frame: pd.DataFrame, *, n_boot: int, block_days: int, seed: int) -
 
 
 def evaluate(frames: dict[str, pd.DataFrame], *, model: str, horizon: int, cost_bps: float, n_boot: int,
-             block_days: int, seed: int, book: str = "dollar_neutral") -> tuple[dict, BacktestResult]:
+             block_days: int, seed: int, book: str = "dollar_neutral",
+             rank_quantile: float = 0.1) -> tuple[dict, BacktestResult]:
     """The whole ``metrics.json`` of a walk-forward from stitched frames (model and baselines).
 
     Parameters
@@ -90,6 +93,8 @@ def evaluate(frames: dict[str, pd.DataFrame], *, model: str, horizon: int, cost_
         used) and seed.
     book : {"dollar_neutral", "unhedged"}, default "dollar_neutral"
         The backtest's book (see :mod:`stgnn.walkforward.backtest`).
+    rank_quantile : float, default 0.1
+        The rank book's share of the tradeable tickers on each side (``walkforward.rank_quantile``).
 
     Returns
     -------
@@ -106,7 +111,7 @@ def evaluate(frames: dict[str, pd.DataFrame], *, model: str, horizon: int, cost_
     core = cores[model]
     baselines = {name: f for name, f in cores.items() if name != model}
     argmax = core.assign(pred=core[["p_down", "p_none", "p_up"]].to_numpy().argmax(axis=1))
-    bt = backtest(core, horizon=horizon, cost_bps=cost_bps, book=book)
+    bt = backtest(core, horizon=horizon, cost_bps=cost_bps, book=book, rank_quantile=rank_quantile)
     bands = stat_intervals(bt, block_days=block, n_boot=n_boot, seed=seed)
     return {
         "oos": prediction_metrics(core),
