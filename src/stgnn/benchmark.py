@@ -21,11 +21,9 @@ import pandas as pd
 import torch
 
 from stgnn.config import Config, parse_config
-from stgnn.data.dataset import prepare
-from stgnn.data.sources import load_panel
 from stgnn.models.encoders import GRUEncoder, TCNEncoder
 from stgnn.training.fold import FoldFitter
-from stgnn.training.run import single_split
+from stgnn.training.run import load_data, single_split
 from stgnn.training.trainer import ClassificationSTGNNTrainer
 from stgnn.walkforward.evaluate import intervals
 from stgnn.walkforward.optimizer import run_fold
@@ -64,8 +62,7 @@ class _EncoderCounter:
 
 def _trainer(config: Config) -> ClassificationSTGNNTrainer:
     """A trainer on the config's single split, its fold fitted."""
-    data = prepare(load_panel(config.data), features=config.features, labels=config.labels,
-                   window=config.model.window)
+    data = load_data(config)
     split = single_split(config, data)
     return ClassificationSTGNNTrainer(config, FoldFitter(config).fit(data, split.train), split, progress=False)
 
@@ -108,8 +105,7 @@ def case_encoder_passes(config: Config) -> dict:
 
 def case_fold(config: Config) -> dict:
     """Wall time and peak memory of one walk-forward fold."""
-    data = prepare(load_panel(config.data), features=config.features, labels=config.labels,
-                   window=config.model.window)
+    data = load_data(config)
     split = plan_folds(config, data)[0][-1]
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:

@@ -82,6 +82,10 @@ class LabelConfig(_Section):
         "none", description="label the forward return minus the equal-weight return of the present universe (or sector)")
 
 
+MARKET_VOL_WINDOW = 20
+"""Days of the universe's trailing volatility feature (``features.market``)."""
+
+
 class FeatureConfig(_Section):
     return_lags: tuple[int, ...] = (1, 2, 5, 10, 20)
     vol_windows: tuple[int, ...] = (5, 20)
@@ -103,8 +107,9 @@ class FeatureConfig(_Section):
     @property
     def warmup(self) -> int:
         """Days of history needed before every feature is defined."""
+        market = MARKET_VOL_WINDOW if self.market else 0
         return max(*self.return_lags, *self.vol_windows, *self.ma_windows, self.rsi_window,
-                   self.macd[1] + self.macd[2], self.zscore_window) + 1
+                   self.macd[1] + self.macd[2], self.zscore_window, market) + 1
 
 
 class SplitConfig(_Section):

@@ -102,19 +102,13 @@ def test_rsi_is_one_when_prices_only_rise():
     np.testing.assert_allclose(rsi[14:, 1], -1.0)
 
 
-def test_first_complete_is_within_the_configured_warmup():
+def test_every_feature_is_defined_once_the_configured_warmup_has_passed():
     cfg = FeatureConfig()
     fs = compute_features(_panel(_fields(120, 3, extra=("open", "range", "volume"))), cfg)
-    first = fs.first_complete
-    assert 0 < first <= cfg.warmup
-    assert np.isfinite(fs.values[first:]).all()
-    assert not np.isfinite(fs.values[first - 1]).all()
-
-
-def test_first_complete_refuses_a_panel_shorter_than_the_warmup():
-    fs = compute_features(_panel(_fields(40, 3)))  # ma_ratio_50 needs 50 days
-    with pytest.raises(ValueError, match="got none in 40 days; supply a longer history"):
-        fs.first_complete
+    complete = fs.complete_windows(1)
+    first = int(np.argmax(complete.all(axis=1)))
+    assert 0 < first <= cfg.warmup and complete[first:].all() and not complete[first - 1].all()
+    assert not compute_features(_panel(_fields(40, 3))).complete_windows(1).any()  # ma_ratio_50 needs 50 days
 
 
 @settings(max_examples=25, deadline=None)

@@ -134,3 +134,19 @@ def test_baselines_use_present_rows_and_present_neighbours(ragged, config):
     model = BASELINES["logistic_graph"]().fit(ragged, split.train, fold.graph)
     x, _ = model._design(ragged, split.train, fold.graph)
     assert np.isfinite(x[ragged.usable[split.train]]).all()
+
+
+@pytest.mark.slow
+def test_walk_forward_on_a_ragged_universe_counts_present_rows(ragged, config, tmp_path):
+    from stgnn.walkforward.runner import run_walk_forward
+
+    cfg = config.updated({"walkforward": {"train_days": 150, "val_days": 40, "test_days": 40, "folds": 2,
+                                          "grid": {"loss.focal_gamma": [2.0]}, "n_boot": 50,
+                                          "baselines": ["majority", "logistic_graph", "stgnn_no_graph"]}})
+    result = run_walk_forward(cfg, ragged, tmp_path / "run", progress=False)
+    oos = pd.read_csv(tmp_path / "run" / "oos_predictions.csv")
+    days = np.flatnonzero(ragged.dates.isin(pd.to_datetime(oos["date"].unique())))
+    assert len(oos) == int((ragged.labels.y[days] >= 0).sum()) < len(days) * len(ragged.tickers)
+    assert result.metrics["oos"]["n_rows"] == len(oos)
+    assert all(m["n_rows"] == len(oos) for m in result.metrics["baselines"].values())
+    assert result.metrics["data"]["universe"] == "every ticker while it has prices"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -29,6 +30,9 @@ class PanelData:
     ``sample_days`` are the days with at least one usable node; ``labelled_days`` those with at
     least one known label. Their labels may be unknown on the last ``horizon`` days, which is what
     ``predict`` on the latest window relies on.
+
+    ``sectors`` (ticker -> sector) is kept so that :meth:`relabel` can cut sector-relative labels
+    again; ``None`` when no sector file was given.
     """
 
     panel: PricePanel
@@ -37,6 +41,7 @@ class PanelData:
     window: int
     usable: np.ndarray
     label_config: LabelConfig = LabelConfig()
+    sectors: Mapping[str, str] | None = None
 
     @property
     def dates(self) -> pd.DatetimeIndex:
@@ -60,8 +65,9 @@ class PanelData:
         return np.flatnonzero((self.labels.y >= 0).any(axis=1))
 
     def relabel(self, labels: LabelConfig) -> PanelData:
-        """The same features with labels for another horizon or threshold."""
-        return replace(self, labels=usable_labels(make_labels(self.panel.close, labels), self.usable),
+        """The same features with labels for another horizon, threshold or benchmark."""
+        return replace(self, labels=usable_labels(make_labels(self.panel.close, labels, sectors=self.sectors),
+                                                  self.usable),
                        label_config=labels)
 
     def returns(self) -> np.ndarray:
@@ -80,12 +86,17 @@ def prepare(
     features: FeatureConfig = FeatureConfig(),
     labels: LabelConfig = LabelConfig(),
     window: int = 20,
+    sectors: Mapping[str, str] | None = None,
 ) -> PanelData:
-    """Compute features, usable nodes and labels of a panel; refuse panels too short for one window."""
+    """Compute features, usable nodes and labels of a panel; refuse panels too short for one window.
+
+    ``sectors`` (ticker -> sector) is needed for ``labels.relative_to: sector`` and kept on the
+    result for :meth:`PanelData.relabel`.
+    """
     feature_set = compute_features(panel, features)
     usable = feature_set.complete_windows(window) & panel.eligible.to_numpy()
-    data = PanelData(panel, feature_set, usable_labels(make_labels(panel.close, labels), usable), window, usable,
-                     labels)
+    data = PanelData(panel, feature_set, usable_labels(make_labels(panel.close, labels, sectors=sectors), usable),
+                     window, usable, labels, sectors)
     if len(data.labelled_days) < 1:
         needed = features.warmup + window + labels.horizon
         raise DataError(

@@ -3,6 +3,8 @@
 Every feature is a rolling, expanding or exponentially weighted statistic of the past, or a
 cross-section of the same day, so nothing from t+1 on can reach it (a property test checks this
 by rewriting the future). Range and volume features appear only when the panel has those fields.
+A cross-section (``ret_rel_1``, the ``cross_section`` option, the ``market`` features) is taken
+over the tickers present that day only: an absent ticker's cells are NaN and take no part.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from stgnn.config import FeatureConfig
+from stgnn.config import MARKET_VOL_WINDOW, FeatureConfig
 from stgnn.data.panel import PricePanel
 
 
@@ -54,20 +56,15 @@ class FeatureSet:
         ok[starts < 0] = False
         return ok
 
-    @property
-    def first_complete(self) -> int:
-        """Index of the first day on which every feature of every ticker is defined."""
-        complete = np.isfinite(self.values).all(axis=(1, 2))
-        if not complete.any():
-            raise ValueError(
-                f"Expected at least one day with all features defined, got none in {len(self.dates)} "
-                "days; supply a longer history or shorter feature windows."
-            )
-        return int(np.argmax(complete))
-
 
 def compute_features(panel: PricePanel, config: FeatureConfig = FeatureConfig()) -> FeatureSet:
     """Compute the feature cube of a panel.
+
+    Per-ticker features come first. ``cross_section`` then ranks or z-scores each of them across
+    the tickers present that day (:func:`cross_section`): the level that every ticker shares that
+    day (the market) drops out and what is left is how each ticker stands among its peers.
+    ``market`` appends the universe's own return and volatility (:func:`market_features`) after
+    that, untransformed: one value shared by every ticker has no cross-section.
 
     Examples
     --------
@@ -78,6 +75,10 @@ def compute_features(panel: PricePanel, config: FeatureConfig = FeatureConfig())
     >>> fs = compute_features(build_panel({"close": close}, origin="toy", min_history=30))
     >>> fs.values.shape[:2], fs.names[0]
     ((80, 3), 'ret_1')
+    >>> fs = compute_features(build_panel({"close": close}, origin="toy", min_history=30),
+    ...                       FeatureConfig(cross_section="rank", market=True))
+    >>> fs.names[-2:], float(np.nanmin(fs.values[..., :-2])), float(np.nanmax(fs.values[..., :-2]))
+    (['market_ret_1', 'market_vol_20'], -1.0, 1.0)
     """
     frames = dict(_price_features(panel.close, config))
     if panel.has("high") and panel.has("low"):
@@ -86,9 +87,72 @@ def compute_features(panel: PricePanel, config: FeatureConfig = FeatureConfig())
         frames["gap"] = np.log(panel.open / panel.close.shift(1))
     if panel.has("volume"):
         frames.update(_volume_features(panel.volume))
-    values = np.stack([f.to_numpy(dtype=np.float64) for f in frames.values()], axis=-1)
-    values[~np.isfinite(values) | ~panel.present.to_numpy()[..., None]] = np.nan
-    return FeatureSet(values.astype(np.float32), list(frames), panel.dates, panel.tickers)
+    present = panel.present.to_numpy()
+    values = _cube(frames.values(), present)
+    if config.cross_section != "none":
+        values = cross_section(values, config.cross_section)
+    names = list(frames)
+    if config.market:
+        market = market_features(panel.close)
+        shared = [np.repeat(market[name].to_numpy()[:, None], len(panel.tickers), axis=1) for name in market]
+        values = np.concatenate([values, _cube(shared, present)], axis=-1)
+        names += list(market)
+    return FeatureSet(values.astype(np.float32), names, panel.dates, panel.tickers)
+
+
+def cross_section(values: np.ndarray, method: str) -> np.ndarray:
+    """Rank or z-score every feature across the tickers of each day that have it.
+
+    A NaN (an absent ticker, or one still warming up) takes no part and stays NaN, so a day's
+    cross-section is made of the tickers present that day only, and of nothing from other days.
+    ``rank`` maps average ranks linearly onto [-1, 1] (ties share their mean rank); ``zscore``
+    subtracts the mean and divides by the population std (0 when all values are equal). A
+    feature with fewer than two values on a day has nothing to compare: 0.
+
+    Parameters
+    ----------
+    values : np.ndarray of shape (n_days, n_tickers, n_features)
+    method : {"rank", "zscore"}
+
+    Examples
+    --------
+    >>> v = np.array([[[3.0], [1.0], [np.nan], [1.0]], [[5.0], [np.nan], [np.nan], [np.nan]]])
+    >>> cross_section(v, "rank")[..., 0].tolist()
+    [[1.0, -0.5, nan, -0.5], [0.0, nan, nan, nan]]
+    >>> np.round(cross_section(v, "zscore")[0, :, 0], 4).tolist()
+    [1.4142, -0.7071, nan, -0.7071]
+    """
+    finite = np.isfinite(values)
+    n = finite.sum(axis=1, keepdims=True)
+    if method == "rank":
+        by_ticker = np.moveaxis(values, 1, 0)  # one column per (day, feature): pandas ranks columns fastest
+        ranks = pd.DataFrame(by_ticker.reshape(len(by_ticker), -1)).rank().to_numpy()
+        scaled = 2 * (np.moveaxis(ranks.reshape(by_ticker.shape), 0, 1) - 1) / np.maximum(n - 1, 1) - 1
+    elif method == "zscore":
+        mean = np.where(finite, values, 0.0).sum(axis=1, keepdims=True) / np.maximum(n, 1)
+        std = np.sqrt((np.where(finite, values - mean, 0.0) ** 2).sum(axis=1, keepdims=True) / np.maximum(n, 1))
+        scaled = (values - mean) / np.where(std > 0, std, np.inf)  # all equal: 0, not 0/0
+    else:
+        raise ValueError(f"Expected cross-section 'rank' or 'zscore', got {method!r}.")
+    return np.where(finite, np.where(n >= 2, scaled, 0.0), np.nan)
+
+
+def market_features(close: pd.DataFrame) -> pd.DataFrame:
+    """The present universe's equal-weight daily log return and its trailing volatility.
+
+    The mean runs over the tickers with a return that day (present today and yesterday), like
+    ``ret_rel_1``'s; the volatility is the sample std of its last ``MARKET_VOL_WINDOW`` values.
+    Both use day t and earlier only.
+
+    Examples
+    --------
+    >>> close = pd.DataFrame({"A": [1.0, np.e, np.e], "B": [1.0, np.nan, 1.0]})
+    >>> market_features(close)["market_ret_1"].tolist()
+    [nan, 1.0, 0.0]
+    """
+    market = log_returns(close).mean(axis=1)
+    return pd.DataFrame({"market_ret_1": market,
+                         f"market_vol_{MARKET_VOL_WINDOW}": market.rolling(MARKET_VOL_WINDOW).std()})
 
 
 def log_returns(close: pd.DataFrame, lag: int = 1) -> pd.DataFrame:
@@ -149,3 +213,10 @@ def _rsi(ret: pd.DataFrame, window: int) -> pd.DataFrame:
     loss = (-ret.clip(upper=0)).ewm(alpha=1 / window, adjust=False, min_periods=window).mean()
     total = (gain + loss).where(gain + loss > 0)
     return ((gain - loss) / total).fillna(0.0).where(gain.notna())
+
+
+def _cube(frames, present: np.ndarray) -> np.ndarray:
+    """Stack (n_days, n_tickers) frames as features, NaN where a value is not finite or the ticker absent."""
+    values = np.stack([np.asarray(f, dtype=np.float64) for f in frames], axis=-1)
+    values[~np.isfinite(values) | ~present[..., None]] = np.nan
+    return values

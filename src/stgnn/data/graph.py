@@ -459,6 +459,11 @@ def _neighbour_lines(graph: Graph) -> list[str]:
             for t, nb, ws in zip(graph.tickers, graph.neighbours, graph.weights)]
 
 
+def configured_sectors(config) -> dict[str, str] | None:
+    """The sectors of ``graph.sector_file`` (a :class:`~stgnn.config.GraphConfig`), or None without one."""
+    return read_sectors(config.sector_file) if config.sector_file is not None else None
+
+
 def build_graph(config, returns: np.ndarray, tickers: list[str]) -> Graph:
     """The graph a :class:`~stgnn.config.GraphConfig` asks for, fitted on training returns (NaN where absent).
 

@@ -1,7 +1,13 @@
-"""Labels: the forward log return over ``h`` days, cut at +-theta into Down / None / Up."""
+"""Labels: the forward log return over ``h`` days, cut at +-theta into Down / None / Up.
+
+Raw daily moves are dominated by the market factor, which no graph predicts. With
+``relative_to`` the label is cut from the forward return in excess of an equal-weight benchmark
+(the present universe, or the ticker's sector), so Up and Down mean "beat" and "lagged" its peers.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -9,7 +15,8 @@ import pandas as pd
 
 from stgnn.classes import DOWN, NONE, UP
 from stgnn.config import LabelConfig
-from stgnn.data.features import log_returns, trailing_volatility
+from stgnn.data.features import log_returns
+from stgnn.errors import ConfigError
 
 UNKNOWN = -1
 """Label of a (date, ticker) whose forward return lies beyond the panel's last date."""
@@ -25,15 +32,26 @@ class Labels:
         Class per (date, ticker): Down=0, None=1, Up=2, or ``UNKNOWN`` (-1) where the forward
         return is not yet known (the last ``horizon`` days) or the threshold is undefined.
     fwd_return : np.ndarray of shape (n_days, n_tickers)
-        ``log(close[t + h] / close[t])``; NaN where unknown.
+        ``log(close[t + h] / close[t])``; NaN where unknown. Always the raw return: the backtest
+        trades it, and a per-day Rank IC is the same against it as against the excess.
     threshold : np.ndarray of shape (n_days, n_tickers)
         The theta used for each cell (constant unless ``vol_scaled``).
+    benchmark : np.ndarray of shape (n_days, n_tickers) or None
+        The equal-weight forward return of the ticker's peers (universe or sector) subtracted
+        before cutting; ``None`` for raw labels (``relative_to: none``).
     """
 
     y: np.ndarray
     fwd_return: np.ndarray
     threshold: np.ndarray
     horizon: int
+    benchmark: np.ndarray | None = None
+
+    @property
+    def target_return(self) -> np.ndarray:
+        """The return the label was cut from: ``fwd_return - benchmark``, or ``fwd_return`` itself
+        for raw labels. Compare this, not ``fwd_return``, with ``threshold``."""
+        return self.fwd_return if self.benchmark is None else self.fwd_return - self.benchmark
 
     def class_counts(self, rows: slice | np.ndarray = slice(None)) -> np.ndarray:
         """Counts of Down, None, Up over the known labels of some rows (days)."""
@@ -46,28 +64,99 @@ def forward_log_return(close: pd.DataFrame, horizon: int) -> np.ndarray:
     return log_returns(close.astype(np.float64), horizon).shift(-horizon).to_numpy()
 
 
-def make_labels(close: pd.DataFrame, config: LabelConfig = LabelConfig()) -> Labels:
-    """Classify each (date, ticker) by its forward log return.
+def peer_mean(returns: pd.DataFrame, groups: np.ndarray) -> pd.DataFrame:
+    """Each day, the mean return of each ticker's group over the group members that have one.
+
+    A NaN return (the ticker absent at either end) neither counts nor weighs, so the benchmark of a
+    day is made of the tickers present that day only; a group with no return that day gives NaN.
+
+    Examples
+    --------
+    >>> r = pd.DataFrame({"A": [1.0, 2.0], "B": [3.0, np.nan], "C": [5.0, 0.0]})
+    >>> peer_mean(r, np.array(["x", "x", "y"])).to_numpy().tolist()
+    [[2.0, 2.0, 5.0], [2.0, 2.0, 0.0]]
+    """
+    return returns.T.groupby(groups).transform("mean").T
+
+
+def make_labels(close: pd.DataFrame, config: LabelConfig = LabelConfig(), *,
+                sectors: Mapping[str, str] | None = None) -> Labels:
+    """Classify each (date, ticker) by its forward log return, raw or in excess of its peers.
+
+    ``relative_to: universe`` subtracts the equal-weight forward return of the tickers whose
+    forward return exists that day (:func:`peer_mean`); ``sector`` does the same within each GICS
+    sector of ``sectors`` (ticker -> sector). Every ticker with a price at t and t + h counts, a
+    universe file's non-members included: membership decides which nodes are trained on, not what
+    the market did. A ticker alone in its group that day has an excess of exactly 0: None.
 
     With ``vol_scaled``, theta at (t, i) is ``threshold * vol[t, i] / median(vol[:t+1, i])``:
     each ticker's trailing ``vol_window``-day volatility relative to its own history so far, so the
-    threshold never uses the future and keeps the units of ``threshold``.
+    threshold never uses the future and keeps the units of ``threshold``. For relative labels
+    ``vol`` is that of the daily *excess* return (same benchmark, 1-day returns): theta should
+    widen with the dispersion of what is being cut, and a market-wide shock that lifts every raw
+    volatility but cancels out of the excess would otherwise push the excess labels into None.
+
+    Raises
+    ------
+    ConfigError
+        ``relative_to: sector`` without ``sectors``, or with a ticker they give no sector: a
+        ticker alone in its own group would silently always be None.
 
     Examples
     --------
     >>> close = pd.DataFrame({"A": [100.0, 103.0, 101.0, 101.5]})
     >>> make_labels(close, LabelConfig(horizon=1, threshold=0.018)).y[:, 0].tolist()
     [2, 0, 1, -1]
+
+    B falls 1%, within theta, but 2% behind the universe's mean (+0.98%): Down.
+
+    >>> close = pd.DataFrame({"A": [100.0, 103.0], "B": [100.0, 99.0]})
+    >>> make_labels(close, LabelConfig(threshold=0.018)).y[0].tolist()
+    [2, 1]
+    >>> make_labels(close, LabelConfig(threshold=0.018, relative_to="universe")).y[0].tolist()
+    [2, 0]
     """
+    groups = _groups(list(close.columns), config, sectors)
     fwd = forward_log_return(close, config.horizon)
+    benchmark = None if groups is None else peer_mean(pd.DataFrame(fwd), groups).to_numpy()
+    target = fwd if benchmark is None else fwd - benchmark
     if config.vol_scaled:
-        vol = trailing_volatility(close, config.vol_window)
+        daily = log_returns(close)
+        excess = daily if groups is None else daily - peer_mean(daily, groups)
+        vol = excess.rolling(config.vol_window).std()
         threshold = (config.threshold * vol / vol.expanding().median()).to_numpy()
     else:
         threshold = np.full(fwd.shape, config.threshold)
     y = np.full(fwd.shape, UNKNOWN, dtype=np.int64)
-    known = np.isfinite(fwd) & np.isfinite(threshold)
+    known = np.isfinite(target) & np.isfinite(threshold)
     y[known] = NONE
-    y[known & (fwd < -threshold)] = DOWN
-    y[known & (fwd > threshold)] = UP
-    return Labels(y=y, fwd_return=fwd, threshold=threshold, horizon=config.horizon)
+    y[known & (target < -threshold)] = DOWN
+    y[known & (target > threshold)] = UP
+    return Labels(y=y, fwd_return=fwd, threshold=threshold, horizon=config.horizon, benchmark=benchmark)
+
+
+def describe(config: LabelConfig) -> str:
+    """The label rule in words, for summaries and reports.
+
+    >>> print(describe(LabelConfig(horizon=5, threshold=0.03, relative_to="sector")))
+    horizon 5 day(s), theta 0.03, on the forward return minus its sector's equal-weight return
+    """
+    theta = f"{config.threshold:g}" + (" x trailing vol / its median" if config.vol_scaled else "")
+    peers = {"none": "", "universe": ", on the forward return minus the universe's equal-weight return",
+             "sector": ", on the forward return minus its sector's equal-weight return"}[config.relative_to]
+    return f"horizon {config.horizon} day(s), theta {theta}{peers}"
+
+
+def _groups(tickers: list[str], config: LabelConfig, sectors: Mapping[str, str] | None) -> np.ndarray | None:
+    """The peer group of each ticker, or ``None`` for raw labels."""
+    if config.relative_to == "none":
+        return None
+    if config.relative_to == "universe":
+        return np.zeros(len(tickers), dtype=np.int64)
+    if sectors is None:
+        raise ConfigError("labels.relative_to 'sector' needs sectors: set graph.sector_file (a ticker,sector csv).")
+    missing = [t for t in tickers if t not in sectors]
+    if missing:
+        raise ConfigError(f"labels.relative_to 'sector': no sector for {', '.join(missing)}; add a ticker,sector "
+                          "row for each to graph.sector_file.")
+    return np.array([sectors[t] for t in tickers])

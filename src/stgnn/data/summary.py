@@ -8,13 +8,14 @@ few names unless ``verbose``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
 from stgnn.classes import CLASS_NAMES
 from stgnn.config import LabelConfig
-from stgnn.data.labels import make_labels
+from stgnn.data.labels import describe, make_labels
 from stgnn.data.panel import FIELDS, NO_PRICE_DATES, Absence, Dropped, PricePanel
 
 SHOWN = 10
@@ -56,6 +57,7 @@ class PanelSummary:
     horizon: int
     threshold: float
     vol_scaled: bool
+    label_rule: str
     class_counts: np.ndarray
 
     def lines(self, verbose: bool = False) -> list[str]:
@@ -65,7 +67,6 @@ class PanelSummary:
         balance = "  ".join(
             f"{name} {n / total:.1%} ({n:,})" for name, n in zip(CLASS_NAMES, self.class_counts.tolist())
         )
-        theta = f"{self.threshold:g}" + (" x trailing vol / its median" if self.vol_scaled else "")
         dates_cut = any(d.reason == NO_PRICE_DATES for d in self.dropped)
         always = len(self.tickers) - len(self.absences)
         late = sorted((a for a in self.absences if a.first is not None), key=lambda a: a.first)
@@ -97,13 +98,15 @@ class PanelSummary:
             *absent,
             *dropped,
             f"fields     {', '.join(self.fields)}",
-            f"labels     horizon {self.horizon} day(s), theta {theta}",
+            f"labels     {self.label_rule}",
             f"classes    {balance}  [{total:,} labelled]",
         ]
 
 
-def summarize(panel: PricePanel, labels: LabelConfig) -> PanelSummary:
+def summarize(panel: PricePanel, labels: LabelConfig, *, sectors: Mapping[str, str] | None = None) -> PanelSummary:
     """Count what ``panel`` holds and the classes of its eligible (date, ticker) cells.
+
+    ``sectors`` (ticker -> sector) is needed only for sector-relative labels.
 
     Examples
     --------
@@ -115,7 +118,7 @@ def summarize(panel: PricePanel, labels: LabelConfig) -> PanelSummary:
     >>> s.present, s.cells, s.class_counts.tolist()
     (7, 8, [2, 1, 2])
     """
-    y = make_labels(panel.close, labels).y
+    y = make_labels(panel.close, labels, sectors=sectors).y
     eligible = panel.eligible.to_numpy()
     member = panel.member
     return PanelSummary(
@@ -136,6 +139,7 @@ def summarize(panel: PricePanel, labels: LabelConfig) -> PanelSummary:
         horizon=labels.horizon,
         threshold=labels.threshold,
         vol_scaled=labels.vol_scaled,
+        label_rule=describe(labels),
         class_counts=np.bincount(y[eligible & (y >= 0)], minlength=len(CLASS_NAMES)),
     )
 

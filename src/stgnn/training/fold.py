@@ -139,7 +139,7 @@ class FoldFitter:
         graph = build_graph(cfg.graph, data.returns()[train_days], data.tickers)
         labels = data.labels
         y_train = labels.y[train_days]
-        sample_weight = imbalance.hard_negative_weights(labels.y, labels.fwd_return, labels.threshold, cfg.loss)
+        sample_weight = imbalance.hard_negative_weights(labels.y, labels.target_return, labels.threshold, cfg.loss)
         if cfg.smote.enabled:
             smote = EgoSMOTE(sampling_strategy=cfg.smote.sampling_strategy, target_ratio=cfg.smote.target_ratio,
                              k_neighbors=cfg.smote.k_neighbors, random_state=self.seed,

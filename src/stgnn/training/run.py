@@ -19,6 +19,7 @@ import numpy as np
 from stgnn.checkpoint import build_checkpoint, save_checkpoint
 from stgnn.config import Config, write_config
 from stgnn.data.dataset import PanelData, prepare
+from stgnn.data.graph import configured_sectors
 from stgnn.data.sources import load_panel
 from stgnn.data.splits import Split, chronological_split, purge_for
 from stgnn.errors import ConfigError
@@ -47,8 +48,11 @@ def default_run_dir(config: Config, root: Path = Path("runs")) -> Path:
 
 
 def load_data(config: Config) -> PanelData:
+    """The panel of ``config.data``, prepared; with ``graph.sector_file`` its sectors travel along, so
+    that sector-relative labels can be cut (and cut again by ``relabel``)."""
     panel = load_panel(config.data)
-    return prepare(panel, features=config.features, labels=config.labels, window=config.model.window)
+    return prepare(panel, features=config.features, labels=config.labels, window=config.model.window,
+                   sectors=configured_sectors(config.graph))
 
 
 def single_split(config: Config, data: PanelData) -> Split:

@@ -244,7 +244,10 @@ class Momentum(OneFeature):
 
 
 class Volatility(OneFeature):
-    """Multinomial logistic regression on trailing 20-day volatility (timing of moves, not direction)."""
+    """Multinomial logistic regression on trailing 20-day volatility (timing of moves, not direction).
+
+    With ``features.cross_section`` on, ``vol_20`` is the day's rank or z-score of it, so this
+    baseline then times moves across tickers only, not across volatility regimes."""
 
     feature = "vol_20"
 
