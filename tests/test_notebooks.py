@@ -17,8 +17,9 @@ def test_notebook_runs(path, tmp_path):
     assert not [c for c in nb.cells if c.cell_type == "code" and any(o.get("output_type") == "error" for o in c.outputs)]
 
 
-def test_three_notebooks_without_outputs():
-    assert [p.name for p in NOTEBOOKS] == ["01_data_and_graph.ipynb", "02_train_and_diagnose.ipynb", "03_walk_forward.ipynb"]
+def test_four_notebooks_without_outputs():
+    assert [p.name for p in NOTEBOOKS] == ["01_data_and_graph.ipynb", "02_train_and_diagnose.ipynb", "03_walk_forward.ipynb",
+                                           "04_sp500_results.ipynb"]
     for path in NOTEBOOKS:
         nb = nbformat.read(path, as_version=4)
         assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), f"{path.name} has outputs"

@@ -1,5 +1,9 @@
 """Self-contained model checkpoints: weights, config, scaler, graph, features and thresholds.
 
+A model trained with several seeds (walk-forward ``--seeds N``) is one checkpoint too: the N
+state dicts under ``state_dicts`` instead of the one under ``state_dict``, and inference averages
+their probabilities, as the walk-forward did for the predictions it was judged on.
+
 ``predict``, ``export`` and the serving code depend on this module, not on the trainer. A
 checkpoint holds only types ``torch.load(weights_only=True)`` accepts, so loading one never runs
 pickled code.
@@ -8,6 +12,7 @@ pickled code.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Sequence
 
 import torch
 
@@ -23,13 +28,17 @@ from stgnn.training.imbalance import ImbalancePlan
 CHECKPOINT_FORMAT = 1
 
 
-def build_checkpoint(model: STGNN, config: Config, fold: FoldData, plan: ImbalancePlan,
+def build_checkpoint(model: STGNN | Sequence[STGNN], config: Config, fold: FoldData, plan: ImbalancePlan,
                      thresholds: dict | None = None) -> dict:
-    """Everything inference needs from a trained model and the fold it was trained on."""
+    """Everything inference needs from a trained model (or the models of an ensemble of seeds)
+    and the fold it was trained on; one model keeps the single-model format."""
     alpha = plan.alpha
+    models = [model] if isinstance(model, torch.nn.Module) else list(model)
+    weights = ({"state_dict": models[0].state_dict()} if len(models) == 1
+               else {"state_dicts": [m.state_dict() for m in models]})
     return {
         "format": CHECKPOINT_FORMAT,
-        "state_dict": model.state_dict(),
+        **weights,
         "config": config.model_dump(mode="json"),
         "n_features": fold.data.n_features,
         "feature_names": fold.data.features.names,
@@ -41,6 +50,20 @@ def build_checkpoint(model: STGNN, config: Config, fold: FoldData, plan: Imbalan
         "imbalance": plan.to_dict(),
         "thresholds": thresholds,
     }
+
+
+class SeedEnsemble(torch.nn.Module):
+    """The models of several seeds as one module whose output is the log of their mean
+    probabilities: a softmax of it (what inference and the export apply to a model's logits) gives
+    that mean back, so every caller of a single model serves an ensemble unchanged."""
+
+    def __init__(self, models: Sequence[STGNN]):
+        super().__init__()
+        self.members = torch.nn.ModuleList(models)
+
+    def forward(self, x: torch.Tensor, edge_index: torch.Tensor, edge_weight: torch.Tensor) -> torch.Tensor:
+        proba = torch.stack([torch.softmax(m(x, edge_index, edge_weight), dim=-1) for m in self.members])
+        return torch.log(proba.mean(dim=0))
 
 
 def save_checkpoint(ckpt: dict, path: str | Path) -> None:
@@ -61,10 +84,15 @@ def load_checkpoint(path: str | Path) -> dict:
     return ckpt
 
 
-def model_from_checkpoint(ckpt: dict) -> tuple[STGNN, Config, FeatureScaler, Graph]:
-    """The model (in eval mode) with the config, scaler and graph it was trained with."""
+def model_from_checkpoint(ckpt: dict) -> tuple[torch.nn.Module, Config, FeatureScaler, Graph]:
+    """The model (in eval mode; a :class:`SeedEnsemble` for several seeds) with the config,
+    scaler and graph it was trained with."""
     config = Config.model_validate(ckpt["config"])
-    model = STGNN(ckpt["n_features"], config.model)
-    model.load_state_dict(ckpt["state_dict"])
+    models = []
+    for state in ckpt["state_dicts"] if "state_dicts" in ckpt else [ckpt["state_dict"]]:
+        model = STGNN(ckpt["n_features"], config.model)
+        model.load_state_dict(state)
+        models.append(model)
+    model = models[0] if len(models) == 1 else SeedEnsemble(models)
     model.eval()
     return model, config, FeatureScaler.from_state(ckpt["scaler"]), Graph.from_dict(ckpt["graph"])

@@ -31,8 +31,9 @@ def score_latest(ckpt: dict, panel: PricePanel, *, config: Config | None = None)
 
     A ticker is scored when it has a price on each of the last ``window`` days after the feature
     warm-up (and is eligible that day); the others are listed in ``skipped`` with the reason, and
-    their absence changes nothing for the scored ones (they are not in the day graph). Calls use
-    the checkpoint's tuned thresholds when it has them.
+    their absence changes nothing for the scored ones (they are not in the day graph). A
+    checkpoint of several seeds gives their mean probabilities (the walk-forward's ensemble).
+    Calls use the checkpoint's tuned thresholds when it has them.
 
     Returns
     -------

@@ -77,6 +77,14 @@ def test_predict_scores_the_latest_day(run_dir, capsys, tmp_path):
     assert "T000" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("flags", [[], ["--checkpoint", "model.pt", "--run-dir", "runs/x"]])
+def test_predict_takes_a_checkpoint_or_a_run_dir(flags, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        stgnn_main(["predict", *flags])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and len(err.strip().splitlines()) == 1 and "--run-dir" in err
+
+
 @pytest.mark.parametrize("flags, message", [
     (["--epochs", "0"], "training.epochs"),
     (["--focal-gamma", "-1"], "loss.focal_gamma"),

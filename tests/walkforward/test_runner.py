@@ -1,4 +1,5 @@
-"""Walk-forward end to end on a tiny synthetic market: leakage, resume after SIGKILL, recomputable metrics."""
+"""Walk-forward end to end on a tiny synthetic market: leakage, resume after SIGKILL (folds and final model),
+recomputable metrics."""
 
 import json
 import os
@@ -11,9 +12,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from stgnn.training.metrics import prediction_metrics
-from stgnn.walkforward.optimizer import run_fold
+from stgnn.walkforward.optimizer import fold_dir, run_fold
 from stgnn.walkforward.runner import plan_folds
 
 pytestmark = pytest.mark.slow
@@ -89,6 +91,21 @@ def test_kill_and_resume_gives_identical_predictions(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     pd.testing.assert_frame_equal(pd.read_csv(full / "oos_predictions.csv"),
                                   pd.read_csv(killed / "oos_predictions.csv"))
+    # Each fold and the final model keep their checkpoints; the final model is the same after a kill.
+    for run in (full, killed):
+        assert all((fold_dir(run, i) / "model.pt").is_file() for i in range(3))
+    a, b = (torch.load(run / "model.pt", weights_only=True) for run in (full, killed))
+    assert a.keys() == b.keys() and a["thresholds"] == b["thresholds"]
+    for name, tensor in a["state_dict"].items():
+        torch.testing.assert_close(tensor, b["state_dict"][name], rtol=0, atol=0)
+    # A finished final model (and fold) is not fitted again by a second resume.
+    final = (killed / "final.json").read_text()
+    stamps = {p: p.stat().st_mtime_ns for p in [killed / "model.pt", *killed.glob("folds/*/model.pt")]}
+    proc = subprocess.run([sys.executable, str(SCRIPT), *TINY_FLAGS, "--resume", str(killed)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (killed / "final.json").read_text() == final
+    assert {p: p.stat().st_mtime_ns for p in stamps} == stamps
 
     # Every out-of-sample metric recomputes from the stitched file.
     metrics = json.loads((full / "metrics.json").read_text())

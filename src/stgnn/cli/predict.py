@@ -3,25 +3,64 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from pathlib import Path
 
 from stgnn.checkpoint import load_checkpoint
 from stgnn.cli.args import config_overrides
 from stgnn.config import Config
+from stgnn.data.labels import describe
 from stgnn.data.sources import load_panel
+from stgnn.errors import StgnnError
 from stgnn.inference import score_latest
 from stgnn.io import atomic_write
+from stgnn.ledger import WalkForwardRecord, append_calls, ledger_rows, model_id
+from stgnn.reporting.report import format_interval
+from stgnn.walkforward.optimizer import CHECKPOINT, FINAL_INFO
 
 
 def predict(args: argparse.Namespace) -> int:
-    ckpt = load_checkpoint(args.checkpoint)
+    record = WalkForwardRecord.load(args.run_dir) if args.run_dir else None
+    path = Path(args.checkpoint) if args.checkpoint else _final_model(args.run_dir)
+    ckpt = load_checkpoint(path)
     saved = Config.model_validate(ckpt["config"])
     config = saved.updated(config_overrides(args))
     scores = score_latest(ckpt, load_panel(config.data), config=config)
     frame = scores.frame
+    model = model_id(path)
+    print(f"calls made on {frame['date'].iloc[0]} (the panel's last date), labels {describe(config.labels)}; "
+          f"model {model} ({path})", file=sys.stderr)
+    if record is not None:
+        for line in _expectations(record):
+            print(line, file=sys.stderr)
     for ticker, why in scores.skipped.items():
         print(f"skipped {ticker}: {why}", file=sys.stderr)
     if args.out:
         atomic_write(args.out, lambda tmp: frame.to_csv(tmp, index=False))
+    if args.ledger:
+        append_calls(args.ledger, ledger_rows(frame, model, config, args.run_dir))
+        print(f"{len(frame)} calls written to the ledger {args.ledger}", file=sys.stderr)
     print(frame.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     return 0
+
+
+def _final_model(run_dir: Path) -> Path:
+    if not (run_dir / FINAL_INFO).is_file():
+        raise StgnnError(f"{run_dir} has no final model ({FINAL_INFO}): its walk-forward ran with --no-final-model; "
+                         f"pass --checkpoint {run_dir}/folds/fold_XX/{CHECKPOINT} instead.")
+    return run_dir / CHECKPOINT
+
+
+def _expectations(record: WalkForwardRecord) -> list[str]:
+    """What a reader should expect of these calls: the final model's windows and choices, and the
+    out-of-sample figures of the walk-forward that chose it by the same rules."""
+    final = json.loads((record.run_dir / FINAL_INFO).read_text())
+    split = final["split"]
+    first, last = record.period
+    return [
+        f"trained on {split['train']['first']} to {split['train']['last']}, validated on {split['val']['first']} to "
+        f"{split['val']['last']}; chosen {json.dumps(final['chosen'])}",
+        f"walk-forward out of sample {first} to {last} (95% intervals): macro-F1 "
+        f"{format_interval(record.interval('macro_f1'))}, Rank IC {format_interval(record.interval('rank_ic'))}",
+    ]

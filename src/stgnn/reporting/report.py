@@ -333,12 +333,12 @@ QUANTILE_NAMES = {0.1: "decile", 0.2: "quintile", 0.25: "quartile", 0.5: "half"}
 """How the rank book's row names its ``rank_quantile``; other values read as a percentage."""
 
 
-def _rank_label(quantile: float) -> str:
+def rank_label(quantile: float) -> str:
     """``rank book, top/bottom decile by p_up - p_down``.
 
     Examples
     --------
-    >>> _rank_label(0.1), _rank_label(0.125)
+    >>> rank_label(0.1), rank_label(0.125)
     ('rank book, top/bottom decile by p_up - p_down', 'rank book, top/bottom 12.5% by p_up - p_down')
     """
     return f"rank book, top/bottom {QUANTILE_NAMES.get(quantile, f'{quantile * 100:g}%')} by p_up - p_down"
@@ -347,7 +347,7 @@ def _rank_label(quantile: float) -> str:
 def _backtest_section(metrics: dict) -> Section:
     """The calls, the rank book (runs before it lack one: no row) and the equal-weight universe."""
     bt = metrics["backtest"]
-    rank = {"rank": _rank_label(bt["rank_quantile"])} if "rank" in bt else {}
+    rank = {"rank": rank_label(bt["rank_quantile"])} if "rank" in bt else {}
     labels = {"strategy": "long Up / short Down", **rank, "equal_weight": "equal-weight universe"}
     rows = {label: _backtest_row(label, bt[key]) for key, label in labels.items()}
     book = bt.get("book", "long/short").replace("_", " ")

@@ -182,20 +182,50 @@ class WalkForwardSplitter:
         """
         days = _check_days(days)
         count = self.n_folds(days)
-        n, gap = len(days), self.gap
+        n = len(days)
         folds = []
         for back in range(count - 1, -1, -1):  # folds counted back from the end, oldest first
             test_end = n - back * self.test_days
-            test_start = test_end - self.test_days
-            val_end = test_start - gap
-            val_start = val_end - self.val_days
-            train_end = val_start - gap
-            train_start = 0 if self.expanding else train_end - self.train_days
-            fold = Split(train=days[train_start:train_end].copy(), val=days[val_start:val_end].copy(),
-                         test=days[test_start:test_end].copy())
-            fold.check(self.purge_days)  # an invariant: a failure here is a bug, not a user mistake
-            folds.append(fold)
+            folds.append(self._cut(days, test_end - self.test_days - self.gap, test_end))
         return folds
+
+    def final(self, days: np.ndarray) -> Split:
+        """The window of the model fitted after the folds, the one that makes tomorrow's calls.
+
+        The same training window, purge and validation window as a fold, the validation window
+        ending on the last labelled day, and no test window: the days after it are not labelled
+        yet, which is what the model is for.
+
+        Raises
+        ------
+        ConfigError
+            If the training and validation windows do not fit in ``days``.
+
+        Examples
+        --------
+        >>> f = WalkForwardSplitter(train_days=40, val_days=10, test_days=10, purge_days=1).final(np.arange(100))
+        >>> int(f.train[0]), int(f.train[-1]), int(f.val[0]), int(f.val[-1]), len(f.test)
+        (49, 88, 90, 99, 0)
+        """
+        days = _check_days(days)
+        need = self.train_days + self.val_days + self.gap
+        if len(days) < need:
+            raise ConfigError(f"train_days={self.train_days} + val_days={self.val_days} + a gap of {self.gap} need "
+                              f"{need} days, got {len(days)} labelled days; shorten the windows or use a longer "
+                              "date range.")
+        return self._cut(days, len(days), len(days))
+
+    def _cut(self, days: np.ndarray, val_end: int, test_end: int) -> Split:
+        """The fold whose validation window ends at position ``val_end`` and test window at
+        ``test_end`` (empty where they are equal, as for :meth:`final`)."""
+        val_start = val_end - self.val_days
+        train_end = val_start - self.gap
+        train_start = 0 if self.expanding else train_end - self.train_days
+        test_start = min(val_end + self.gap, test_end)
+        fold = Split(train=days[train_start:train_end].copy(), val=days[val_start:val_end].copy(),
+                     test=days[test_start:test_end].copy())
+        fold.check(self.purge_days)  # an invariant: a failure here is a bug, not a user mistake
+        return fold
 
 
 def describe(splits: list[Split], dates: pd.DatetimeIndex) -> pd.DataFrame:

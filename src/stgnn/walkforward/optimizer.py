@@ -4,7 +4,12 @@ Each fold is independent of every other (its own seed, its own scaler, graph and
 its training days), and its artefacts are written atomically with ``fold.json`` last, so a run
 killed at any moment resumes by skipping the folds that have ``fold.json`` and gives the same
 predictions as a run that was never interrupted. Stitching, metrics and the report read only
-the fold files.
+the fold files. Each fold keeps the model that made its test predictions (``model.pt``, the
+seeds' models in one checkpoint).
+
+After the folds, :func:`run_final` fits the model that makes tomorrow's calls on the latest
+window by the same rules (:func:`tune_model`), written the same way: ``model.pt``, then
+``final.json`` last.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from stgnn.classes import N_CLASSES
+from stgnn.checkpoint import build_checkpoint, save_checkpoint
 from stgnn.config import Config
 from stgnn.data.dataset import PanelData
 from stgnn.data.splits import Split, purge_for
@@ -26,7 +31,7 @@ from stgnn.errors import ConfigError
 from stgnn.io import atomic_write, write_json
 from stgnn.training.fold import FoldData, FoldFitter
 from stgnn.training.metrics import headline, prediction_metrics, proba_of
-from stgnn.training.thresholds import apply_thresholds, tune_thresholds
+from stgnn.training.thresholds import DecisionThresholds, apply_thresholds, tune_thresholds
 from stgnn.training.trainer import ClassificationSTGNNTrainer, predictions_frame
 from stgnn.walkforward.baselines import NO_GRAPH, fit_on_validation
 from stgnn.walkforward.folds import WalkForwardSplitter
@@ -34,6 +39,10 @@ from stgnn.walkforward.folds import WalkForwardSplitter
 logger = logging.getLogger(__name__)
 
 MODEL = "stgnn"
+CHECKPOINT = "model.pt"
+"""A fold's model, and the run's final model (in the run directory)."""
+FINAL_INFO = "final.json"
+"""The final model's windows and choices, written after its checkpoint: its presence means done."""
 
 
 def make_splitter(config: Config) -> WalkForwardSplitter:
@@ -70,27 +79,62 @@ def is_done(run_dir: Path, index: int) -> bool:
     return (fold_dir(run_dir, index) / "fold.json").is_file()
 
 
+def is_final_done(run_dir: Path) -> bool:
+    return (Path(run_dir) / FINAL_INFO).is_file()
+
+
+@dataclass(frozen=True)
+class TunedModel:
+    """The model's part of a fold, or of the final window: what the validation search chose.
+
+    Attributes
+    ----------
+    params : dict
+        The chosen trial's grid values.
+    trials : list of dict
+        Every trial's params, validation score and best epochs.
+    fit : dict
+        The chosen trial's ensemble: mean ``val`` and ``test`` probabilities (``test`` None
+        without a test window), ``models``, ``plan``, ``best_epochs``, ``seed_metrics``, ``alarms``.
+    thresholds : DecisionThresholds
+        Tuned on the chosen trial's validation probabilities.
+    checkpoint : dict
+        Its models with everything inference needs (:func:`stgnn.checkpoint.build_checkpoint`).
+    """
+
+    params: dict
+    trials: list[dict]
+    fit: dict
+    thresholds: DecisionThresholds
+    checkpoint: dict
+
+
+def tune_model(config: Config, data: PanelData, split: Split, fold_for, seed: int, progress, name: str) -> TunedModel:
+    """Search the grid on the validation window (each trial an ensemble of ``walkforward.seeds``
+    models), tune the decision thresholds there and pack the chosen models into a checkpoint.
+
+    One function for a fold and for the final model, so the model that makes tomorrow's calls is
+    chosen exactly as the ones the walk-forward judged were."""
+    params, fit, trials = _search(config, fold_for, split, seed, progress, name)
+    thresholds = _tune_on_validation(config, data, split, fit["val"])
+    chosen = config.updated(params)
+    checkpoint = build_checkpoint(fit["models"], chosen, fold_for(chosen), fit["plan"], thresholds.to_dict())
+    return TunedModel(params, trials, fit, thresholds, checkpoint)
+
+
 def run_fold(config: Config, data: PanelData, split: Split, index: int, out: Path, *, progress=False) -> FoldOutcome:
     """Tune, train, threshold and predict one fold, then write its artefacts (``fold.json`` last).
 
     The model and the temporal-only baseline each get their own search over the grid on the
     validation window, with the same seeds; the linear baselines choose their ``C`` there too."""
     wf = config.walkforward
-    seed = config.training.seed + 1000 * index
+    seed = _seed(config, index)
     started = time.perf_counter()
-    fitted: dict[tuple, FoldData] = {}
-
-    def fold_for(cfg: Config) -> FoldData:
-        """One fitted fold per distinct set of data settings, shared by trials, seeds and baselines."""
-        key = FoldFitter.key(cfg)
-        if key not in fitted:
-            fitted[key] = FoldFitter(cfg, seed=seed).fit(data, split.train)
-        return fitted[key]
-
-    params, fit, trials = _search(config, fold_for, split, seed, progress, f"fold {index}")
-    frames, thresholds, chosen_baselines = {}, {}, {}
-    frames[MODEL], thresholds[MODEL] = _threshold_and_frame(config, data, split, fit["val"], fit["test"])
-    chosen = config.updated(params)
+    fold_for = _fold_cache(data, split, seed)
+    model = tune_model(config, data, split, fold_for, seed, progress, f"fold {index}")
+    frames = {MODEL: _test_frame(data, split, model.fit["test"], model.thresholds)}
+    thresholds, chosen_baselines = {MODEL: model.thresholds.to_dict()}, {}
+    chosen = config.updated(model.params)
     for name in wf.baselines:
         if name == NO_GRAPH:
             nog_params, nog, nog_trials = _search(config.updated({"model.graph": False}), fold_for, split, seed,
@@ -106,20 +150,66 @@ def run_fold(config: Config, data: PanelData, split: Split, index: int, out: Pat
     out.mkdir(parents=True, exist_ok=True)
     for name, frame in frames.items():
         atomic_write(out / f"test_{name}.csv", lambda tmp, f=frame: f.to_csv(tmp, index=False))
+    save_checkpoint(model.checkpoint, out / CHECKPOINT)
     info = {
         "fold": index,
         "split": split.describe(data.dates),
-        "chosen": params,
-        "trials": trials,
+        "chosen": model.params,
+        "trials": model.trials,
         "baselines": chosen_baselines,
         "thresholds": thresholds,
-        "imbalance": fit["imbalance"],
-        "seed_metrics": fit["seed_metrics"],
-        "alarms": fit["alarms"],
+        "imbalance": model.fit["plan"].to_dict(),
+        "seed_metrics": model.fit["seed_metrics"],
+        "alarms": model.fit["alarms"],
         "seconds": round(time.perf_counter() - started, 1),
     }
     write_json(out / "fold.json", info)
     return FoldOutcome(index, frames, info)
+
+
+def run_final(config: Config, data: PanelData, split: Split, index: int, out: Path, *, progress=False) -> dict:
+    """Fit the model that makes tomorrow's calls on ``split`` (see
+    :meth:`~stgnn.walkforward.folds.WalkForwardSplitter.final`) and write ``model.pt``, then
+    ``final.json`` (its windows and choices) into the run directory ``out``.
+
+    ``index`` is the position it takes after the folds: its seed follows theirs. It is searched,
+    trained and thresholded as a fold is (:func:`tune_model`); having no test window, it predicts
+    nothing here."""
+    seed = _seed(config, index)
+    started = time.perf_counter()
+    model = tune_model(config, data, split, _fold_cache(data, split, seed), seed, progress, "final model")
+    save_checkpoint(model.checkpoint, Path(out) / CHECKPOINT)
+    info = {
+        "split": split.describe(data.dates),
+        "chosen": model.params,
+        "trials": model.trials,
+        "thresholds": model.thresholds.to_dict(),
+        "imbalance": model.fit["plan"].to_dict(),
+        "n_seeds": config.walkforward.seeds,
+        "seed": seed,
+        "alarms": model.fit["alarms"],
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    write_json(Path(out) / FINAL_INFO, info)
+    return info
+
+
+def _seed(config: Config, index: int) -> int:
+    return config.training.seed + 1000 * index
+
+
+def _fold_cache(data: PanelData, split: Split, seed: int):
+    """``fold_for(cfg)``: one fitted fold per distinct set of data settings, shared by trials,
+    seeds and baselines."""
+    fitted: dict[tuple, FoldData] = {}
+
+    def fold_for(cfg: Config) -> FoldData:
+        key = FoldFitter.key(cfg)
+        if key not in fitted:
+            fitted[key] = FoldFitter(cfg, seed=seed).fit(data, split.train)
+        return fitted[key]
+
+    return fold_for
 
 
 def _search(config: Config, fold_for, split: Split, seed: int, progress, name: str):
@@ -179,20 +269,24 @@ def _optuna_search(config: Config, evaluate, *, seed: int) -> None:
 
 
 def _fit_seeds(cfg: Config, fold: FoldData, split: Split, seed: int, n_seeds: int, progress) -> dict:
-    """Train ``n_seeds`` models on one fold; their mean probabilities are the ensemble's predictions."""
-    vals, tests, epochs, seed_metrics, alarms = [], [], [], [], []
+    """Train ``n_seeds`` models on one fold; their mean probabilities are the ensemble's predictions.
+
+    Without a test window (the final model) there are no test probabilities and no seed metrics."""
+    vals, tests, models, epochs, seed_metrics, alarms = [], [], [], [], [], []
     for s in range(n_seeds):
         trainer = ClassificationSTGNNTrainer(cfg, fold, split, seed=seed + s, progress=progress)
         result = trainer.fit()
-        val, test = trainer.predict_proba(split.val), trainer.predict_proba(split.test)
-        vals.append(val)
-        tests.append(test)
+        vals.append(trainer.predict_proba(split.val))
+        models.append(trainer.model_)
         epochs.append(result.best_epoch)
         alarms.extend(result.alarms)
-        frame = predictions_frame(fold.data, split.test, test)
-        seed_metrics.append(headline(prediction_metrics(frame.assign(pred=test.reshape(-1, N_CLASSES).argmax(1)))))
-    return {"val": np.mean(vals, axis=0), "test": np.mean(tests, axis=0), "best_epochs": epochs,
-            "imbalance": trainer.plan_.to_dict(), "seed_metrics": seed_metrics, "alarms": alarms}
+        if len(split.test):
+            test = trainer.predict_proba(split.test)
+            tests.append(test)
+            frame = predictions_frame(fold.data, split.test, test)
+            seed_metrics.append(headline(prediction_metrics(frame.assign(pred=proba_of(frame).argmax(1)))))
+    return {"val": np.mean(vals, axis=0), "test": np.mean(tests, axis=0) if tests else None, "models": models,
+            "best_epochs": epochs, "plan": trainer.plan_, "seed_metrics": seed_metrics, "alarms": alarms}
 
 
 def _selection_score(data: PanelData, val_days: np.ndarray, proba: np.ndarray, select_on: str) -> float:
@@ -205,11 +299,19 @@ def _selection_score(data: PanelData, val_days: np.ndarray, proba: np.ndarray, s
     return thresholds.value
 
 
-def _threshold_and_frame(config: Config, data: PanelData, split: Split, val: np.ndarray, test: np.ndarray):
+def _tune_on_validation(config: Config, data: PanelData, split: Split, val: np.ndarray) -> DecisionThresholds:
     t = config.thresholds
     val_frame = predictions_frame(data, split.val, val)
-    thresholds = tune_thresholds(val_frame["label"].to_numpy(), proba_of(val_frame),
-                                 objective=t.objective, min_precision=t.min_precision, fnr_target=t.fnr_target)
+    return tune_thresholds(val_frame["label"].to_numpy(), proba_of(val_frame),
+                           objective=t.objective, min_precision=t.min_precision, fnr_target=t.fnr_target)
+
+
+def _test_frame(data: PanelData, split: Split, test: np.ndarray, thresholds: DecisionThresholds) -> pd.DataFrame:
     frame = predictions_frame(data, split.test, test)
     frame["pred"] = apply_thresholds(proba_of(frame), thresholds)
-    return frame, thresholds.to_dict()
+    return frame
+
+
+def _threshold_and_frame(config: Config, data: PanelData, split: Split, val: np.ndarray, test: np.ndarray):
+    thresholds = _tune_on_validation(config, data, split, val)
+    return _test_frame(data, split, test, thresholds), thresholds.to_dict()

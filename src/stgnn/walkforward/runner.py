@@ -1,4 +1,9 @@
-"""Run a whole walk-forward into a run directory, resumable, then evaluate and report."""
+"""Run a whole walk-forward into a run directory, resumable, then evaluate and report.
+
+The run directory ends up with a model per fold (``folds/fold_XX/model.pt``) and, unless
+``walkforward.final_model`` is off, the final model fitted on the latest window (``model.pt`` and
+``final.json``): what ``stgnn predict --run-dir`` scores tomorrow's calls with.
+"""
 
 from __future__ import annotations
 
@@ -16,12 +21,13 @@ from stgnn.config import Config, load_config, write_config
 from stgnn.data.dataset import PanelData
 from stgnn.errors import ConfigError
 from stgnn.io import atomic_write, write_json
-from stgnn.reporting.report import format_interval
+from stgnn.reporting.report import format_interval, rank_label
 from stgnn.walkforward.backends import run_tasks
 from stgnn.walkforward.backtest import BOOKS
 from stgnn.walkforward.evaluate import evaluate, stitch
 from stgnn.walkforward.folds import describe
-from stgnn.walkforward.optimizer import MODEL, fold_dir, is_done, load_fold, make_splitter, run_fold, trial_grid
+from stgnn.walkforward.optimizer import (MODEL, fold_dir, is_done, is_final_done, load_fold, make_splitter, run_final,
+                                         run_fold, trial_grid)
 
 logger = logging.getLogger(__name__)
 
@@ -73,19 +79,29 @@ def run_walk_forward(config: Config, data: PanelData, run_dir: Path, *, resume: 
               disable=not progress) as bar:
         run_tasks(run_fold, todo, backend=backend, workers=workers, ray_address=ray_address,
                   on_done=lambda i: (bar.update(), logger.info("fold %d done", i)))
+    if config.walkforward.final_model and not is_final_done(run_dir):
+        final = run_final(config, data, make_splitter(config).final(data.labelled_days), len(splits), run_dir,
+                          progress=progress)
+        logger.info("final model done: trained %s to %s, validated to %s; tomorrow's calls: "
+                    "python -m stgnn predict --run-dir %s", final["split"]["train"]["first"],
+                    final["split"]["train"]["last"], final["split"]["val"]["last"], run_dir)
     # Finished folds are read back from disk: a resumed fold and a fresh one take the same path.
     outcomes = [load_fold(fold_dir(run_dir, i), names) for i in range(len(splits))]
     frames = {name: stitch(outcomes, name) for name in names}
     wf = config.walkforward
     metrics, bt = evaluate(frames, model=MODEL, horizon=config.labels.horizon, cost_bps=wf.cost_bps,
-                           n_boot=wf.n_boot, block_days=wf.block_days, seed=config.training.seed, book=wf.book)
+                           n_boot=wf.n_boot, block_days=wf.block_days, seed=config.training.seed, book=wf.book,
+                           rank_quantile=wf.rank_quantile)
     metrics["folds"] = [o.info for o in outcomes]
     metrics["seeds"] = seed_spread(outcomes)
+    panel = data.panel
+    metrics["data"] = {"source": panel.source, "n_tickers": len(data.tickers), "universe": panel.universe,
+                       "caveats": list(panel.caveats)}
     atomic_write(run_dir / "oos_predictions.csv", lambda tmp: frames[MODEL].to_csv(tmp, index=False))
     for name in names[1:]:
         atomic_write(run_dir / "baselines" / f"{name}_oos.csv", lambda tmp, n=name: frames[n].to_csv(tmp, index=False))
     write_json(run_dir / "metrics.json", metrics)
-    equity = bt.equity.rename(columns={"strategy": f"stgnn ({BOOKS[wf.book]})", "equal_weight": "equal weight"})
+    equity = bt.equity.rename(columns=equity_columns(metrics["backtest"]))
     atomic_write(run_dir / "equity.csv", lambda tmp: equity.to_csv(tmp))
     seconds = time.perf_counter() - started
     return WalkForwardResult(run_dir, metrics, table, seconds)
@@ -102,6 +118,12 @@ def seed_spread(outcomes) -> dict:
                for k in keys}}
 
 
+def equity_columns(backtest: dict) -> dict[str, str]:
+    """Each portfolio of ``metrics["backtest"]`` and its name in ``equity.csv`` and the summary."""
+    return {"strategy": f"stgnn ({BOOKS[backtest['book']]})",
+            "rank": f"stgnn ({rank_label(backtest['rank_quantile'])})", "equal_weight": "equal-weight universe"}
+
+
 def summary_lines(result: WalkForwardResult) -> list[str]:
     m = result.metrics
     rows = [("stgnn", m["oos"])] + list(m["baselines"].items())
@@ -112,10 +134,10 @@ def summary_lines(result: WalkForwardResult) -> list[str]:
     lines.append("stgnn - baseline, macro-F1 [95% CI]: " + ", ".join(
         f"{name} {format_interval(c['macro_f1'])}" for name, c in m["comparisons"].items()))
     bt = m["backtest"]
-    for name, label in (("strategy", f"stgnn ({BOOKS[bt['book']]})"), ("equal_weight", "equal-weight universe")):
+    for name, label in equity_columns(bt).items():
         b = bt[name]
         sharpe = b["intervals"]["sharpe"]
-        exposure = f", beta {_num(b['beta'])}, alpha {_pct(b['alpha_annual'])}/yr" if name == "strategy" else ""
+        exposure = f", beta {_num(b['beta'])}, alpha {_pct(b['alpha_annual'])}/yr" if name != "equal_weight" else ""
         lines.append(f"backtest {label:<36} annual return {_pct(b['annual_return'])}, Sharpe {_num(b['sharpe'])} "
                      f"[{_num(sharpe['lo'])}, {_num(sharpe['hi'])}], max drawdown {_pct(b['max_drawdown'])}"
                      f"{exposure} (after {bt['cost_bps']:g} bps costs)")

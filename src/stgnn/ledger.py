@@ -1,0 +1,302 @@
+"""The prediction ledger: every call ``stgnn predict --ledger`` made, scored once its outcome is known.
+
+A walk-forward says what a model should do on days it never saw; the ledger checks whether it
+does, on calls written down before their prices existed. It is one csv, one row per (date, ticker,
+model), with the columns of :data:`COLUMNS`:
+
+``date``
+    The panel's last date when the call was made (``YYYY-MM-DD``); the call is for the next
+    ``horizon`` trading days.
+``ticker``, ``p_down``, ``p_none``, ``p_up``, ``pred``, ``call``
+    As ``stgnn predict`` prints them (``pred`` 0/1/2, ``call`` Down/None/Up).
+``model_id``
+    The first 12 hex digits of the checkpoint file's SHA-256 (:func:`model_id`).
+``horizon``, ``label_threshold``, ``label_vol_scaled``, ``label_vol_window``, ``label_relative_to``
+    The label rule of the model's config (:class:`stgnn.config.LabelConfig`), so each row is
+    scored by the rule its model was trained on, whatever else the ledger holds.
+``label_sector_file``
+    The ``ticker,sector`` csv of a sector-relative rule (its ``graph.sector_file``); empty for
+    the others. Relative labels are cut against the peers in the scoring panel: score with the
+    data flags the calls were made with.
+``run_dir``
+    The walk-forward run the model came from (``predict --run-dir``), whose out-of-sample
+    intervals the live figures are compared with; empty when unknown.
+``label``, ``fwd_return``
+    The realised class and forward log return (:func:`stgnn.data.labels.make_labels`); empty until
+    a panel prices ``t + h``.
+
+Every write replaces the file atomically, and a second ``predict`` for the same (date, model)
+replaces that call's rows instead of adding them again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from pydantic import ValidationError
+
+from stgnn.classes import CLASS_NAMES
+from stgnn.config import Config, LabelConfig, load_config
+from stgnn.data.graph import read_sectors
+from stgnn.data.labels import UNKNOWN, make_labels
+from stgnn.data.panel import PricePanel
+from stgnn.errors import StgnnError
+from stgnn.io import atomic_write
+from stgnn.reporting.report import format_interval
+from stgnn.training.metrics import (PREDICTION_COLUMNS, PROBA_COLUMNS, call_hit_rate, check_labels,
+                                    check_probabilities, prediction_metrics)
+from stgnn.walkforward.bootstrap import bootstrap_ci
+from stgnn.walkforward.optimizer import MODEL
+
+RULE = {field: field if field == "horizon" else f"label_{field}" for field in LabelConfig.model_fields}
+"""The ledger column of each field of the label rule."""
+SECTOR_FILE = "label_sector_file"
+COLUMNS = ("date", "ticker", *PROBA_COLUMNS, "pred", "call", "model_id", *RULE.values(), SECTOR_FILE, "run_dir",
+           "label", "fwd_return")
+
+LIVE_METRICS = {"macro_f1": "macro-F1", "rank_ic": "Rank IC", "directional_hit_rate": "directional hit rate"}
+"""The figures a live model is held to, and how a report names them."""
+
+STATES = SCORED, SCORED_NOW, PENDING, UNPRICED = "scored_before", "scored_now", "pending", "unpriced"
+"""The state of a row after :func:`score_ledger`: scored earlier or now, ``t + h`` after the panel's
+last date, or no price at ``t`` or ``t + h`` in the panel (an absent ticker, a gap)."""
+
+
+def model_id(path: str | Path) -> str:
+    """A short hash of a checkpoint file: the same file is the same model in any ledger."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
+
+
+def ledger_rows(calls: pd.DataFrame, model: str, config: Config, run_dir: Path | None = None) -> pd.DataFrame:
+    """The ledger rows of one ``predict``: its calls (:func:`stgnn.inference.score_latest`'s frame)
+    with the model's id, label rule (from its ``config``) and run, not yet scored."""
+    labels, sector_file = config.labels, config.graph.sector_file
+    rows = calls[["date", "ticker", *PROBA_COLUMNS, "pred", "call"]].assign(
+        model_id=model, **{column: getattr(labels, field) for field, column in RULE.items()},
+        **{SECTOR_FILE: str(sector_file.resolve()) if labels.relative_to == "sector" else ""},
+        run_dir="" if run_dir is None else str(Path(run_dir).resolve()),
+        label=pd.array([pd.NA] * len(calls), dtype="Int64"), fwd_return=np.nan)
+    return rows[list(COLUMNS)]
+
+
+def append_calls(path: str | Path, rows: pd.DataFrame) -> pd.DataFrame:
+    """Add ``rows`` to the ledger at ``path`` (made if absent), replacing the rows of the same
+    (date, model): a morning's ``predict`` run twice still counts its calls once."""
+    path = Path(path)
+    if path.exists():
+        old = read_ledger(path)
+        keys = ["date", "model_id"]
+        again = pd.MultiIndex.from_frame(old[keys]).isin(pd.MultiIndex.from_frame(rows[keys]))
+        rows = pd.concat([old[~again], rows], ignore_index=True)
+    ledger = rows.sort_values(["date", "model_id"], kind="stable").reset_index(drop=True)
+    write_ledger(path, ledger)
+    return ledger
+
+
+def write_ledger(path: str | Path, ledger: pd.DataFrame) -> None:
+    atomic_write(path, lambda tmp: ledger[list(COLUMNS)].to_csv(tmp, index=False))
+
+
+def read_ledger(path: str | Path) -> pd.DataFrame:
+    """The ledger at ``path``, checked: a corrupt file is one line naming what is wrong."""
+    path = Path(path)
+    if not path.is_file():
+        raise StgnnError(f"Ledger {path} does not exist; stgnn predict --ledger {path} starts one.")
+    try:
+        ledger = pd.read_csv(path, keep_default_na=False, na_values={"label": [""], "fwd_return": [""]},
+                             dtype={"date": str, "ticker": str, "call": str, "model_id": str, SECTOR_FILE: str,
+                                    "run_dir": str})
+    except (ValueError, UnicodeDecodeError) as exc:  # pandas' parser and empty-file errors are ValueErrors
+        raise _corrupt(path, f"not a readable csv ({type(exc).__name__})") from None
+    missing = [c for c in COLUMNS if c not in ledger.columns]
+    if missing:
+        raise _corrupt(path, f"missing columns {missing}")
+    try:
+        return _checked(ledger)
+    except (ValueError, TypeError) as exc:  # TypeError: a fractional label
+        raise _corrupt(path, str(exc).splitlines()[0]) from None
+
+
+def _corrupt(path: Path, why: str) -> StgnnError:
+    return StgnnError(f"{path} is not a prediction ledger: {why}; restore it, or start a new one with "
+                      "predict --ledger.")
+
+
+def _checked(ledger: pd.DataFrame) -> pd.DataFrame:
+    """The ledger with its columns typed, or a ValueError naming the first bad value."""
+    pd.to_datetime(ledger["date"], format="%Y-%m-%d")
+    check_probabilities(ledger[list(PROBA_COLUMNS)])
+    pred = check_labels(ledger["pred"].to_numpy(), name="pred")
+    if (ledger["call"].to_numpy() != np.array(CLASS_NAMES)[pred]).any():
+        raise ValueError("a call does not match its pred (0 Down, 1 None, 2 Up)")
+    label = pd.to_numeric(ledger["label"]).astype("Int64")
+    check_labels(label.dropna().to_numpy(dtype=np.int64), name="label")
+    fwd = pd.to_numeric(ledger["fwd_return"]).astype(float)
+    if (label.notna().to_numpy() != np.isfinite(fwd.to_numpy())).any():
+        raise ValueError("a row has a label without a finite fwd_return, or one without the other")
+    for rule in ledger[list(RULE.values())].drop_duplicates().itertuples(index=False):
+        label_rule(rule)
+    if ledger.duplicated(["date", "ticker", "model_id"]).any():
+        raise ValueError("a (date, ticker, model_id) appears twice")
+    return ledger.assign(pred=pred, label=label, fwd_return=fwd)
+
+
+def label_rule(values) -> LabelConfig:
+    """The label rule of a row's :data:`RULE` columns, in their order."""
+    tree = {field: v.item() if isinstance(v, np.generic) else v for field, v in zip(RULE, values)}
+    try:
+        return LabelConfig.model_validate(tree)
+    except ValidationError:
+        raise ValueError(f"the label rule {tree} is not valid") from None
+
+
+def score_ledger(ledger: pd.DataFrame, panel: PricePanel) -> tuple[pd.DataFrame, pd.Series]:
+    """Fill in ``label`` and ``fwd_return`` of the open rows whose ``t + h`` the panel prices.
+
+    Rows scored earlier keep their outcome (a panel that starts later cannot erase it). Each
+    open row is labelled by its own rule, with the function that labelled the training data;
+    ``fwd_return`` is the raw forward return, as in the walk-forward's predictions.
+
+    Returns
+    -------
+    ledger : pd.DataFrame
+    state : pd.Series
+        Each row's state: :data:`SCORED`, :data:`SCORED_NOW`, :data:`PENDING` or :data:`UNPRICED`.
+    """
+    ledger = ledger.copy()
+    state = pd.Series(np.where(ledger["label"].notna(), SCORED, PENDING), index=ledger.index, dtype=object)
+    dates = pd.Index(panel.dates.strftime("%Y-%m-%d"))
+    tickers = pd.Index(panel.tickers)
+    open_rows = ledger[ledger["label"].isna()]
+    for (*values, sector_file), rows in open_rows.groupby([*RULE.values(), SECTOR_FILE], sort=False):
+        rule = label_rule(values)
+        labels = make_labels(panel.close, rule, sectors=read_sectors(sector_file) if sector_file else None)
+        day, column = dates.get_indexer(rows["date"]), tickers.get_indexer(rows["ticker"])
+        priced = (day >= 0) & (column >= 0)
+        y = np.where(priced, labels.y[day, column], UNKNOWN)
+        known = y != UNKNOWN
+        future = np.where(day >= 0, day + rule.horizon >= len(dates), rows["date"].to_numpy() > dates[-1])
+        index = rows.index[known]
+        ledger.loc[index, "label"] = y[known]
+        ledger.loc[index, "fwd_return"] = labels.fwd_return[day[known], column[known]]
+        state[index] = SCORED_NOW
+        state[rows.index[~known & ~future]] = UNPRICED
+    return ledger, state
+
+
+@dataclass(frozen=True)
+class WalkForwardRecord:
+    """A finished walk-forward run's out-of-sample record: what its models' live calls should
+    match."""
+
+    run_dir: Path
+    metrics: dict
+
+    @classmethod
+    def load(cls, run_dir: str | Path) -> WalkForwardRecord:
+        run_dir = Path(run_dir)
+        if not run_dir.is_dir():
+            raise StgnnError(f"Run directory {run_dir} does not exist; pass the run directory of a walk-forward.")
+        path = run_dir / "metrics.json"
+        if not path.is_file():
+            raise StgnnError(f"{run_dir} has no metrics.json: not a finished walk-forward (resume it with "
+                             f"scripts/walk_forward_optimization.py --resume {run_dir}).")
+        try:
+            metrics = json.loads(path.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise StgnnError(f"{path} is not valid JSON; rerun the walk-forward's evaluation with --resume.") from None
+        if MODEL not in metrics.get("intervals", {}):
+            raise StgnnError(f"{path} holds no out-of-sample intervals (intervals.{MODEL}); a run of an older "
+                             "version: --resume it to evaluate it again.")
+        return cls(run_dir, metrics)
+
+    @property
+    def period(self) -> tuple[str, str]:
+        """First and last date of the out-of-sample period (the folds' test windows)."""
+        folds = self.metrics["folds"]
+        return folds[0]["split"]["test"]["first"], folds[-1]["split"]["test"]["last"]
+
+    def interval(self, name: str) -> dict:
+        """A metric of :data:`LIVE_METRICS` with its 95% interval (``value``, ``lo``, ``hi``).
+
+        Macro-F1 and Rank IC are those of ``metrics.json``; the hit rate has none there, and is
+        bootstrapped from ``oos_predictions.csv`` with the run's own settings and seed."""
+        if name != "directional_hit_rate":
+            return self.metrics["intervals"][MODEL][name]
+        oos = pd.read_csv(self.run_dir / "oos_predictions.csv", usecols=["date", "pred", "fwd_return"])
+        boot = self.metrics["bootstrap"]
+        seed = load_config(self.run_dir / "config.yaml").training.seed
+        return bootstrap_ci(oos, lambda f: call_hit_rate(f["pred"], f["fwd_return"])[0],
+                            block_days=boot["block_days"], n_boot=boot["n_boot"], seed=seed)
+
+
+def live_figures(rows: pd.DataFrame) -> dict:
+    """The :data:`LIVE_METRICS` of one model's scored rows, with what they count.
+
+    The same functions as the walk-forward's figures (:func:`prediction_metrics`,
+    :func:`call_hit_rate`), so each live figure means what its interval does."""
+    frame = rows.assign(label=rows["label"].astype(int))[list(PREDICTION_COLUMNS)]
+    m = prediction_metrics(frame)
+    hit_rate, n_calls = call_hit_rate(frame["pred"], frame["fwd_return"])
+    return {"macro_f1": m["macro_f1"], "rank_ic": m["rank_ic"], "directional_hit_rate": hit_rate,
+            "n_rows": m["n_rows"], "n_days": m["n_days"], "n_ic_days": m["n_ic_days"], "n_calls": n_calls}
+
+
+def where_in(value: float, interval: dict | None) -> str | None:
+    """``inside``, ``below`` or ``above`` the interval; None where either is undefined."""
+    if interval is None or any(v is None or v != v for v in (value, interval.get("lo"), interval.get("hi"))):
+        return None
+    return "below" if value < interval["lo"] else "above" if value > interval["hi"] else "inside"
+
+
+def ledger_report(ledger: pd.DataFrame, state: pd.Series, *, run_dir: Path | None = None) -> dict:
+    """Per model: its rows' states, the live figures of its scored rows, the walk-forward's
+    intervals (of the run its rows record, else ``run_dir``) and where each live figure falls."""
+    counts = state.value_counts()
+    report = {"rows": len(ledger), **{s: int(counts.get(s, 0)) for s in STATES}, "models": []}
+    for model, rows in ledger.groupby("model_id", sort=False):
+        states = state[rows.index].value_counts()
+        scored = rows[rows["label"].notna()]
+        source = next((r for r in rows["run_dir"] if r), None) or run_dir
+        record = WalkForwardRecord.load(source) if source else None
+        live = live_figures(scored) if len(scored) else None
+        expected = None
+        if record is not None:
+            expected = {"period": list(record.period), **{name: record.interval(name) for name in LIVE_METRICS}}
+        report["models"].append({
+            "model_id": model, "run_dir": str(source) if source else None, "horizon": int(rows["horizon"].iloc[0]),
+            "rows": len(rows), **{s: int(states.get(s, 0)) for s in STATES},
+            "live": live,
+            "walk_forward": expected,
+            "where": {name: where_in(live[name], expected[name]) if live and expected else None
+                      for name in LIVE_METRICS},
+        })
+    return report
+
+
+def report_lines(report: dict) -> list[str]:
+    """The report in words: counts, then each model's live figures beside its walk-forward's."""
+    lines = [f"{report['rows']} rows: {report[SCORED_NOW]} scored now ({report[SCORED] + report[SCORED_NOW]} in "
+             f"all), {report[PENDING]} pending (t + h not priced yet), {report[UNPRICED]} without a price at t or t + h"]
+    for m in report["models"]:
+        lines.append(f"model {m['model_id']} (horizon {m['horizon']}, run {m['run_dir'] or 'unknown'}): "
+                     f"{m['rows']} rows, {m[PENDING]} pending")
+        live, expected = m["live"], m["walk_forward"]
+        if live is None:
+            lines.append("  no scored rows yet")
+            continue
+        days = f"{live['n_days']} day{'s' * (live['n_days'] != 1)}"
+        against = (f"walk-forward out of sample {expected['period'][0]} to {expected['period'][1]}, 95% intervals "
+                   "(of a whole period's figure: a short live record falls outside them more often)"
+                   if expected else "no walk-forward to compare with: pass --run-dir")
+        lines.append(f"  live over {days} ({live['n_rows']} rows, {live['n_calls']} Down/Up calls); {against}")
+        for name, text in LIVE_METRICS.items():
+            value = "n/a" if live[name] != live[name] else f"{live[name]:.4f}"
+            beside = f"   walk-forward {format_interval(expected[name])}   {m['where'][name] or 'n/a'}" if expected else ""
+            lines.append(f"  {text:<21} live {value}{beside}")
+    return lines
