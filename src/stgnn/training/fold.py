@@ -7,8 +7,8 @@ day weights and the class weights the loss will use. :class:`FoldFitter` is conf
 inspectable, and is shared by every trial, seed and baseline of the fold (the walk-forward keys
 its cache on :meth:`FoldFitter.key`, the parts of the config a fold depends on).
 
-Nothing here reads a day outside ``train_days`` except :attr:`FoldData.x`, the whole panel
-scaled with training statistics, which the batches of validation and test days are cut from.
+Everything here is fitted on ``train_days`` alone; only :attr:`FoldData.x` spans the whole panel
+(scaled with training statistics), because the batches of validation and test days are cut from it.
 """
 
 from __future__ import annotations

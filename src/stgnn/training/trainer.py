@@ -206,8 +206,11 @@ class ClassificationSTGNNTrainer:
 
     def _train_epoch(self, criterion, optimizer, rng) -> tuple[float, dict[str, float]]:
         self.model_.train()
-        total = np.zeros(N_CLASSES)
-        count = np.zeros(N_CLASSES)
+        # The same loss per row, for the per-class log: summed on the device, read once an epoch.
+        per_row = copy.copy(criterion)
+        per_row.reduction = "none"
+        total = torch.zeros(N_CLASSES, device=self.device)
+        count = torch.zeros(N_CLASSES, device=self.device)
         batches = list(self._epoch_batches(rng))
         for days, egos in tqdm(batches, desc="batches", disable=not self.progress, leave=False):
             batch = self.fold.batcher.batch(days, egos).to(self.device)
@@ -219,13 +222,10 @@ class ClassificationSTGNNTrainer:
             loss.backward()
             torch.nn.utils.clip_grad_norm_(self.model_.parameters(), self.config.training.grad_clip)
             optimizer.step()
-            with torch.no_grad():  # the loss of each class's rows, for the per-class log
-                for c in range(N_CLASSES):
-                    rows = y == c
-                    n = int(rows.sum())
-                    if n:
-                        total[c] += float(criterion(logits[rows], y[rows], sample_weight[rows])) * n
-                        count[c] += n
+            with torch.no_grad():
+                total.index_add_(0, y, per_row(logits, y, sample_weight))
+                count.index_add_(0, y, torch.ones_like(y, dtype=count.dtype))
+        total, count = total.cpu().numpy().astype(np.float64), count.cpu().numpy().astype(np.float64)
         per_class = np.divide(total, count, out=np.full(N_CLASSES, np.nan), where=count > 0)
         return float(total.sum() / max(count.sum(), 1)), dict(zip(CLASS_NAMES, per_class.round(6).tolist()))
 
