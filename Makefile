@@ -6,7 +6,7 @@ PIP    := $(PY) -m pip --disable-pip-version-check --quiet
 # torch first and pinned: pip takes the CPU build for it; a bare `torch` pulls a multi-GB CUDA build.
 TORCH  ?= torch==2.13.0
 
-.PHONY: demo test test-fast install install-dev clean
+.PHONY: demo test test-fast notebook-results install install-dev clean
 
 demo: $(VENV)/.installed
 	$(PY) scripts/walk_forward_optimization.py --config configs/demo.yaml --run-dir runs/demo-$$(date +%Y%m%d-%H%M%S)
@@ -16,6 +16,10 @@ test: $(VENV)/.installed-dev
 
 test-fast: $(VENV)/.installed-dev
 	$(PY) -m pytest -n 2 -m "not slow"
+
+# Notebook 04 is committed with its outputs: rerun it after results/sp500_study changes.
+notebook-results: $(VENV)/.installed-dev
+	cd notebooks && ../$(VENV)/bin/jupyter-execute --inplace 04_sp500_results.ipynb
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev

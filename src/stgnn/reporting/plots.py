@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib import colormaps
 from matplotlib.axes import Axes
 from matplotlib.dates import ConciseDateFormatter
 from matplotlib.figure import Figure
@@ -290,8 +291,9 @@ def plot_equity_curves(curves: Mapping[str, pd.Series], path: PathLike, *,
 
     def draw(fig: Figure) -> None:
         ax = fig.subplots()
-        for name, curve in curves.items():
-            ax.plot(pd.DatetimeIndex(pd.to_datetime(curve.index)), curve.to_numpy(dtype=float), label=name)
+        palette = colormaps["tab10" if len(curves) <= 10 else "tab20"].colors  # no two curves share a colour
+        for (name, curve), color in zip(curves.items(), palette * (len(curves) // len(palette) + 1)):
+            ax.plot(pd.DatetimeIndex(pd.to_datetime(curve.index)), curve.to_numpy(dtype=float), label=name, color=color)
         ax.xaxis.set_major_formatter(ConciseDateFormatter(ax.xaxis.get_major_locator()))
         ax.set(xlabel="Date", ylabel="Cumulative value" + (" (log scale)" if log else ""), title=title)
         if log:
