@@ -2,8 +2,13 @@
 peak memory, and one fold's time and memory for N = 20, 100, 500 synthetic tickers x 1,260 days.
 Writes benchmarks/results.json and benchmarks/results.md.
 
-    python scripts/benchmark.py            # everything (tens of minutes on 2 cores)
-    python scripts/benchmark.py --quick    # small N only, to check that it runs
+    python scripts/benchmark.py                 # everything (tens of minutes on 2 cores)
+    python scripts/benchmark.py --quick         # small N only, to check that it runs
+    python scripts/benchmark.py --device cuda   # the GPU against this machine's CPU (benchmarks/cuda.*)
+
+On a GPU the suite is: one fold at N = 500 on the CPU and on the GPU (fp32 and bf16), with their
+out-of-sample scores per seed; one fold at N = 5,000 on the GPU with its peak GPU memory; and the
+largest difference between one model's probabilities on the GPU and on the CPU.
 """
 
 from __future__ import annotations
@@ -34,7 +39,16 @@ def main(argv: list[str] | None = None) -> int:
                         help="also time configs/sp500.yaml, the 505-stock walk-forward (tens of minutes)")
     parser.add_argument("--repeats", type=int, default=2,
                         help="runs of each fold size; the fastest is reported (run-to-run noise here is ~10%%)")
+    parser.add_argument("--seeds", type=int, default=3, help="seeds per fold in the device suite (for their spread)")
+    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
+                        help="cuda: the GPU suite against this machine's CPU, written to benchmarks/cuda.{json,md}")
     args = parser.parse_args(argv)
+    if args.device != "cpu":
+        results = device_suite(args.device, seeds=args.seeds)
+        write_json(args.out / f"{args.device}.json", results)
+        atomic_write_text(args.out / f"{args.device}.md", device_markdown(results))
+        print(device_markdown(results))
+        return 0
     sizes = [20] if args.quick else [20, 100, 500]
     results = {"machine": machine(), "scaling": []}
     results["train_sample"] = run_case("train", load_config(None, {"data.start": "2010-01-01", "training.epochs": 3}))
@@ -61,6 +75,51 @@ def main(argv: list[str] | None = None) -> int:
     atomic_write_text(args.out / "results.md", markdown(results))
     print(markdown(results))
     return 0
+
+
+def device_suite(device: str, *, n: int = 500, big: int = 5000, n_days: int = 1260, epochs: int = 3,
+                 seeds: int = 3) -> dict:
+    """``device`` against the CPU of the same machine, in the same run (see the module docstring)."""
+    def fold(n_tickers: int, on: str, precision: str = "fp32") -> dict:
+        row = run_case("fold", synthetic_config(n_tickers, n_days, epochs, device=on, precision=precision, seeds=seeds))
+        print(f"fold N={n_tickers} on {on} ({precision}): {row}", flush=True)
+        return row
+
+    results = {"machine": machine(), "device": device, "gpu": _gpu_name(device),
+               "cpu": fold(n, "cpu"), "fp32": fold(n, device), "bf16": fold(n, device, "bf16")}
+    results["speedup_fp32"] = round(results["cpu"]["fold_seconds"] / results["fp32"]["fold_seconds"], 2)
+    results["speedup_bf16"] = round(results["cpu"]["fold_seconds"] / results["bf16"]["fold_seconds"], 2)
+    spread = [m["macro_f1"] for m in results["cpu"]["seed_metrics"]]
+    results["cpu_seed_range_macro_f1"] = [min(spread), max(spread)]
+    results["fp32_seeds_within_cpu_range"] = all(min(spread) <= m["macro_f1"] <= max(spread)
+                                                 for m in results["fp32"]["seed_metrics"])
+    results["big"] = fold(big, device)
+    results["agreement"] = run_case("agreement", synthetic_config(n, n_days, epochs, device=device))
+    return results
+
+
+def _gpu_name(device: str) -> str | None:
+    return torch.cuda.get_device_name() if device == "cuda" and torch.cuda.is_available() else None
+
+
+def device_markdown(r: dict) -> str:
+    cpu, fp32, bf16, big, agree = r["cpu"], r["fp32"], r["bf16"], r["big"], r["agreement"]
+    row = ("| {name} | {fold_seconds} | {device_start_seconds} | {gpu} | {macro_f1} | {rank_ic} | {seeds} |").format
+    lines = [f"Machine: {r['machine']['cores']} CPU cores, {r['gpu'] or r['device']}, torch {r['machine']['torch']}, "
+             f"{r['machine']['date']}. One walk-forward fold (train 756, val 126, test 126 days; 3 epochs; "
+             f"{len(cpu['seed_metrics'])} seeds), synthetic market of {cpu['n_days']:,} days.", "",
+             "| run | fold time (s) | device start-up, not in fold time (s) | peak GPU memory (MB) | macro-F1 | Rank IC | "
+             "macro-F1 per seed |", "|---|---|---|---|---|---|---|"]
+    for name, x in ((f"N = {cpu['n_tickers']}, CPU", cpu), (f"N = {fp32['n_tickers']}, {r['device']} fp32", fp32),
+                    (f"N = {bf16['n_tickers']}, {r['device']} bf16", bf16), (f"N = {big['n_tickers']:,}, {r['device']} fp32", big)):
+        lines.append(row(name=name, gpu=x.get("gpu_peak_mb", "n/a"), seeds=", ".join(str(m["macro_f1"]) for m in x["seed_metrics"]),
+                         **x))
+    lines += ["", f"Speed-up over the CPU at N = {cpu['n_tickers']}: {r['speedup_fp32']}x (fp32), {r['speedup_bf16']}x (bf16). "
+              f"{r['device']} fp32 seeds within the CPU's seed range {r['cpu_seed_range_macro_f1']}: "
+              f"{'yes' if r['fp32_seeds_within_cpu_range'] else 'no'}.",
+              f"One model's test probabilities on {agree['device']} and on the CPU differ by at most "
+              f"{agree['max_abs_diff']:.2e} ({agree['n_probabilities']:,} probabilities)."]
+    return "\n".join(lines) + "\n"
 
 
 _PEAK = ("import resource, runpy, sys\n"

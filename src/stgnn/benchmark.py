@@ -7,6 +7,7 @@ one machine, never assertions: the tests only check that the cases run and repor
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import resource
@@ -22,11 +23,13 @@ import torch
 
 from stgnn.config import Config, parse_config
 from stgnn.models.encoders import GRUEncoder, TCNEncoder
+from stgnn.training.device import resolve_device, start
 from stgnn.training.fold import FoldFitter
+from stgnn.training.metrics import headline, prediction_metrics
 from stgnn.training.run import load_data, single_split
 from stgnn.training.trainer import ClassificationSTGNNTrainer
 from stgnn.walkforward.evaluate import intervals
-from stgnn.walkforward.optimizer import run_fold
+from stgnn.walkforward.optimizer import MODEL, run_fold
 from stgnn.walkforward.runner import plan_folds
 
 
@@ -34,11 +37,12 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-def synthetic_config(n_tickers: int, n_days: int = 1260, epochs: int = 3) -> Config:
+def synthetic_config(n_tickers: int, n_days: int = 1260, epochs: int = 3, *, device: str = "cpu",
+                     precision: str = "fp32", seeds: int = 1) -> Config:
     return parse_config({
         "data": {"source": "synthetic", "synthetic": {"n_tickers": n_tickers, "n_days": n_days, "cluster_size": 5}},
-        "training": {"epochs": epochs, "patience": epochs},
-        "walkforward": {"train_days": 756, "val_days": 126, "test_days": 126, "folds": 1,
+        "training": {"epochs": epochs, "patience": epochs, "device": device, "precision": precision},
+        "walkforward": {"train_days": 756, "val_days": 126, "test_days": 126, "folds": 1, "seeds": seeds,
                         "grid": {"loss.focal_gamma": [2.0]}, "baselines": []},
     })
 
@@ -104,13 +108,40 @@ def case_encoder_passes(config: Config) -> dict:
 
 
 def case_fold(config: Config) -> dict:
-    """Wall time and peak memory of one walk-forward fold."""
+    """Wall time and peak memory of one walk-forward fold on the config's device, with its
+    out-of-sample macro-F1 and Rank IC (per seed too) to compare devices and precisions. A GPU's
+    start-up is paid before the clock starts and reported on its own."""
+    device = resolve_device(config.training.device)
+    started_in = start(device) if device.type == "cuda" else 0.0
     data = load_data(config)
     split = plan_folds(config, data)[0][-1]
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        run_fold(config, data, split, 0, Path(tmp) / "fold")
-    return {"n_tickers": len(data.tickers), "n_days": len(data.dates), "fold_seconds": round(time.perf_counter() - started, 2)}
+        outcome = run_fold(config, data, split, 0, Path(tmp) / "fold")
+    seconds = time.perf_counter() - started
+    scores = ("macro_f1", "rank_ic")
+    result = {"n_tickers": len(data.tickers), "n_days": len(data.dates), "fold_seconds": round(seconds, 2),
+              "device": device.type, "precision": config.training.precision,
+              "device_start_seconds": round(started_in, 2),
+              **{k: round(v, 4) for k, v in headline(prediction_metrics(outcome.frames[MODEL])).items() if k in scores},
+              "seed_metrics": [{k: round(m[k], 4) for k in scores} for m in outcome.info["seed_metrics"]]}
+    if device.type == "cuda":
+        result["gpu_peak_mb"] = round(torch.cuda.max_memory_allocated(device) / 2**20, 1)
+    return result
+
+
+def case_agreement(config: Config) -> dict:
+    """The largest difference between the test probabilities of one model trained on the
+    config's device, predicted there and predicted on the CPU."""
+    trainer = _trainer(config)
+    trainer.fit()
+    days = trainer.split.test
+    on_cpu = ClassificationSTGNNTrainer(config.updated({"training.device": "cpu"}), trainer.fold, trainer.split,
+                                        progress=False)
+    on_cpu.model_ = copy.deepcopy(trainer.model_).cpu()
+    diff = np.abs(trainer.predict_proba(days) - on_cpu.predict_proba(days))
+    return {"device": trainer.device.type, "n_probabilities": int(np.isfinite(diff).sum()),
+            "max_abs_diff": float(np.nanmax(diff))}
 
 
 def case_bootstrap(config: Config) -> dict:
@@ -129,7 +160,8 @@ def case_bootstrap(config: Config) -> dict:
             "interval_seconds": round(time.perf_counter() - started, 2)}
 
 
-CASES = {"train": case_train, "encoder_passes": case_encoder_passes, "fold": case_fold, "bootstrap": case_bootstrap}
+CASES = {"train": case_train, "encoder_passes": case_encoder_passes, "fold": case_fold, "bootstrap": case_bootstrap,
+         "agreement": case_agreement}
 
 
 def run_case(case: str, config: Config, *, timeout: float = 3600) -> dict:

@@ -220,6 +220,8 @@ class TrainingConfig(_Section):
     scaler: Literal["standard", "robust"] = Field("standard", description="feature scaling fitted on training days: mean/std, or median/IQR")
     seed: int = Field(0, description="seed of weights, batches and SMOTE")
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="where to train (auto: cuda if available)")
+    precision: Literal["fp32", "bf16"] = Field(
+        "fp32", description="bf16: forward passes under bfloat16 autocast (for CUDA; loss and probabilities stay float32)")
 
 
 class ThresholdConfig(_Section):

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 import torch
 from torch_geometric.data import Batch
 
@@ -14,8 +15,9 @@ def _setup(n_ego=3):
     y = rng.integers(0, 3, size=(T, N))
     graph = Graph(["A", "B", "C", "D"], np.array([[1, 2], [0, 3], [3, 0], [2, 1]]),
                   np.array([[0.9, 0.5], [0.9, 0.4], [0.8, 0.5], [0.8, 0.4]]))
-    ego = EgoSamples(rng.normal(size=(n_ego, K + 1, W, F)).astype(np.float32),
-                     np.array([0, 2, 0]), rng.uniform(size=(n_ego, K)).astype(np.float32))
+    ego = EgoSamples(base=np.array([[10, 0], [20, 2], [12, 1]]), other=np.array([[25, 3], [8, 1], [12, 2]]),
+                     gap=rng.uniform(size=n_ego), y=np.array([0, 2, 0]),
+                     edge_weight=rng.uniform(size=(n_ego, K)).astype(np.float32))
     return x, y, graph, GraphBatcher(x, y, graph, W, ego=ego)
 
 
@@ -37,12 +39,45 @@ def test_day_graph_labels_every_node_and_encodes_each_window_once():
 
 
 def test_ego_graph_labels_only_the_centre():
-    _, _, _, batcher = _setup()
+    x, _, graph, batcher = _setup()
     g = batcher.ego_graph(1)
     assert g.x.shape == (K + 1, W, F)
-    assert g.y.tolist() == [2, -1, -1]
+    assert g.y.tolist() == [2, -1, -1] and g.labelled.tolist() == [0]
     assert g.sample_weight.tolist() == [1.0, 0.0, 0.0]
     assert g.edge_index.tolist() == [[1, 2], [0, 0]]
+
+
+def test_ego_windows_are_made_from_their_recipe():
+    x, _, graph, batcher = _setup()
+    a = ego_windows(x, np.array([20]), np.array([2]), graph, W)[0]
+    b = ego_windows(x, np.array([8]), np.array([1]), graph, W)[0]
+    gap = batcher.ego.gap[1]
+    expected = (a + gap * (b - a).astype(np.float64)).astype(np.float32)  # imbalanced-learn's rounding
+    np.testing.assert_array_equal(batcher.ego_graph(1).x.numpy(), expected)
+    np.testing.assert_array_equal(batcher.ego.windows(x, graph, W)[1], expected)
+
+
+def test_labelled_nodes_are_the_known_day_labels_and_the_ego_centres():
+    x, y, graph, _ = _setup()
+    y = y.copy()
+    y[7, 1] = -1
+    batcher = GraphBatcher(x, y, graph, W, ego=_setup()[3].ego)
+    g = batcher.batch(np.array([7, 9]), np.array([2, 0]))
+    assert g.labelled.tolist() == [0, 2, 3, 4, 5, 6, 7, 8, 11]
+    assert (g.y[g.labelled] >= 0).all() and int((g.y >= 0).sum()) == len(g.labelled)
+
+
+def test_bad_labels_and_weights_are_refused_once_up_front():
+    x, y, graph, _ = _setup()
+    with pytest.raises(ValueError, match="labels in"):
+        GraphBatcher(x, np.where(y == 2, 3, y), graph, W)
+    with pytest.raises(ValueError, match="sample weights"):
+        GraphBatcher(x, y, graph, W, sample_weight=np.full(y.shape, -1.0))
+
+
+def test_to_the_same_device_is_the_same_batcher():
+    _, _, _, batcher = _setup()
+    assert batcher.to("cpu") is batcher
 
 
 def test_mixed_batch_equals_pyg_batch_of_the_single_graphs():
@@ -51,7 +86,7 @@ def test_mixed_batch_equals_pyg_batch_of_the_single_graphs():
     mixed = batcher.batch(days, egos)
     singles = [batcher.day_graph(d) for d in days] + [batcher.ego_graph(e) for e in egos]
     reference = Batch.from_data_list(singles)
-    for key in ("x", "y", "sample_weight", "edge_index", "edge_weight"):
+    for key in ("x", "y", "sample_weight", "edge_index", "edge_weight"):  # labelled: node ids, not offset by PyG
         torch.testing.assert_close(mixed[key], reference[key])
 
 

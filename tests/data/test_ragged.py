@@ -91,7 +91,10 @@ def test_fitted_fold_reads_present_training_rows_only(ragged, config):
     np.testing.assert_allclose(fold.scaler.center_, rows.mean(axis=0), rtol=1e-5, atol=1e-7)
     assert np.isfinite(fold.x).all()
     # SMOTE interpolates whole ego windows only: no synthetic window holds an absent (zeroed) day.
-    assert len(fold.ego) and np.isfinite(fold.ego.x).all()
+    assert len(fold.ego)
+    for day, centre in (fold.ego.base.T, fold.ego.other.T):
+        nodes = np.concatenate([centre[:, None], fold.graph.neighbours[centre]], axis=1)
+        assert (nodes >= 0).all() and ragged.usable[day[:, None], nodes].all()
 
 
 def test_an_absent_ticker_changes_nothing_for_the_present_ones(config):

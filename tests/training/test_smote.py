@@ -3,6 +3,8 @@ import logging
 import numpy as np
 import pytest
 
+from imblearn.over_sampling import SMOTE
+
 from stgnn.data.graph import Graph
 from stgnn.errors import ConfigError
 from stgnn.training.smote import EgoSMOTE, target_counts
@@ -44,7 +46,8 @@ def test_synthetic_rows_become_ego_graphs_of_the_right_classes():
     before = smote.report_.counts_before
     assert before.tolist() == np.bincount(y[y >= 0], minlength=3).tolist()
     assert smote.report_.counts_after.tolist() == [before[1]] * 3
-    assert ego.x.shape == (len(ego), 3, W, F) and ego.x.dtype == np.float32
+    windows = ego.windows(x, GRAPH, W)
+    assert windows.shape == (len(ego), 3, W, F) and windows.dtype == np.float32
     assert np.bincount(ego.y, minlength=3).tolist() == [before[1] - before[0], 0, before[1] - before[2]]
     assert ego.edge_weight.shape == (len(ego), 2)
     np.testing.assert_allclose(ego.edge_weight, 0.5, atol=1e-6)  # interpolating equal weights
@@ -54,8 +57,10 @@ def test_synthetic_samples_lie_between_real_same_class_samples():
     x, y, days = _panel()
     ego = EgoSMOTE(sampling_strategy="minority", target_ratio=None, k_neighbors=3).fit_resample(x, y, days, GRAPH, W)
     assert set(ego.y.tolist()) == {0}  # only the minority class, even with one class to grow
-    lo, hi = x.min(), x.max()
-    assert ego.x.min() >= lo and ego.x.max() <= hi
+    assert (y[ego.base[:, 0], ego.base[:, 1]] == 0).all() and (y[ego.other[:, 0], ego.other[:, 1]] == 0).all()
+    assert ((ego.gap >= 0) & (ego.gap < 1)).all()
+    windows = ego.windows(x, GRAPH, W)
+    assert windows.min() >= x.min() and windows.max() <= x.max()
 
 
 def test_only_training_days_are_read():
@@ -65,14 +70,39 @@ def test_only_training_days_are_read():
     x2 = x.copy()
     x2[train[-1] + 1:] = 99.0  # everything after the last training day
     b = EgoSMOTE(random_state=1).fit_resample(x2, y, train, GRAPH, W)
-    np.testing.assert_array_equal(a.x, b.x)
+    np.testing.assert_array_equal(a.windows(x, GRAPH, W), b.windows(x2, GRAPH, W))
+    assert a.base[:, 0].max() <= train[-1] and a.other[:, 0].max() <= train[-1]
 
 
 def test_deterministic_for_a_seed():
     x, y, days = _panel()
     a = EgoSMOTE(random_state=3).fit_resample(x, y, days, GRAPH, W)
     b = EgoSMOTE(random_state=3).fit_resample(x, y, days, GRAPH, W)
-    np.testing.assert_array_equal(a.x, b.x)
+    for field in ("base", "other", "gap", "y", "edge_weight"):
+        np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
+
+
+@pytest.mark.parametrize("strategy", ["auto", "minority"])
+def test_recipes_make_exactly_the_rows_imbalanced_learns_smote_makes(strategy):
+    """The same neighbours, draws and rounding as imblearn's SMOTE on the flattened ego windows
+    (plus edge weights) of the training rows, which materialises every synthetic row."""
+    x, y, days = _panel()
+    graph = Graph(GRAPH.tickers, GRAPH.neighbours, np.random.default_rng(5).uniform(size=(N, 2)))
+    smote = EgoSMOTE(sampling_strategy=strategy, target_ratio=None, k_neighbors=3, random_state=7, max_pool=None)
+    ego = smote.fit_resample(x, y, days, graph, W)
+    day, centre = np.nonzero(y[days] >= 0)
+    day = days[day]
+    labels = y[day, centre]
+    grow = np.flatnonzero(smote.report_.counts_after > smote.report_.counts_before)
+    rows = np.flatnonzero(np.isin(labels, grow) | (labels == 1))  # a majority row or two satisfy imblearn
+    flat = EgoSMOTE._flatten(x, day[rows], centre[rows], graph, W)
+    want = {int(c): int(smote.report_.counts_after[c] - smote.report_.counts_before[c] + (labels[rows] == c).sum())
+            for c in grow}
+    resampled, y_res = SMOTE(sampling_strategy=want, k_neighbors=3, random_state=7).fit_resample(flat, labels[rows])
+    expected = resampled[len(rows):]
+    got = np.concatenate([ego.windows(x, graph, W).reshape(len(ego), -1), ego.edge_weight], axis=1)
+    np.testing.assert_array_equal(ego.y, y_res[len(rows):])
+    np.testing.assert_array_equal(got, expected)
 
 
 def test_k_shrinks_then_smote_is_skipped(caplog):

@@ -1,3 +1,4 @@
+import copy
 import logging
 from dataclasses import replace
 
@@ -42,8 +43,10 @@ def test_fold_is_fitted_on_training_days_only(tiny, poisoned):
     np.testing.assert_array_equal(a.scaler.scale_, b.scaler.scale_)
     np.testing.assert_array_equal(a.graph.neighbours, b.graph.neighbours)
     np.testing.assert_array_equal(a.graph.weights, b.graph.weights)
-    np.testing.assert_array_equal(a.ego.x, b.ego.x)
-    np.testing.assert_array_equal(a.ego.y, b.ego.y)
+    for field in ("base", "other", "gap", "y", "edge_weight"):
+        np.testing.assert_array_equal(getattr(a.ego, field), getattr(b.ego, field))
+    window = config.model.window
+    np.testing.assert_array_equal(a.ego.windows(a.x, a.graph, window), b.ego.windows(b.x, b.graph, window))
     np.testing.assert_array_equal(a.plan.class_weights, b.plan.class_weights)
     days = split.train[:8]
     np.testing.assert_array_equal(a.batcher.batch(days).x, b.batcher.batch(days).x)
@@ -118,3 +121,56 @@ def test_load_checkpoint_errors(tmp_path):
     torch.save({"a": 1}, tmp_path / "other.pt")
     with pytest.raises(StgnnError, match="not an stgnn checkpoint"):
         load_checkpoint(tmp_path / "other.pt")
+
+
+def test_prediction_chunks_do_not_change_probabilities(tiny):
+    config, data = tiny
+    t = _fit(config, data)
+    whole = t.predict_proba(t.split.test)
+    t.PREDICT_NODES = 1  # one day per chunk
+    np.testing.assert_allclose(t.predict_proba(t.split.test), whole, rtol=0, atol=1e-6)
+
+
+def test_bf16_autocast_trains_and_predicts_close_to_fp32(tiny):
+    config, data = tiny
+    fp32 = _fit(config, data).predict_proba(data.labelled_days[-20:])
+    bf16 = _fit(config.updated({"training.precision": "bf16"}), data).predict_proba(data.labelled_days[-20:])
+    assert np.array_equal(np.isnan(fp32), np.isnan(bf16)) and bf16.dtype == np.float64
+    assert np.nanmax(np.abs(fp32 - bf16)) < 0.05
+
+
+cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+
+
+@cuda
+def test_gpu_training_syncs_with_the_host_per_epoch_not_per_step(tiny):
+    """Host syncs counted by torch's sync debug mode: the same with 1 or 3 batches per epoch."""
+    config, data = tiny
+    counts = []
+    for batch_days in (10_000, len(single_split(config, data).train) // 3 + 1):
+        cfg = config.updated({"training.device": "cuda", "training.batch_days": batch_days, "training.epochs": 1})
+        fold, split = _fold(cfg, data)
+        trainer = ClassificationSTGNNTrainer(cfg, fold, split, progress=False)
+        torch.cuda.set_sync_debug_mode("warn")
+        try:
+            with pytest.warns(UserWarning) as record:
+                trainer.fit()
+        finally:
+            torch.cuda.set_sync_debug_mode("default")
+        counts.append(sum("synchronizing" in str(w.message) for w in record))
+    assert counts[0] == counts[1]
+
+
+@cuda
+def test_gpu_batches_and_probabilities_match_the_cpu(tiny):
+    config, data = tiny
+    cfg = config.updated({"training.device": "cuda"})
+    trainer = _fit(cfg, data)
+    days, egos = trainer.split.train[:5], np.arange(min(7, len(trainer.fold.ego)))
+    on_cpu, on_gpu = trainer.fold.batcher.batch(days, egos), trainer.batcher.batch(days, egos)
+    for key in ("x", "y", "sample_weight", "labelled", "edge_index", "edge_weight"):
+        torch.testing.assert_close(on_gpu[key].cpu(), on_cpu[key], rtol=0, atol=1e-6)
+    cpu_trainer = ClassificationSTGNNTrainer(config, trainer.fold, trainer.split, progress=False)
+    cpu_trainer.model_ = copy.deepcopy(trainer.model_).cpu()
+    diff = trainer.predict_proba(trainer.split.test) - cpu_trainer.predict_proba(trainer.split.test)
+    assert np.nanmax(np.abs(diff)) < 1e-4

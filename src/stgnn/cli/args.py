@@ -155,6 +155,7 @@ TRAINING_FLAGS = (
     Flag("--lr", "training.lr"),
     Flag("--seed", "training.seed"),
     Flag("--device", "training.device"),
+    Flag("--precision", "training.precision"),
     Flag("--experiment", "experiment"),
 )
 

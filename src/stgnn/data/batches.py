@@ -11,10 +11,15 @@
   centre); only the centre is labelled. SMOTE's synthetic samples come as ego graphs.
 
 :class:`GraphBatcher` collates any mix into one ``Data`` (nodes of all graphs stacked, edge
-indices offset), the same result as ``Batch.from_data_list`` but vectorised.
+indices offset), the same result as ``Batch.from_data_list`` but vectorised. The scaled panel
+lives on the batcher's device and every window is gathered there by index: per batch the host
+works out integer indices only (which nodes, which edges) and sends them in one copy, so a GPU
+never waits for windows assembled on the CPU.
 
 Node attributes: ``x`` (n_nodes, W, F), ``y`` (n_nodes,) with -1 for unlabelled nodes,
-``sample_weight`` (n_nodes,); edges: ``edge_index`` (2, n_edges), ``edge_weight`` (n_edges,).
+``sample_weight`` (n_nodes,), ``labelled`` (the indices of the nodes with ``y >= 0``, worked out on
+the host so that selecting them never makes a GPU wait); edges: ``edge_index`` (2, n_edges),
+``edge_weight`` (n_edges,).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import numpy as np
 import torch
 from torch_geometric.data import Data
 
+from stgnn.classes import N_CLASSES
 from stgnn.data.graph import Graph
 
 UNLABELLED = -1
@@ -32,16 +38,25 @@ UNLABELLED = -1
 
 @dataclass(frozen=True)
 class EgoSamples:
-    """Ego graphs as arrays (usually SMOTE's synthetic samples).
+    """Synthetic ego graphs (SMOTE's), stored as recipes rather than windows.
+
+    Sample ``i`` interpolates, slot by slot, between the ego windows of two real training samples
+    of its class: ``base + gap * (other - base)`` (SMOTE's rule), its edge weights likewise. Its
+    windows are gathered and interpolated when a batch needs them, so memory grows with the number
+    of samples, not with (K + 1) x W x F copies of them.
 
     Attributes
     ----------
-    x : np.ndarray of shape (n, K + 1, W, F), float32 — centre first, then its neighbours.
+    base : np.ndarray of shape (n, 2), int64 — (day, centre) of the real sample it starts from.
+    other : np.ndarray of shape (n, 2), int64 — (day, centre) of the real sample it moves towards.
+    gap : np.ndarray of shape (n,), float64 — in [0, 1).
     y : np.ndarray of shape (n,), int64 — the centre's class.
     edge_weight : np.ndarray of shape (n, K), float32 — weight of neighbour k -> centre.
     """
 
-    x: np.ndarray
+    base: np.ndarray
+    other: np.ndarray
+    gap: np.ndarray
     y: np.ndarray
     edge_weight: np.ndarray
 
@@ -49,27 +64,51 @@ class EgoSamples:
         return len(self.y)
 
     @classmethod
-    def empty(cls, k: int, window: int, n_features: int) -> EgoSamples:
-        return cls(
-            np.zeros((0, k + 1, window, n_features), np.float32),
-            np.zeros(0, np.int64),
-            np.zeros((0, k), np.float32),
-        )
+    def empty(cls, k: int) -> EgoSamples:
+        return cls(np.zeros((0, 2), np.int64), np.zeros((0, 2), np.int64), np.zeros(0), np.zeros(0, np.int64),
+                   np.zeros((0, k), np.float32))
+
+    def windows(self, x: np.ndarray, graph: Graph, window: int) -> np.ndarray:
+        """Every sample's ego windows, materialised: (n, K + 1, W, F) float32, centre first."""
+        xt = torch.from_numpy(np.asarray(x, np.float32))
+        neighbours = torch.from_numpy(graph.neighbours.astype(np.int64))
+        ends = [_ego_ends(torch.from_numpy(ends), neighbours) for ends in (self.base, self.other)]
+        a, b = (gather_windows(xt, days, nodes, window) for days, nodes in ends)
+        return interpolate(a, b, torch.from_numpy(self.gap)).numpy()
+
+
+def gather_windows(x: torch.Tensor, days: torch.Tensor, nodes: torch.Tensor, window: int) -> torch.Tensor:
+    """Windows ending on ``days`` (n,) of ``nodes`` (n, J): shape (n, J, W, F), on ``x``'s device."""
+    rows = days[:, None] + torch.arange(-window + 1, 1, device=x.device)
+    return x[rows[:, None, :], nodes[:, :, None]]
+
+
+def interpolate(a: torch.Tensor, b: torch.Tensor, gap: torch.Tensor) -> torch.Tensor:
+    """``a + gap * (b - a)`` per sample (float32 in and out), rounded as imbalanced-learn's SMOTE
+    rounds it: the difference in float32, the step in float64, one rounding back to float32."""
+    gap = gap.to(torch.float64).reshape(-1, *[1] * (a.dim() - 1))
+    return (a.to(torch.float64) + gap * (b - a).to(torch.float64)).to(torch.float32)
 
 
 def ego_windows(x: np.ndarray, days: np.ndarray, centres: np.ndarray, graph: Graph, window: int) -> np.ndarray:
     """Ego windows of (day, centre) pairs: (n, K + 1, W, F), centre first."""
     nodes = np.concatenate([centres[:, None], graph.neighbours[centres]], axis=1)
-    rows = days[:, None] + np.arange(-window + 1, 1)
-    return x[rows[:, :, None], nodes[:, None, :]].transpose(0, 2, 1, 3)
+    return gather_windows(torch.from_numpy(np.asarray(x)), torch.from_numpy(np.asarray(days, np.int64)),
+                          torch.from_numpy(nodes.astype(np.int64)), window).numpy()
+
+
+def _ego_ends(ends: torch.Tensor, neighbours: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(days, nodes (n, K + 1)) of the real samples ``ends`` (n, 2) = (day, centre): centre first."""
+    centres = ends[:, 1]
+    return ends[:, 0], torch.cat([centres[:, None], neighbours[centres]], dim=1)
 
 
 class GraphBatcher:
-    """Collates day graphs and ego graphs into one torch-geometric ``Data``.
+    """Collates day graphs and ego graphs into one torch-geometric ``Data`` on its device.
 
     Parameters
     ----------
-    x : np.ndarray of shape (n_days, n_tickers, n_features)
+    x : np.ndarray of shape (n_days, n_tickers, n_features), float32
         Scaled features of the whole panel.
     y : np.ndarray of shape (n_days, n_tickers)
         Labels (-1 where unknown).
@@ -78,63 +117,109 @@ class GraphBatcher:
     usable : np.ndarray of shape (n_days, n_tickers), bool, optional
         Which (day, ticker) nodes exist; every one by default.
     sample_weight : np.ndarray of shape (n_days, n_tickers), optional
-        Per-node loss multiplier (hard negatives); ones by default.
+        Per-node loss multiplier (hard negatives), finite and >= 0; ones by default.
     ego : EgoSamples, optional
+        Synthetic ego graphs; their recipes refer to real (day, ticker) windows of ``x``.
+    device : str or torch.device, default "cpu"
+        Where the panel is kept and batches are made; :meth:`to` gives the same batcher elsewhere.
+
+    Raises
+    ------
+    ValueError
+        If a label is outside {-1, 0, 1, 2} or a sample weight is negative or not finite (checked
+        once here, so the training loop never reads them back from a GPU).
     """
 
     def __init__(self, x, y, graph: Graph, window: int, *, usable=None, sample_weight=None,
-                 ego: EgoSamples | None = None):
-        self.x = x
-        self.y = y
+                 ego: EgoSamples | None = None, device: str | torch.device = "cpu"):
+        self.x = np.asarray(x, np.float32)
+        self.y = np.asarray(y, np.int64)
         self.graph = graph
         self.window = window
-        self.usable = np.ones(y.shape, bool) if usable is None else np.asarray(usable, bool)
-        self.sample_weight = np.ones(y.shape, np.float32) if sample_weight is None else sample_weight
-        self.ego = ego if ego is not None else EgoSamples.empty(graph.k, window, x.shape[-1])
-        self._day_edges, self._day_weight = graph.edge_index()
+        self.usable = np.ones(self.y.shape, bool) if usable is None else np.asarray(usable, bool)
+        self.sample_weight = (np.ones(self.y.shape, np.float32) if sample_weight is None
+                              else np.asarray(sample_weight, np.float32))
+        self.ego = ego if ego is not None else EgoSamples.empty(graph.k)
+        if self.y.size and (self.y.min() < UNLABELLED or self.y.max() >= N_CLASSES):
+            raise ValueError(f"Expected labels in {{-1, 0, 1, 2}}, got values in [{self.y.min()}, {self.y.max()}].")
+        if not np.isfinite(self.sample_weight).all() or (self.sample_weight < 0).any():
+            raise ValueError("Expected finite sample weights >= 0, got a negative or non-finite one.")
+        self.device = torch.device(device)
+        self._day_edges, day_weight = graph.edge_index()
         k = graph.k
-        self._ego_edges = torch.stack([torch.arange(1, k + 1), torch.zeros(k, dtype=torch.long)])
+        put = self._put
+        self._x, self._y, self._sw = put(self.x), put(self.y), put(self.sample_weight)
+        self._day_weight, self._neighbours = put(day_weight), put(graph.neighbours.astype(np.int64))
+        self._ego_edges = put(np.stack([np.arange(1, k + 1), np.zeros(k, np.int64)]))
+        e = self.ego
+        self._ego_base, self._ego_other, self._ego_gap = put(e.base), put(e.other), put(e.gap)
+        self._ego_y, self._ego_weight = put(e.y), put(e.edge_weight)
+        self._moved: dict[torch.device, GraphBatcher] = {self.device: self}
+
+    def _put(self, a) -> torch.Tensor:
+        """A host array on the batcher's device (shared, not copied, on the CPU)."""
+        t = torch.as_tensor(a)
+        return t if self.device.type == "cpu" else t.to(self.device)
+
+    def to(self, device: str | torch.device) -> GraphBatcher:
+        """The same batcher with its panel on ``device``; made once per device and kept."""
+        device = torch.device(device)
+        if device.type == "cuda" and device.index is None:
+            device = torch.device("cuda", torch.cuda.current_device())
+        if device not in self._moved:
+            self._moved[device] = GraphBatcher(self.x, self.y, self.graph, self.window, usable=self.usable,
+                                               sample_weight=self.sample_weight, ego=self.ego, device=device)
+        return self._moved[device]
 
     def nodes(self, days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(day position in ``days``, ticker) of the day graphs' nodes, in batch order."""
         return np.nonzero(self.usable[np.asarray(days, dtype=np.int64)])
 
     def batch(self, days: np.ndarray, ego_ids: np.ndarray | None = None) -> Data:
-        """One batch: the day graphs of ``days`` (usable nodes only, in :meth:`nodes` order)
-        followed by the ego graphs ``ego_ids``."""
+        """One batch on the batcher's device: the day graphs of ``days`` (usable nodes only, in
+        :meth:`nodes` order) followed by the ego graphs ``ego_ids``."""
         days = np.asarray(days, dtype=np.int64)
-        n_days, n, f = len(days), len(self.graph.tickers), self.x.shape[-1]
+        ego_ids = np.zeros(0, np.int64) if ego_ids is None else np.asarray(ego_ids, dtype=np.int64)
         position, ticker = self.nodes(days)
-        rows = days[position][:, None] + np.arange(-self.window + 1, 1)
-        xs = [self.x[rows, ticker[:, None]]]
-        ys = [self.y[days[position], ticker]]
-        sws = [self.sample_weight[days[position], ticker]]
-        day_edges = _tile(self._day_edges, n_days, n)
+        node_day = days[position]
+        n_day_nodes, m, k1 = len(ticker), len(ego_ids), self.graph.k + 1
+        edges, slot = self._day_edges_of(days)
+        labelled = np.concatenate([np.flatnonzero(self.y[node_day, ticker] >= 0), n_day_nodes + k1 * np.arange(m)])
+        node_day, ticker, edges, slot, ego_ids, labelled = self._send(node_day, ticker, edges, slot, ego_ids, labelled)
+        xs = [gather_windows(self._x, node_day, ticker[:, None], self.window)[:, 0]]
+        ys, sws = [self._y[node_day, ticker]], [self._sw[node_day, ticker]]
+        edge_index, edge_weight = [edges.view(2, -1)], [self._day_weight[slot]]
+        if m:
+            ends = (_ego_ends(e[ego_ids], self._neighbours) for e in (self._ego_base, self._ego_other))
+            a, b = (gather_windows(self._x, d, nodes, self.window) for d, nodes in ends)
+            xs.append(interpolate(a, b, self._ego_gap[ego_ids]).flatten(0, 1))
+            centre = torch.arange(m, device=self.device) * k1
+            ys.append(torch.full((m * k1,), UNLABELLED, dtype=torch.long, device=self.device).index_copy_(
+                0, centre, self._ego_y[ego_ids]))
+            sws.append(torch.zeros(m * k1, device=self.device).index_fill_(0, centre, 1.0))
+            edge_index.append(_tile(self._ego_edges, m, k1) + n_day_nodes)
+            edge_weight.append(self._ego_weight[ego_ids].reshape(-1))
+        return Data(x=torch.cat(xs), y=torch.cat(ys), sample_weight=torch.cat(sws), labelled=labelled,
+                    edge_index=torch.cat(edge_index, dim=1), edge_weight=torch.cat(edge_weight))
+
+    def _day_edges_of(self, days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Edges (2, E) between the usable nodes of ``days`` in batch numbering, and each edge's
+        slot in the graph's edge list (for its weight). Integer work on the host."""
+        n, n_edges = len(self.graph.tickers), self._day_edges.shape[1]
+        day_edges = _tile(self._day_edges, len(days), n)
         present = torch.from_numpy(self.usable[days].reshape(-1))
-        kept = present[day_edges[0]] & present[day_edges[1]]
+        kept = torch.nonzero(present[day_edges[0]] & present[day_edges[1]]).squeeze(1)
         new_id = torch.cumsum(present.long(), 0) - 1
-        edges = [new_id[day_edges[:, kept]]]
-        weights = [self._day_weight.repeat(n_days)[kept]]
-        n_day_nodes = len(ticker)
-        if ego_ids is not None and len(ego_ids):
-            k1 = self.graph.k + 1
-            m = len(ego_ids)
-            xs.append(self.ego.x[ego_ids].reshape(m * k1, self.window, f))
-            y_ego = np.full((m, k1), UNLABELLED, np.int64)
-            y_ego[:, 0] = self.ego.y[ego_ids]
-            ys.append(y_ego.reshape(-1))
-            sw = np.zeros((m, k1), np.float32)
-            sw[:, 0] = 1.0
-            sws.append(sw.reshape(-1))
-            edges.append(_tile(self._ego_edges, m, k1) + n_day_nodes)
-            weights.append(torch.as_tensor(self.ego.edge_weight[ego_ids].reshape(-1), dtype=torch.float32))
-        return Data(
-            x=torch.from_numpy(np.ascontiguousarray(np.concatenate(xs))),
-            y=torch.from_numpy(np.concatenate(ys).astype(np.int64)),
-            sample_weight=torch.from_numpy(np.concatenate(sws).astype(np.float32)),
-            edge_index=torch.cat(edges, dim=1),
-            edge_weight=torch.cat(weights),
-        )
+        return new_id[day_edges[:, kept]].numpy(), (kept % n_edges).numpy()
+
+    def _send(self, *arrays: np.ndarray) -> list[torch.Tensor]:
+        """Host index arrays as int64 tensors on the device: in one pinned, asynchronous copy on a
+        GPU (no wait for the work already queued), as shared views on the CPU."""
+        if self.device.type == "cpu":
+            return [torch.from_numpy(np.ascontiguousarray(a, np.int64)) for a in arrays]
+        flat = torch.from_numpy(np.concatenate([np.asarray(a, np.int64).ravel() for a in arrays]))
+        flat = flat.pin_memory().to(self.device, non_blocking=True)
+        return list(torch.split(flat, [np.size(a) for a in arrays]))
 
     def day_graph(self, day: int) -> Data:
         return self.batch(np.array([day]))
@@ -145,5 +230,5 @@ class GraphBatcher:
 
 def _tile(edge_index: torch.Tensor, copies: int, nodes_per_copy: int) -> torch.Tensor:
     """``copies`` disjoint copies of a graph's edges, node ids offset copy by copy."""
-    offsets = torch.arange(copies).repeat_interleave(edge_index.shape[1]) * nodes_per_copy
+    offsets = torch.arange(copies, device=edge_index.device).repeat_interleave(edge_index.shape[1]) * nodes_per_copy
     return edge_index.repeat(1, copies) + offsets

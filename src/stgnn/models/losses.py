@@ -127,6 +127,7 @@ def focal_loss(
     weight: Sequence[float] | Tensor | None = None,
     sample_weight: Tensor | None = None,
     reduction: str = "mean",
+    check_values: bool = True,
 ) -> Tensor:
     r"""Multi-class focal loss, computed from ``log_softmax``.
 
@@ -159,6 +160,10 @@ def focal_loss(
         divided by :math:`\sum_i s_i w_{t_i}` (with 1 for an absent factor), the convention of
         weighted cross-entropy. Alpha is *not* in the denominator, so ``gamma=0``, no alpha and
         ``weight=w`` equals ``F.cross_entropy(logits, target, weight=w)``.
+    check_values : bool, default True
+        Check that targets lie in ``[0, C)`` and sample weights are finite and >= 0. Each check
+        reads tensor values back to the host, which makes a GPU wait; a training loop whose
+        labels and weights were checked once, when its batches were made, turns it off.
 
     Returns
     -------
@@ -181,6 +186,13 @@ def focal_loss(
     """
     gamma = _check_gamma(gamma)
     _check_reduction(reduction)
+    _check_inputs(logits, target, sample_weight, check_values)
+    weight = None if weight is None else _per_class(weight, logits.shape[1], "weight")
+    return _focal(logits, target, alpha_vector(alpha, logits.shape[1]), gamma, weight, sample_weight, reduction)
+
+
+def _check_inputs(logits: Tensor, target: Tensor, sample_weight: Tensor | None, check_values: bool) -> None:
+    """Shapes and dtypes always (free); values only with ``check_values`` (a host sync on a GPU)."""
     if logits.dim() != 2 or not logits.is_floating_point():
         raise ValueError(
             f"Expected floating logits of shape (N, C), got {logits.dtype} "
@@ -192,12 +204,28 @@ def focal_loss(
             f"Expected target of shape ({n},) and dtype torch.int64, got {target.dtype} "
             f"of shape {tuple(target.shape)}."
         )
+    if sample_weight is not None and sample_weight.shape != (n,):
+        raise ValueError(
+            f"Expected sample_weight of shape ({n},), got {tuple(sample_weight.shape)}."
+        )
+    if not check_values:
+        return
     if n and (bool(target.min() < 0) or bool(target.max() >= c)):
         raise ValueError(
             f"Expected target classes in [0, {c}), "
             f"got values in [{int(target.min())}, {int(target.max())}]."
         )
+    if sample_weight is not None and (
+        not bool(torch.isfinite(sample_weight).all()) or bool((sample_weight < 0).any())
+    ):
+        raise ValueError(
+            "Expected finite sample_weight >= 0, got a negative or non-finite value."
+        )
 
+
+def _focal(logits: Tensor, target: Tensor, alpha_c: Tensor | None, gamma: float, weight: Tensor | None,
+           sample_weight: Tensor | None, reduction: str) -> Tensor:
+    """The arithmetic of :func:`focal_loss` on checked inputs (per-class tensors of length C)."""
     logp_t = F.log_softmax(logits, dim=1).gather(1, target[:, None]).squeeze(1)
     loss = -logp_t
     if gamma != 0:
@@ -205,25 +233,14 @@ def focal_loss(
         # for gamma < 1 where p_t == 1; the loss there is 0 either way.
         one_minus_p = (-torch.expm1(logp_t)).clamp_min(torch.finfo(logp_t.dtype).tiny)
         loss = loss * one_minus_p**gamma
-    alpha_c = alpha_vector(alpha, c)
     if alpha_c is not None:
         loss = loss * alpha_c.to(logits)[target]
-
-    w = None if weight is None else _per_class(weight, c, "weight").to(logits)[target]
+    w = None if weight is None else weight.to(logits)[target]
     if sample_weight is not None:
-        if sample_weight.shape != (n,):
-            raise ValueError(
-                f"Expected sample_weight of shape ({n},), got {tuple(sample_weight.shape)}."
-            )
-        if not bool(torch.isfinite(sample_weight).all()) or bool((sample_weight < 0).any()):
-            raise ValueError(
-                "Expected finite sample_weight >= 0, got a negative or non-finite value."
-            )
         sample_weight = sample_weight.to(logits)
         w = sample_weight if w is None else w * sample_weight
     if w is not None:
         loss = loss * w
-
     if reduction == "none":
         return loss
     if reduction == "sum":
@@ -250,6 +267,8 @@ class FocalLoss(nn.Module):
         Focusing parameter, finite and >= 0; ``0`` gives cross-entropy.
     reduction : {"mean", "sum", "none"}, default "mean"
         See :func:`focal_loss`.
+    check_values : bool, default True
+        Check target and sample-weight values on every call; see :func:`focal_loss`.
 
     Shapes:
         - **input:** ``logits (N, C)``, ``target (N,)`` int64, optional ``sample_weight (N,)``
@@ -258,10 +277,12 @@ class FocalLoss(nn.Module):
 
     alpha: Tensor | None
 
-    def __init__(self, alpha: AlphaLike = None, gamma: float = 2.0, reduction: str = "mean"):
+    def __init__(self, alpha: AlphaLike = None, gamma: float = 2.0, reduction: str = "mean", *,
+                 check_values: bool = True):
         super().__init__()
         self.gamma = _check_gamma(gamma)
         self.reduction = _check_reduction(reduction)
+        self.check_values = check_values
         self.register_buffer("alpha", alpha_vector(alpha, None), persistent=False)
 
     def set_alpha(self, alpha: AlphaLike) -> None:
@@ -274,10 +295,17 @@ class FocalLoss(nn.Module):
     def forward(
         self, logits: Tensor, target: Tensor, sample_weight: Tensor | None = None
     ) -> Tensor:
-        return focal_loss(
-            logits, target, alpha=self.alpha, gamma=self.gamma,
-            sample_weight=sample_weight, reduction=self.reduction,
-        )
+        # alpha (and class weights) were checked when set: only the inputs are checked here.
+        _check_inputs(logits, target, sample_weight, self.check_values)
+        weights = self._class_weights()
+        for name, per_class in (("alpha", self.alpha), ("class_weights", weights)):
+            if per_class is not None and per_class.numel() != logits.shape[1]:
+                raise ValueError(f"Expected {name} of length {logits.shape[1]} (the logits' classes), "
+                                 f"got {per_class.numel()}.")
+        return _focal(logits, target, self.alpha, self.gamma, weights, sample_weight, self.reduction)
+
+    def _class_weights(self) -> Tensor | None:
+        return None
 
     def extra_repr(self) -> str:
         alpha = None if self.alpha is None else [round(a, 4) for a in self.alpha.tolist()]
@@ -301,7 +329,7 @@ class WeightedFocalLoss(FocalLoss):
     ----------
     class_weights : sequence of float or Tensor of shape (C,)
         Finite weights >= 0, not all zero; kept as the buffer ``class_weights``.
-    alpha, gamma, reduction
+    alpha, gamma, reduction, check_values
         As in :class:`FocalLoss`.
 
     Shapes:
@@ -323,8 +351,10 @@ class WeightedFocalLoss(FocalLoss):
         alpha: AlphaLike = None,
         gamma: float = 2.0,
         reduction: str = "mean",
+        *,
+        check_values: bool = True,
     ):
-        super().__init__(alpha=alpha, gamma=gamma, reduction=reduction)
+        super().__init__(alpha=alpha, gamma=gamma, reduction=reduction, check_values=check_values)
         weights = _per_class(class_weights, None, "class_weights")
         if self.alpha is not None and self.alpha.numel() != weights.numel():
             raise ValueError(
@@ -333,13 +363,8 @@ class WeightedFocalLoss(FocalLoss):
             )
         self.register_buffer("class_weights", weights)
 
-    def forward(
-        self, logits: Tensor, target: Tensor, sample_weight: Tensor | None = None
-    ) -> Tensor:
-        return focal_loss(
-            logits, target, alpha=self.alpha, gamma=self.gamma, weight=self.class_weights,
-            sample_weight=sample_weight, reduction=self.reduction,
-        )
+    def _class_weights(self) -> Tensor:
+        return self.class_weights
 
     def extra_repr(self) -> str:
         weights = [round(w, 4) for w in self.class_weights.tolist()]

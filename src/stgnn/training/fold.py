@@ -46,7 +46,7 @@ class FoldData:
         The whole panel scaled with the statistics of the usable training rows (0 where absent).
     graph : Graph
     ego : EgoSamples
-        SMOTE's synthetic ego graphs (empty with SMOTE off); the plan has its counts and note.
+        SMOTE's synthetic ego graphs as recipes (empty with SMOTE off); the plan has its counts and note.
     sample_weight : np.ndarray of shape (n_days, n_tickers)
         Hard-negative loss multipliers.
     day_probs : np.ndarray or None
@@ -147,7 +147,7 @@ class FoldFitter:
             ego = smote.fit_resample(x, labels.y, train_days, graph, cfg.model.window, usable=data.usable)
             before, after, note = smote.report_.counts_before, smote.report_.counts_after, smote.report_.note
         else:
-            ego = EgoSamples.empty(graph.k, cfg.model.window, data.n_features)
+            ego = EgoSamples.empty(graph.k)
             before = after = labels.class_counts(train_days)
             note = "off"
         day_probs = imbalance.day_sampling_weights(y_train) if cfg.training.balanced_sampler else None

@@ -1,24 +1,30 @@
 """SMOTE on ego windows of training (day, ticker) samples; synthetic rows become ego graphs.
 
 Each real training sample is flattened as its ego window (centre + K neighbours, W days, F
-features, plus the K edge weights) in float32; imbalanced-learn's SMOTE interpolates two
-same-class samples; every synthetic row is unflattened into an ego graph. Only training rows are
-ever resampled: validation and test never pass through here.
+features, plus the K edge weights) in float32; SMOTE interpolates two same-class samples. The
+synthetic samples are kept as recipes (which two real samples, how far between them: an
+:class:`~stgnn.data.batches.EgoSamples`) and their windows are made when a batch needs them, so
+memory grows with the number of samples, not with their (K + 1) x W x F values. The recipes are
+imbalanced-learn's: the same neighbours, random draws and rounding as
+``imblearn.over_sampling.SMOTE`` (a test checks it value for value), which would instead return
+every synthetic row materialised. Only training rows are ever resampled: validation and test
+never pass through here.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from typing import get_args
 from dataclasses import dataclass
+from typing import get_args
 
 import numpy as np
-from imblearn.over_sampling import SMOTE
+import torch
+from sklearn.neighbors import NearestNeighbors
 
 from stgnn.classes import CLASS_NAMES, N_CLASSES
 from stgnn.config import SmoteStrategy
-from stgnn.data.batches import EgoSamples, ego_windows
+from stgnn.data.batches import EgoSamples, ego_windows, interpolate
 from stgnn.data.graph import Graph
 from stgnn.errors import ConfigError
 
@@ -131,7 +137,7 @@ class EgoSMOTE:
         counts = np.bincount(labels, minlength=N_CLASSES)
         target = target_counts(counts, sampling_strategy=self.sampling_strategy, target_ratio=self.target_ratio)
         grow = np.flatnonzero(target > counts)
-        empty = EgoSamples.empty(graph.k, window, x.shape[-1])
+        empty = EgoSamples.empty(graph.k)
         if len(grow) == 0:
             return self._done(empty, counts, counts, 0, "nothing to over-sample")
         whole = _whole_ego(day_idx, centre, graph, usable)
@@ -148,24 +154,18 @@ class EgoSMOTE:
                     f"{pool_counts[grow].min()} samples")
             logger.warning("SMOTE %s.", note)
         rng = np.random.default_rng(self.random_state)
-        pools = [self._pool(np.flatnonzero((labels == c) & whole), rng) for c in grow]
-        rows = np.concatenate(pools)
-        # Each class grows by the same number of rows as with the whole class as its pool.
-        strategy = {int(c): len(pool) + int(target[c] - counts[c]) for c, pool in zip(grow, pools)}
-        if len(grow) == 1:
-            # imbalanced-learn refuses a single class; a few rows of another class satisfy it and
-            # are never interpolated with (SMOTE only pairs samples of the same class).
-            other = np.flatnonzero(~np.isin(labels, grow) & whole)[: k + 1]
-            rows = np.concatenate([rows, other])
-        flat = self._flatten(x, day_idx[rows], centre[rows], graph, window)
-        smote = SMOTE(
-            sampling_strategy=strategy,
-            k_neighbors=k,
-            random_state=self.random_state,
-        )
-        resampled, y_res = smote.fit_resample(flat, labels[rows])
-        synthetic, y_syn = resampled[len(rows):], y_res[len(rows):]
-        ego = self._unflatten(synthetic, y_syn, graph.k, window, x.shape[-1])
+        recipes = []
+        for c in grow:
+            pool = self._pool(np.flatnonzero((labels == c) & whole), rng)
+            flat = self._flatten(x, day_idx[pool], centre[pool], graph, window)
+            base, other, gap = smote_recipe(flat, k, int(target[c] - counts[c]), self.random_state)
+            recipes.append((pool[base], pool[other], gap, np.full(len(gap), c)))
+        base, other, gap, y_syn = (np.concatenate(parts) for parts in zip(*recipes))
+        weights = torch.from_numpy(graph.weights.astype(np.float32))
+        edge_weight = interpolate(weights[centre[base]], weights[centre[other]], torch.from_numpy(gap)).numpy()
+        ego = EgoSamples(base=np.stack([day_idx[base], centre[base]], axis=1),
+                         other=np.stack([day_idx[other], centre[other]], axis=1),
+                         gap=gap, y=y_syn.astype(np.int64), edge_weight=edge_weight)
         return self._done(ego, counts, counts + np.bincount(y_syn, minlength=N_CLASSES), k, note)
 
     def _pool(self, rows: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -187,15 +187,6 @@ class EgoSMOTE:
         weights = graph.weights[centres].astype(np.float32)
         return np.ascontiguousarray(np.concatenate([windows, weights], axis=1), dtype=np.float32)
 
-    @staticmethod
-    def _unflatten(flat, y, k, window, n_features) -> EgoSamples:
-        n_window = (k + 1) * window * n_features
-        return EgoSamples(
-            x=np.ascontiguousarray(flat[:, :n_window].reshape(-1, k + 1, window, n_features), dtype=np.float32),
-            y=y.astype(np.int64),
-            edge_weight=np.ascontiguousarray(flat[:, n_window:], dtype=np.float32),
-        )
-
 
 def _whole_ego(days: np.ndarray, centres: np.ndarray, graph: Graph, usable: np.ndarray | None) -> np.ndarray:
     """Whether each (day, centre) sample has all K neighbour slots filled, each usable that day."""
@@ -204,3 +195,19 @@ def _whole_ego(days: np.ndarray, centres: np.ndarray, graph: Graph, usable: np.n
     if usable is not None:
         whole &= usable[days[:, None], np.where(nodes >= 0, nodes, 0)].all(axis=1)
     return whole
+
+
+def smote_recipe(flat: np.ndarray, k: int, n: int, random_state: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``n`` SMOTE samples of one class as (base row, other row, gap) into ``flat``'s rows.
+
+    imbalanced-learn's algorithm and random stream for a class: the ``k`` nearest same-class
+    neighbours of every row, then ``n`` draws of a (row, neighbour) pair and a uniform gap from
+    a fresh ``RandomState(random_state)``; sample ``i`` is ``flat[base] + gap * (flat[other] -
+    flat[base])``.
+    """
+    neighbours = NearestNeighbors(n_neighbors=k + 1).fit(flat).kneighbors(flat, return_distance=False)[:, 1:]
+    state = np.random.RandomState(random_state)
+    picks = state.randint(low=0, high=neighbours.size, size=n)
+    gap = state.uniform(size=n)
+    rows, cols = np.divmod(picks, k)
+    return rows, neighbours[rows, cols], gap

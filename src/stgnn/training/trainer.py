@@ -21,10 +21,11 @@ from stgnn.classes import CLASS_NAMES, N_CLASSES
 from stgnn.config import Config
 from stgnn.data.dataset import PanelData
 from stgnn.data.splits import Split
-from stgnn.errors import ConfigError, StgnnError
+from stgnn.errors import StgnnError
 from stgnn.models.losses import WeightedFocalLoss
 from stgnn.models.stgnn import STGNN
 from stgnn.training import imbalance
+from stgnn.training.device import autocast, resolve_device
 from stgnn.training.fold import FoldData, FoldFitter
 from stgnn.training.metrics import PROBA_COLUMNS, monitor_metrics
 
@@ -59,14 +60,6 @@ class TrainResult:
 
     def to_dict(self) -> dict:
         return {**asdict(self), "history": [asdict(h) for h in self.history]}
-
-
-def resolve_device(name: str) -> torch.device:
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("Device 'cuda' asked for, but torch sees no CUDA GPU; use --device cpu or auto.")
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
-    return torch.device(name)
 
 
 def seed_everything(seed: int) -> None:
@@ -121,6 +114,7 @@ class ClassificationSTGNNTrainer:
         self.plan_ = fold.plan_for(self.config.loss)
         self.progress = sys.stderr.isatty() if progress is None else progress
         self.device = resolve_device(self.config.training.device)
+        self.batcher = fold.batcher.to(self.device)  # the panel on the device, once per fold and device
 
     @property
     def data(self) -> PanelData:
@@ -136,8 +130,9 @@ class ClassificationSTGNNTrainer:
         logger.info("%d train / %d val days; device %s", len(self.split.train), len(self.split.val), self.device)
         self.model_ = STGNN(self.data.n_features, self.config.model).to(self.device)
         plan = self.plan_
+        # Labels and sample weights were checked by the batcher: the loss reads nothing back.
         criterion = WeightedFocalLoss(torch.as_tensor(plan.class_weights, dtype=torch.float32), alpha=plan.alpha,
-                                      gamma=plan.gamma).to(self.device)
+                                      gamma=plan.gamma, check_values=False).to(self.device)
         optimizer = torch.optim.AdamW(self.model_.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
         scheduler = self._scheduler(optimizer)
         rng = np.random.default_rng(cfg.seed)
@@ -205,45 +200,63 @@ class ClassificationSTGNNTrainer:
         return zip(np.array_split(order, n_batches), egos)
 
     def _train_epoch(self, criterion, optimizer, rng) -> tuple[float, dict[str, float]]:
+        """One pass over the training days. Nothing is read back from the device until the end:
+        the batches are cut on the device from host indices, and the per-class loss sums stay there."""
         self.model_.train()
-        # The same loss per row, for the per-class log: summed on the device, read once an epoch.
+        # The same loss per row, for the per-class log.
         per_row = copy.copy(criterion)
         per_row.reduction = "none"
         total = torch.zeros(N_CLASSES, device=self.device)
         count = torch.zeros(N_CLASSES, device=self.device)
         batches = list(self._epoch_batches(rng))
         for days, egos in tqdm(batches, desc="batches", disable=not self.progress, leave=False):
-            batch = self.fold.batcher.batch(days, egos).to(self.device)
-            logits = self.model_(batch.x, batch.edge_index, batch.edge_weight)
-            mask = batch.y >= 0
-            logits, y, sample_weight = logits[mask], batch.y[mask], batch.sample_weight[mask]
-            loss = criterion(logits, y, sample_weight)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(self.model_.parameters(), self.config.training.grad_clip)
-            optimizer.step()
-            with torch.no_grad():
-                total.index_add_(0, y, per_row(logits, y, sample_weight))
-                count.index_add_(0, y, torch.ones_like(y, dtype=count.dtype))
+            self._step(self.batcher.batch(days, egos), criterion, per_row, optimizer, total, count)
         total, count = total.cpu().numpy().astype(np.float64), count.cpu().numpy().astype(np.float64)
         per_class = np.divide(total, count, out=np.full(N_CLASSES, np.nan), where=count > 0)
         return float(total.sum() / max(count.sum(), 1)), dict(zip(CLASS_NAMES, per_class.round(6).tolist()))
 
+    def _step(self, batch, criterion, per_row, optimizer, total: torch.Tensor, count: torch.Tensor) -> None:
+        """One optimisation step; adds each class's summed per-row loss and row count to ``total``
+        and ``count`` on the device. Reads nothing back to the host."""
+        logits, y, sample_weight = self._forward(batch)
+        loss = criterion(logits, y, sample_weight)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.model_.parameters(), self.config.training.grad_clip)
+        optimizer.step()
+        with torch.no_grad():
+            total.index_add_(0, y, per_row(logits, y, sample_weight))
+            count.index_add_(0, y, torch.ones_like(y, dtype=count.dtype))
+
+    def _forward(self, batch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Float32 logits, labels and sample weights of the batch's labelled nodes."""
+        with autocast(self.device, self.config.training.precision):
+            logits = self.model_(batch.x, batch.edge_index, batch.edge_weight)
+        labelled = batch.labelled
+        return logits.float()[labelled], batch.y[labelled], batch.sample_weight[labelled]
+
     # ------------------------------------------------------------------ inference
-    @torch.no_grad()
+    #: Nodes per prediction chunk: large enough to keep a GPU busy, small enough for 2 GB of CPU memory.
+    PREDICT_NODES = 1 << 16
+
+    @torch.inference_mode()
     def predict_proba(self, days: np.ndarray) -> np.ndarray:
         """Probabilities of shape (n_days, n_tickers, 3) for day graphs of ``days``; NaN for the
-        tickers not usable on a day (absent from its day graph)."""
+        tickers not usable on a day (absent from its day graph). Chunks of about
+        :attr:`PREDICT_NODES` nodes; the probabilities are read back once, at the end."""
         self.model_.eval()
-        batcher = self.fold.batcher
         days = np.asarray(days, dtype=np.int64)
         out = np.full((len(days), len(self.data.tickers), N_CLASSES), np.nan)
-        step = max(1, 4 * self.config.training.batch_days)
-        for chunk in np.array_split(np.arange(len(days)), max(1, math.ceil(len(days) / step))):
-            batch = batcher.batch(days[chunk]).to(self.device)
-            logits = self.model_(batch.x, batch.edge_index, batch.edge_weight)
-            position, ticker = batcher.nodes(days[chunk])
-            out[chunk[position], ticker] = torch.softmax(logits.float(), dim=-1).cpu().numpy()
+        step = max(1, self.PREDICT_NODES // len(self.data.tickers))
+        chunks = np.array_split(np.arange(len(days)), max(1, math.ceil(len(days) / step)))
+        proba = []
+        for chunk in chunks:
+            batch = self.batcher.batch(days[chunk])
+            with autocast(self.device, self.config.training.precision):
+                logits = self.model_(batch.x, batch.edge_index, batch.edge_weight)
+            proba.append(torch.softmax(logits.float(), dim=-1))
+        position, ticker = self.batcher.nodes(days)
+        out[position, ticker] = torch.cat(proba).cpu().numpy()
         return out
 
     def predictions(self, days: np.ndarray) -> pd.DataFrame:

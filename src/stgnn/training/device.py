@@ -1,0 +1,51 @@
+"""Where training runs: the device, its one-off start-up, and the precision of forward passes."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+import time
+
+import torch
+
+from stgnn.errors import ConfigError
+
+logger = logging.getLogger(__name__)
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` is CUDA where torch sees a GPU, else the CPU; an absent GPU asked for by name is a
+    configuration error. A CUDA device is started (:func:`start`) before it is returned."""
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("Device 'cuda' asked for, but torch sees no CUDA GPU; use --device cpu or auto.")
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    device = torch.device(name)
+    if device.type == "cuda":
+        start(torch.device("cuda", torch.cuda.current_device() if device.index is None else device.index))
+    return device
+
+
+@functools.cache
+def start(device: torch.device) -> float:
+    """Pay a GPU's start-up once per process: the CUDA context, cuBLAS and cuDNN handles (a tiny
+    GRU forward and backward). Seconds taken; later calls return the first call's figure at no cost.
+
+    Without it the first fold or trial of a process pays several seconds inside its first
+    ``model.to(device)`` and its first steps, which reads as slow training."""
+    started = time.perf_counter()
+    gru = torch.nn.GRU(2, 2, batch_first=True).to(device)
+    out, _ = gru(torch.zeros(1, 2, 2, device=device))
+    out.sum().backward()
+    torch.cuda.synchronize(device)
+    seconds = time.perf_counter() - started
+    logger.info("device %s started in %.1fs (once per process)", device, seconds)
+    return seconds
+
+
+def autocast(device: torch.device, precision: str) -> contextlib.AbstractContextManager:
+    """The forward passes' precision: bfloat16 autocast for ``bf16``, nothing for ``fp32``."""
+    if precision == "fp32":
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
