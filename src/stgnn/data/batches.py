@@ -78,16 +78,21 @@ class EgoSamples:
 
 
 def gather_windows(x: torch.Tensor, days: torch.Tensor, nodes: torch.Tensor, window: int) -> torch.Tensor:
-    """Windows ending on ``days`` (n,) of ``nodes`` (n, J): shape (n, J, W, F), on ``x``'s device."""
+    """Windows ending on ``days`` (n,) of ``nodes`` (n, J): shape (n, J, W, F), on ``x``'s device.
+
+    One ``index_select`` of (day, node) rows of ``x`` seen as (n_days * n_tickers, F): on the CPU
+    about four times faster than indexing with a pair of index tensors."""
+    n_days, n_tickers, n_features = x.shape
     rows = days[:, None] + torch.arange(-window + 1, 1, device=x.device)
-    return x[rows[:, None, :], nodes[:, :, None]]
+    flat = rows[:, None, :] * n_tickers + nodes[:, :, None]
+    return x.reshape(n_days * n_tickers, n_features).index_select(0, flat.reshape(-1)).reshape(*flat.shape, n_features)
 
 
 def interpolate(a: torch.Tensor, b: torch.Tensor, gap: torch.Tensor) -> torch.Tensor:
-    """``a + gap * (b - a)`` per sample (float32 in and out), rounded as imbalanced-learn's SMOTE
-    rounds it: the difference in float32, the step in float64, one rounding back to float32."""
-    gap = gap.to(torch.float64).reshape(-1, *[1] * (a.dim() - 1))
-    return (a.to(torch.float64) + gap * (b - a).to(torch.float64)).to(torch.float32)
+    """``a + gap * (b - a)`` per sample, in float32 (``torch.lerp``). imbalanced-learn's SMOTE
+    rounds through float64; the two agree within float32 rounding, and float32 keeps a batch of
+    ego graphs as cheap to make as a copy (float64 made CPU training 5% slower)."""
+    return torch.lerp(a, b, gap.to(a.dtype).reshape(-1, *[1] * (a.dim() - 1)))
 
 
 def ego_windows(x: np.ndarray, days: np.ndarray, centres: np.ndarray, graph: Graph, window: int) -> np.ndarray:
@@ -132,7 +137,7 @@ class GraphBatcher:
 
     def __init__(self, x, y, graph: Graph, window: int, *, usable=None, sample_weight=None,
                  ego: EgoSamples | None = None, device: str | torch.device = "cpu"):
-        self.x = np.asarray(x, np.float32)
+        self.x = np.ascontiguousarray(x, np.float32)  # gathered as (day * ticker) rows
         self.y = np.asarray(y, np.int64)
         self.graph = graph
         self.window = window
@@ -214,11 +219,12 @@ class GraphBatcher:
 
     def _send(self, *arrays: np.ndarray) -> list[torch.Tensor]:
         """Host index arrays as int64 tensors on the device: in one pinned, asynchronous copy on a
-        GPU (no wait for the work already queued), as shared views on the CPU."""
+        GPU (no wait for the work already queued; int32 on the wire, every index of a batch is
+        far below 2**31), as shared views on the CPU."""
         if self.device.type == "cpu":
             return [torch.from_numpy(np.ascontiguousarray(a, np.int64)) for a in arrays]
-        flat = torch.from_numpy(np.concatenate([np.asarray(a, np.int64).ravel() for a in arrays]))
-        flat = flat.pin_memory().to(self.device, non_blocking=True)
+        flat = torch.from_numpy(np.concatenate([np.asarray(a, np.int32).ravel() for a in arrays]))
+        flat = flat.pin_memory().to(self.device, non_blocking=True).long()
         return list(torch.split(flat, [np.size(a) for a in arrays]))
 
     def day_graph(self, day: int) -> Data:

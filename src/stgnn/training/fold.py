@@ -135,7 +135,7 @@ class FoldFitter:
         values = data.features.values
         scaler = FeatureScaler(kind=cfg.training.scaler).fit(values[train_days][data.usable[train_days]])
         # Absent days are NaN; no usable node's window reads them, and none travels further than here.
-        x = np.nan_to_num(scaler.transform(values), nan=0.0)
+        x = np.ascontiguousarray(np.nan_to_num(scaler.transform(values), nan=0.0), dtype=np.float32)
         graph = build_graph(cfg.graph, data.returns()[train_days], data.tickers)
         labels = data.labels
         y_train = labels.y[train_days]

@@ -5,8 +5,8 @@ features, plus the K edge weights) in float32; SMOTE interpolates two same-class
 synthetic samples are kept as recipes (which two real samples, how far between them: an
 :class:`~stgnn.data.batches.EgoSamples`) and their windows are made when a batch needs them, so
 memory grows with the number of samples, not with their (K + 1) x W x F values. The recipes are
-imbalanced-learn's: the same neighbours, random draws and rounding as
-``imblearn.over_sampling.SMOTE`` (a test checks it value for value), which would instead return
+imbalanced-learn's: the same neighbours and random draws as
+``imblearn.over_sampling.SMOTE`` (a test checks that they make the same rows), which would instead return
 every synthetic row materialised. Only training rows are ever resampled: validation and test
 never pass through here.
 """
