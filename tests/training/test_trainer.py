@@ -127,7 +127,7 @@ def test_prediction_chunks_do_not_change_probabilities(tiny):
     config, data = tiny
     t = _fit(config, data)
     whole = t.predict_proba(t.split.test)
-    t.PREDICT_NODES = 1  # one day per chunk
+    t.PREDICT_NODES = {"cpu": 1}  # one day per chunk
     np.testing.assert_allclose(t.predict_proba(t.split.test), whole, rtol=0, atol=1e-6)
 
 

@@ -236,8 +236,10 @@ class ClassificationSTGNNTrainer:
         return logits.float()[labelled], batch.y[labelled], batch.sample_weight[labelled]
 
     # ------------------------------------------------------------------ inference
-    #: Nodes per prediction chunk: large enough to keep a GPU busy, small enough for 2 GB of CPU memory.
-    PREDICT_NODES = 1 << 16
+    #: Nodes per prediction chunk by device type: the CPU is fastest with chunks that stay in its
+    #: caches (4,096 nodes predicted the demo's validation days in 60 ms, 65,536 in 106 ms), a GPU
+    #: with chunks large enough to keep it busy.
+    PREDICT_NODES = {"cpu": 1 << 12, "cuda": 1 << 16}
 
     @torch.inference_mode()
     def predict_proba(self, days: np.ndarray) -> np.ndarray:
@@ -247,7 +249,7 @@ class ClassificationSTGNNTrainer:
         self.model_.eval()
         days = np.asarray(days, dtype=np.int64)
         out = np.full((len(days), len(self.data.tickers), N_CLASSES), np.nan)
-        step = max(1, self.PREDICT_NODES // len(self.data.tickers))
+        step = max(1, self.PREDICT_NODES.get(self.device.type, 1 << 16) // len(self.data.tickers))
         chunks = np.array_split(np.arange(len(days)), max(1, math.ceil(len(days) / step)))
         proba = []
         for chunk in chunks:
