@@ -44,10 +44,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="cuda: the GPU suite against this machine's CPU, written to benchmarks/cuda.{json,md}")
     args = parser.parse_args(argv)
     if args.device != "cpu":
-        results = device_suite(args.device, seeds=args.seeds)
-        write_json(args.out / f"{args.device}.json", results)
-        atomic_write_text(args.out / f"{args.device}.md", device_markdown(results))
-        print(device_markdown(results))
+        def save(results: dict) -> None:
+            write_json(args.out / f"{args.device}.json", results)
+            atomic_write_text(args.out / f"{args.device}.md", device_markdown(results))
+
+        print(device_markdown(device_suite(args.device, seeds=args.seeds, save=save)))
         return 0
     sizes = [20] if args.quick else [20, 100, 500]
     results = {"machine": machine(), "scaling": []}
@@ -78,23 +79,43 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def device_suite(device: str, *, n: int = 500, big: int = 5000, n_days: int = 1260, epochs: int = 3,
-                 seeds: int = 3) -> dict:
-    """``device`` against the CPU of the same machine, in the same run (see the module docstring)."""
-    def fold(n_tickers: int, on: str, precision: str = "fp32") -> dict:
-        row = run_case("fold", synthetic_config(n_tickers, n_days, epochs, device=on, precision=precision, seeds=seeds))
-        print(f"fold N={n_tickers} on {on} ({precision}): {row}", flush=True)
-        return row
+                 seeds: int = 3, save=None) -> dict:
+    """``device`` against the CPU of the same machine, in the same run (see the module docstring).
 
-    results = {"machine": machine(), "device": device, "gpu": _gpu_name(device),
-               "cpu": fold(n, "cpu"), "fp32": fold(n, device), "bf16": fold(n, device, "bf16")}
-    results["speedup_fp32"] = round(results["cpu"]["fold_seconds"] / results["fp32"]["fold_seconds"], 2)
-    results["speedup_bf16"] = round(results["cpu"]["fold_seconds"] / results["bf16"]["fold_seconds"], 2)
-    spread = [m["macro_f1"] for m in results["cpu"]["seed_metrics"]]
-    results["cpu_seed_range_macro_f1"] = [min(spread), max(spread)]
-    results["fp32_seeds_within_cpu_range"] = all(min(spread) <= m["macro_f1"] <= max(spread)
-                                                 for m in results["fp32"]["seed_metrics"])
-    results["big"] = fold(big, device)
-    results["agreement"] = run_case("agreement", synthetic_config(n, n_days, epochs, device=device))
+    The most telling cases run first and ``save(results)`` is called after each, so a run cut
+    short by a time limit still leaves what it measured; a case that fails is recorded with its
+    error and the suite goes on."""
+    results = {"machine": machine(), "device": device, "gpu": _gpu_name(device), "n_days": n_days, "epochs": epochs,
+               "seeds": seeds}
+
+    def record(name: str, case: str, config) -> None:
+        try:
+            results[name] = run_case(case, config)
+        except RuntimeError as exc:
+            results[name] = {"error": str(exc)}
+        print(f"{name}: {results[name]}", flush=True)
+        if save is not None:
+            save(results)
+
+    def fold_config(n_tickers: int, on: str, precision: str = "fp32"):
+        return synthetic_config(n_tickers, n_days, epochs, device=on, precision=precision, seeds=seeds)
+
+    record("fp32", "fold", fold_config(n, device))
+    record("cpu", "fold", fold_config(n, "cpu"))
+    record("agreement", "agreement", synthetic_config(n, n_days, epochs, device=device))
+    record("big", "fold", fold_config(big, device))
+    record("bf16", "fold", fold_config(n, device, "bf16"))
+    cpu = results["cpu"]
+    if "error" not in cpu:
+        spread = [m["macro_f1"] for m in cpu["seed_metrics"]]
+        results["cpu_seed_range_macro_f1"] = [min(spread), max(spread)]
+        for name in ("fp32", "bf16"):
+            if "error" not in results[name]:
+                results[f"speedup_{name}"] = round(cpu["fold_seconds"] / results[name]["fold_seconds"], 2)
+                results[f"{name}_seeds_within_cpu_range"] = all(min(spread) <= m["macro_f1"] <= max(spread)
+                                                                for m in results[name]["seed_metrics"])
+    if save is not None:
+        save(results)
     return results
 
 
@@ -103,22 +124,31 @@ def _gpu_name(device: str) -> str | None:
 
 
 def device_markdown(r: dict) -> str:
-    cpu, fp32, bf16, big, agree = r["cpu"], r["fp32"], r["bf16"], r["big"], r["agreement"]
-    row = ("| {name} | {fold_seconds} | {device_start_seconds} | {gpu} | {macro_f1} | {rank_ic} | {seeds} |").format
+    """The device suite as a table and two sentences; cases that failed or never ran say so."""
+    runs = [("cpu", "CPU"), ("fp32", f"{r['device']} fp32"), ("bf16", f"{r['device']} bf16"), ("big", f"{r['device']} fp32")]
     lines = [f"Machine: {r['machine']['cores']} CPU cores, {r['gpu'] or r['device']}, torch {r['machine']['torch']}, "
-             f"{r['machine']['date']}. One walk-forward fold (train 756, val 126, test 126 days; 3 epochs; "
-             f"{len(cpu['seed_metrics'])} seeds), synthetic market of {cpu['n_days']:,} days.", "",
+             f"{r['machine']['date']}. One walk-forward fold (train 756, val 126, test 126 days; {r['epochs']} epochs; "
+             f"{r['seeds']} seeds), synthetic market of {r['n_days']:,} days.", "",
              "| run | fold time (s) | device start-up, not in fold time (s) | peak GPU memory (MB) | macro-F1 | Rank IC | "
              "macro-F1 per seed |", "|---|---|---|---|---|---|---|"]
-    for name, x in ((f"N = {cpu['n_tickers']}, CPU", cpu), (f"N = {fp32['n_tickers']}, {r['device']} fp32", fp32),
-                    (f"N = {bf16['n_tickers']}, {r['device']} bf16", bf16), (f"N = {big['n_tickers']:,}, {r['device']} fp32", big)):
-        lines.append(row(name=name, gpu=x.get("gpu_peak_mb", "n/a"), seeds=", ".join(str(m["macro_f1"]) for m in x["seed_metrics"]),
-                         **x))
-    lines += ["", f"Speed-up over the CPU at N = {cpu['n_tickers']}: {r['speedup_fp32']}x (fp32), {r['speedup_bf16']}x (bf16). "
-              f"{r['device']} fp32 seeds within the CPU's seed range {r['cpu_seed_range_macro_f1']}: "
-              f"{'yes' if r['fp32_seeds_within_cpu_range'] else 'no'}.",
-              f"One model's test probabilities on {agree['device']} and on the CPU differ by at most "
-              f"{agree['max_abs_diff']:.2e} ({agree['n_probabilities']:,} probabilities)."]
+    for key, label in runs:
+        x = r.get(key, {"error": "did not run"})
+        if "error" in x:
+            lines.append(f"| {label} | failed: {x['error']} | | | | | |")
+            continue
+        seeds = ", ".join(str(m["macro_f1"]) for m in x["seed_metrics"])
+        lines.append(f"| N = {x['n_tickers']:,}, {label} | {x['fold_seconds']} | {x['device_start_seconds']} | "
+                     f"{x.get('gpu_peak_mb', 'n/a')} | {x['macro_f1']} | {x['rank_ic']} | {seeds} |")
+    lines.append("")
+    for name in ("fp32", "bf16"):
+        if f"speedup_{name}" in r:
+            within = "yes" if r[f"{name}_seeds_within_cpu_range"] else "no"
+            lines.append(f"{name}: {r[f'speedup_{name}']}x the CPU's speed; every seed's macro-F1 within the CPU's "
+                         f"seed range {r['cpu_seed_range_macro_f1']}: {within}.")
+    agree = r.get("agreement", {"error": "did not run"})
+    lines.append(f"Agreement: failed: {agree['error']}" if "error" in agree else
+                 f"One model's test probabilities on {agree['device']} and on the CPU differ by at most "
+                 f"{agree['max_abs_diff']:.2e} ({agree['n_probabilities']:,} probabilities).")
     return "\n".join(lines) + "\n"
 
 

@@ -43,11 +43,17 @@ def test_busy_cpu_seconds_counts_this_process_burning_cpu():
 def test_device_suite_compares_a_device_with_the_cpu_and_reports_scores(tmp_path):
     """Run here on the CPU against itself (the GPU run is the same code with device "cuda")."""
     script = runpy.run_path(str(Path(__file__).resolve().parents[1] / "scripts" / "benchmark.py"))
-    results = script["device_suite"]("cpu", n=10, big=15, n_days=1100, epochs=1, seeds=2)
+    saved = []
+    results = script["device_suite"]("cpu", n=10, big=15, n_days=1100, epochs=1, seeds=2,
+                                     save=lambda r: saved.append(sorted(r)))
+    assert len(saved) == 6 and "fp32" in saved[0] and "bf16" not in saved[0]  # saved after every case
     for run in ("cpu", "fp32", "bf16", "big"):
         assert results[run]["fold_seconds"] > 0 and len(results[run]["seed_metrics"]) == 2
         assert -1 <= results[run]["rank_ic"] <= 1 and 0 <= results[run]["macro_f1"] <= 1
     assert results["bf16"]["precision"] == "bf16" and results["big"]["n_tickers"] == 15
     assert results["agreement"]["max_abs_diff"] == 0.0  # the CPU against itself
+    assert results["fp32_seeds_within_cpu_range"]  # the same seeds on the same device
     text = script["device_markdown"](results)
     assert "N = 15, cpu fp32" in text and "differ by at most 0.00e+00" in text
+    failed = script["device_markdown"]({**results, "bf16": {"error": "benchmark case fold failed: boom"}})
+    assert "| cpu bf16 | failed: benchmark case fold failed: boom |" in failed

@@ -23,7 +23,7 @@ import torch
 
 from stgnn.config import Config, parse_config
 from stgnn.models.encoders import GRUEncoder, TCNEncoder
-from stgnn.training.device import resolve_device, start
+from stgnn.device import resolve_device, start
 from stgnn.training.fold import FoldFitter
 from stgnn.training.metrics import headline, prediction_metrics
 from stgnn.training.run import load_data, single_split

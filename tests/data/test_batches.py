@@ -42,7 +42,7 @@ def test_ego_graph_labels_only_the_centre():
     x, _, graph, batcher = _setup()
     g = batcher.ego_graph(1)
     assert g.x.shape == (K + 1, W, F)
-    assert g.y.tolist() == [2, -1, -1] and g.labelled.tolist() == [0]
+    assert g.y.tolist() == [2, -1, -1] and g.labelled_index.tolist() == [0]
     assert g.sample_weight.tolist() == [1.0, 0.0, 0.0]
     assert g.edge_index.tolist() == [[1, 2], [0, 0]]
 
@@ -63,8 +63,8 @@ def test_labelled_nodes_are_the_known_day_labels_and_the_ego_centres():
     y[7, 1] = -1
     batcher = GraphBatcher(x, y, graph, W, ego=_setup()[3].ego)
     g = batcher.batch(np.array([7, 9]), np.array([2, 0]))
-    assert g.labelled.tolist() == [0, 2, 3, 4, 5, 6, 7, 8, 11]
-    assert (g.y[g.labelled] >= 0).all() and int((g.y >= 0).sum()) == len(g.labelled)
+    assert g.labelled_index.tolist() == [0, 2, 3, 4, 5, 6, 7, 8, 11]
+    assert (g.y[g.labelled_index] >= 0).all() and int((g.y >= 0).sum()) == len(g.labelled_index)
 
 
 def test_bad_labels_and_weights_are_refused_once_up_front():
@@ -73,6 +73,9 @@ def test_bad_labels_and_weights_are_refused_once_up_front():
         GraphBatcher(x, np.where(y == 2, 3, y), graph, W)
     with pytest.raises(ValueError, match="sample weights"):
         GraphBatcher(x, y, graph, W, sample_weight=np.full(y.shape, -1.0))
+    holed = Graph(graph.tickers, np.array([[1, -1], [0, 3], [3, 0], [2, 1]]), graph.weights)
+    with pytest.raises(ValueError, match="every neighbour slot filled"):
+        GraphBatcher(x, y, holed, W, ego=_setup()[3].ego)  # recipe 0 is centred on A
 
 
 def test_to_the_same_device_is_the_same_batcher():
@@ -86,7 +89,7 @@ def test_mixed_batch_equals_pyg_batch_of_the_single_graphs():
     mixed = batcher.batch(days, egos)
     singles = [batcher.day_graph(d) for d in days] + [batcher.ego_graph(e) for e in egos]
     reference = Batch.from_data_list(singles)
-    for key in ("x", "y", "sample_weight", "edge_index", "edge_weight"):  # labelled: node ids, not offset by PyG
+    for key in ("x", "y", "sample_weight", "labelled_index", "edge_index", "edge_weight"):
         torch.testing.assert_close(mixed[key], reference[key])
 
 

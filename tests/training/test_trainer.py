@@ -127,7 +127,7 @@ def test_prediction_chunks_do_not_change_probabilities(tiny):
     config, data = tiny
     t = _fit(config, data)
     whole = t.predict_proba(t.split.test)
-    t.PREDICT_NODES = {"cpu": 1}  # one day per chunk
+    t.PREDICT_NODES = {t.device.type: 1}  # one day per chunk
     np.testing.assert_allclose(t.predict_proba(t.split.test), whole, rtol=0, atol=1e-6)
 
 
@@ -135,8 +135,8 @@ def test_bf16_autocast_trains_and_predicts_close_to_fp32(tiny):
     config, data = tiny
     fp32 = _fit(config, data).predict_proba(data.labelled_days[-20:])
     bf16 = _fit(config.updated({"training.precision": "bf16"}), data).predict_proba(data.labelled_days[-20:])
-    assert np.array_equal(np.isnan(fp32), np.isnan(bf16)) and bf16.dtype == np.float64
-    assert np.nanmax(np.abs(fp32 - bf16)) < 0.05
+    assert np.array_equal(np.isnan(fp32), np.isnan(bf16))
+    assert 0 < np.nanmax(np.abs(fp32 - bf16)) < 0.05  # bf16 took effect, and did little harm
 
 
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
@@ -144,10 +144,13 @@ cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GP
 
 @cuda
 def test_gpu_training_syncs_with_the_host_per_epoch_not_per_step(tiny):
-    """Host syncs counted by torch's sync debug mode: the same with 1 or 3 batches per epoch."""
+    """Host syncs counted by torch's sync debug mode: the same with 3 or 6 batches per epoch (after
+    a first run has paid the one-off start-up)."""
     config, data = tiny
+    _fit(config.updated({"training.device": "cuda", "training.epochs": 1}), data)
     counts = []
-    for batch_days in (10_000, len(single_split(config, data).train) // 3 + 1):
+    n_train = len(single_split(config, data).train)
+    for batch_days in (n_train // 3 + 1, n_train // 6 + 1):
         cfg = config.updated({"training.device": "cuda", "training.batch_days": batch_days, "training.epochs": 1})
         fold, split = _fold(cfg, data)
         trainer = ClassificationSTGNNTrainer(cfg, fold, split, progress=False)
@@ -168,9 +171,11 @@ def test_gpu_batches_and_probabilities_match_the_cpu(tiny):
     trainer = _fit(cfg, data)
     days, egos = trainer.split.train[:5], np.arange(min(7, len(trainer.fold.ego)))
     on_cpu, on_gpu = trainer.fold.batcher.batch(days, egos), trainer.batcher.batch(days, egos)
-    for key in ("x", "y", "sample_weight", "labelled", "edge_index", "edge_weight"):
+    for key in ("x", "y", "sample_weight", "labelled_index", "edge_index", "edge_weight"):
         torch.testing.assert_close(on_gpu[key].cpu(), on_cpu[key], rtol=0, atol=1e-6)
-    cpu_trainer = ClassificationSTGNNTrainer(config, trainer.fold, trainer.split, progress=False)
+    assert trainer.fold.batcher.to("cuda") is trainer.batcher and trainer.batcher.to("cpu") is trainer.fold.batcher
+    cpu_trainer = ClassificationSTGNNTrainer(config.updated({"training.device": "cpu"}), trainer.fold, trainer.split,
+                                             progress=False)
     cpu_trainer.model_ = copy.deepcopy(trainer.model_).cpu()
     diff = trainer.predict_proba(trainer.split.test) - cpu_trainer.predict_proba(trainer.split.test)
     assert np.nanmax(np.abs(diff)) < 1e-4

@@ -17,7 +17,7 @@ works out integer indices only (which nodes, which edges) and sends them in one 
 never waits for windows assembled on the CPU.
 
 Node attributes: ``x`` (n_nodes, W, F), ``y`` (n_nodes,) with -1 for unlabelled nodes,
-``sample_weight`` (n_nodes,), ``labelled`` (the indices of the nodes with ``y >= 0``, worked out on
+``sample_weight`` (n_nodes,), ``labelled_index`` (the indices of the nodes with ``y >= 0``, worked out on
 the host so that selecting them never makes a GPU wait); edges: ``edge_index`` (2, n_edges),
 ``edge_weight`` (n_edges,).
 """
@@ -32,6 +32,7 @@ from torch_geometric.data import Data
 
 from stgnn.classes import N_CLASSES
 from stgnn.data.graph import Graph
+from stgnn.device import indexed
 
 UNLABELLED = -1
 
@@ -97,9 +98,9 @@ def interpolate(a: torch.Tensor, b: torch.Tensor, gap: torch.Tensor) -> torch.Te
 
 def ego_windows(x: np.ndarray, days: np.ndarray, centres: np.ndarray, graph: Graph, window: int) -> np.ndarray:
     """Ego windows of (day, centre) pairs: (n, K + 1, W, F), centre first."""
-    nodes = np.concatenate([centres[:, None], graph.neighbours[centres]], axis=1)
-    return gather_windows(torch.from_numpy(np.asarray(x)), torch.from_numpy(np.asarray(days, np.int64)),
-                          torch.from_numpy(nodes.astype(np.int64)), window).numpy()
+    ends = torch.from_numpy(np.stack([days, centres], axis=1).astype(np.int64))
+    days_t, nodes = _ego_ends(ends, torch.from_numpy(graph.neighbours.astype(np.int64)))
+    return gather_windows(torch.from_numpy(np.ascontiguousarray(x, np.float32)), days_t, nodes, window).numpy()
 
 
 def _ego_ends(ends: torch.Tensor, neighbours: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -146,10 +147,13 @@ class GraphBatcher:
                               else np.asarray(sample_weight, np.float32))
         self.ego = ego if ego is not None else EgoSamples.empty(graph.k)
         if self.y.size and (self.y.min() < UNLABELLED or self.y.max() >= N_CLASSES):
-            raise ValueError(f"Expected labels in {{-1, 0, 1, 2}}, got values in [{self.y.min()}, {self.y.max()}].")
+            raise ValueError(f"Expected labels in -1 (unknown) to {N_CLASSES - 1}, got values in [{self.y.min()}, {self.y.max()}].")
         if not np.isfinite(self.sample_weight).all() or (self.sample_weight < 0).any():
             raise ValueError("Expected finite sample weights >= 0, got a negative or non-finite one.")
-        self.device = torch.device(device)
+        for end in (self.ego.base, self.ego.other):
+            if len(end) and (graph.neighbours[end[:, 1]] < 0).any():
+                raise ValueError("Expected synthetic ego graphs of centres with every neighbour slot filled.")
+        self.device = indexed(torch.device(device))
         self._day_edges, day_weight = graph.edge_index()
         k = graph.k
         put = self._put
@@ -159,7 +163,8 @@ class GraphBatcher:
         e = self.ego
         self._ego_base, self._ego_other, self._ego_gap = put(e.base), put(e.other), put(e.gap)
         self._ego_y, self._ego_weight = put(e.y), put(e.edge_weight)
-        self._moved: dict[torch.device, GraphBatcher] = {self.device: self}
+        self._moved: dict[torch.device, GraphBatcher] = {}
+        self._moved[self.device] = self
 
     def _put(self, a) -> torch.Tensor:
         """A host array on the batcher's device (shared, not copied, on the CPU)."""
@@ -168,12 +173,12 @@ class GraphBatcher:
 
     def to(self, device: str | torch.device) -> GraphBatcher:
         """The same batcher with its panel on ``device``; made once per device and kept."""
-        device = torch.device(device)
-        if device.type == "cuda" and device.index is None:
-            device = torch.device("cuda", torch.cuda.current_device())
+        device = indexed(torch.device(device))
         if device not in self._moved:
-            self._moved[device] = GraphBatcher(self.x, self.y, self.graph, self.window, usable=self.usable,
-                                               sample_weight=self.sample_weight, ego=self.ego, device=device)
+            moved = GraphBatcher(self.x, self.y, self.graph, self.window, usable=self.usable,
+                                 sample_weight=self.sample_weight, ego=self.ego, device=device)
+            moved._moved = self._moved  # every copy knows every other
+            self._moved[device] = moved
         return self._moved[device]
 
     def nodes(self, days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -204,7 +209,7 @@ class GraphBatcher:
             sws.append(torch.zeros(m * k1, device=self.device).index_fill_(0, centre, 1.0))
             edge_index.append(_tile(self._ego_edges, m, k1) + n_day_nodes)
             edge_weight.append(self._ego_weight[ego_ids].reshape(-1))
-        return Data(x=torch.cat(xs), y=torch.cat(ys), sample_weight=torch.cat(sws), labelled=labelled,
+        return Data(x=torch.cat(xs), y=torch.cat(ys), sample_weight=torch.cat(sws), labelled_index=labelled,
                     edge_index=torch.cat(edge_index, dim=1), edge_weight=torch.cat(edge_weight))
 
     def _day_edges_of(self, days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -218,14 +223,14 @@ class GraphBatcher:
         return new_id[day_edges[:, kept]].numpy(), (kept % n_edges).numpy()
 
     def _send(self, *arrays: np.ndarray) -> list[torch.Tensor]:
-        """Host index arrays as int64 tensors on the device: in one pinned, asynchronous copy on a
-        GPU (no wait for the work already queued; int32 on the wire, every index of a batch is
-        far below 2**31), as shared views on the CPU."""
+        """Host index arrays as int64 tensors on the device: written into one pinned buffer and
+        copied asynchronously on a GPU (no wait for the work already queued), shared views on the CPU."""
         if self.device.type == "cpu":
             return [torch.from_numpy(np.ascontiguousarray(a, np.int64)) for a in arrays]
-        flat = torch.from_numpy(np.concatenate([np.asarray(a, np.int32).ravel() for a in arrays]))
-        flat = flat.pin_memory().to(self.device, non_blocking=True).long()
-        return list(torch.split(flat, [np.size(a) for a in arrays]))
+        sizes = [np.size(a) for a in arrays]
+        staged = torch.empty(sum(sizes), dtype=torch.int64, pin_memory=True)
+        np.concatenate([np.ravel(a) for a in arrays], out=staged.numpy())
+        return list(torch.split(staged.to(self.device, non_blocking=True), sizes))
 
     def day_graph(self, day: int) -> Data:
         return self.batch(np.array([day]))

@@ -23,7 +23,10 @@ class GRUEncoder(nn.Module):
         self.gru.reset_parameters()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        _, h = self.gru(x)
+        # CUDA autocast runs cuDNN's RNN in float16 whatever dtype it was asked for, and float16
+        # training needs a gradient scaler: under autocast (``--precision bf16``) the GRU stays float32.
+        with torch.autocast(device_type=x.device.type, enabled=False):
+            _, h = self.gru(x.float())
         return h[-1]
 
 

@@ -25,7 +25,7 @@ from stgnn.errors import StgnnError
 from stgnn.models.losses import WeightedFocalLoss
 from stgnn.models.stgnn import STGNN
 from stgnn.training import imbalance
-from stgnn.training.device import autocast, resolve_device
+from stgnn.device import autocast, resolve_device
 from stgnn.training.fold import FoldData, FoldFitter
 from stgnn.training.metrics import PROBA_COLUMNS, monitor_metrics
 
@@ -232,8 +232,8 @@ class ClassificationSTGNNTrainer:
         """Float32 logits, labels and sample weights of the batch's labelled nodes."""
         with autocast(self.device, self.config.training.precision):
             logits = self.model_(batch.x, batch.edge_index, batch.edge_weight)
-        labelled = batch.labelled
-        return logits.float()[labelled], batch.y[labelled], batch.sample_weight[labelled]
+        labelled = batch.labelled_index
+        return logits[labelled].float(), batch.y[labelled], batch.sample_weight[labelled]
 
     # ------------------------------------------------------------------ inference
     #: Nodes per prediction chunk by device type: the CPU is fastest with chunks that stay in its

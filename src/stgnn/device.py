@@ -16,14 +16,21 @@ logger = logging.getLogger(__name__)
 
 def resolve_device(name: str) -> torch.device:
     """``auto`` is CUDA where torch sees a GPU, else the CPU; an absent GPU asked for by name is a
-    configuration error. A CUDA device is started (:func:`start`) before it is returned."""
+    configuration error. A CUDA device comes back as ``cuda:N``, started (:func:`start`)."""
     if name == "cuda" and not torch.cuda.is_available():
         raise ConfigError("Device 'cuda' asked for, but torch sees no CUDA GPU; use --device cpu or auto.")
     if name == "auto":
         name = "cuda" if torch.cuda.is_available() else "cpu"
-    device = torch.device(name)
+    device = indexed(torch.device(name))
     if device.type == "cuda":
-        start(torch.device("cuda", torch.cuda.current_device() if device.index is None else device.index))
+        start(device)
+    return device
+
+
+def indexed(device: torch.device) -> torch.device:
+    """``cuda`` as ``cuda:N`` (the current GPU), so that one GPU has one name (and one cache entry)."""
+    if device.type == "cuda" and device.index is None:
+        return torch.device("cuda", torch.cuda.current_device())
     return device
 
 
