@@ -70,12 +70,12 @@ class EgoSamples:
                    np.zeros((0, k), np.float32))
 
     def windows(self, x: np.ndarray, graph: Graph, window: int) -> np.ndarray:
-        """Every sample's ego windows, materialised: (n, K + 1, W, F) float32, centre first."""
-        xt = torch.from_numpy(np.asarray(x, np.float32))
-        neighbours = torch.from_numpy(graph.neighbours.astype(np.int64))
-        ends = [_ego_ends(torch.from_numpy(ends), neighbours) for ends in (self.base, self.other)]
-        a, b = (gather_windows(xt, days, nodes, window) for days, nodes in ends)
-        return interpolate(a, b, torch.from_numpy(self.gap)).numpy()
+        """Every sample's ego windows, materialised (to inspect them): (n, K + 1, W, F) float32,
+        centre first; the same values a batch gets."""
+        return _synthetic_windows(torch.from_numpy(np.ascontiguousarray(x, np.float32)),
+                                  torch.from_numpy(graph.neighbours.astype(np.int64)), window,
+                                  torch.from_numpy(self.base), torch.from_numpy(self.other),
+                                  torch.from_numpy(self.gap)).numpy()
 
 
 def gather_windows(x: torch.Tensor, days: torch.Tensor, nodes: torch.Tensor, window: int) -> torch.Tensor:
@@ -91,8 +91,8 @@ def gather_windows(x: torch.Tensor, days: torch.Tensor, nodes: torch.Tensor, win
 
 def interpolate(a: torch.Tensor, b: torch.Tensor, gap: torch.Tensor) -> torch.Tensor:
     """``a + gap * (b - a)`` per sample, in float32 (``torch.lerp``). imbalanced-learn's SMOTE
-    rounds through float64; the two agree within float32 rounding, and float32 keeps a batch of
-    ego graphs as cheap to make as a copy (float64 made CPU training 5% slower)."""
+    rounds through float64; the two agree within float32 rounding, and float32 is cheap on the
+    hot path (a batch of 420 ego graphs on this project's CPU: 0.1 ms, against 4.6 ms in float64)."""
     return torch.lerp(a, b, gap.to(a.dtype).reshape(-1, *[1] * (a.dim() - 1)))
 
 
@@ -101,6 +101,13 @@ def ego_windows(x: np.ndarray, days: np.ndarray, centres: np.ndarray, graph: Gra
     ends = torch.from_numpy(np.stack([days, centres], axis=1).astype(np.int64))
     days_t, nodes = _ego_ends(ends, torch.from_numpy(graph.neighbours.astype(np.int64)))
     return gather_windows(torch.from_numpy(np.ascontiguousarray(x, np.float32)), days_t, nodes, window).numpy()
+
+
+def _synthetic_windows(x: torch.Tensor, neighbours: torch.Tensor, window: int, base: torch.Tensor,
+                       other: torch.Tensor, gap: torch.Tensor) -> torch.Tensor:
+    """Ego windows (n, K + 1, W, F) of the recipes ``base``, ``other`` (n, 2) and ``gap`` (n,)."""
+    a, b = (gather_windows(x, *_ego_ends(ends, neighbours), window) for ends in (base, other))
+    return interpolate(a, b, gap)
 
 
 def _ego_ends(ends: torch.Tensor, neighbours: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -163,8 +170,7 @@ class GraphBatcher:
         e = self.ego
         self._ego_base, self._ego_other, self._ego_gap = put(e.base), put(e.other), put(e.gap)
         self._ego_y, self._ego_weight = put(e.y), put(e.edge_weight)
-        self._moved: dict[torch.device, GraphBatcher] = {}
-        self._moved[self.device] = self
+        self._moved: dict[torch.device, GraphBatcher] = {self.device: self}
 
     def _put(self, a) -> torch.Tensor:
         """A host array on the batcher's device (shared, not copied, on the CPU)."""
@@ -200,9 +206,8 @@ class GraphBatcher:
         ys, sws = [self._y[node_day, ticker]], [self._sw[node_day, ticker]]
         edge_index, edge_weight = [edges.view(2, -1)], [self._day_weight[slot]]
         if m:
-            ends = (_ego_ends(e[ego_ids], self._neighbours) for e in (self._ego_base, self._ego_other))
-            a, b = (gather_windows(self._x, d, nodes, self.window) for d, nodes in ends)
-            xs.append(interpolate(a, b, self._ego_gap[ego_ids]).flatten(0, 1))
+            xs.append(_synthetic_windows(self._x, self._neighbours, self.window, self._ego_base[ego_ids],
+                                         self._ego_other[ego_ids], self._ego_gap[ego_ids]).flatten(0, 1))
             centre = torch.arange(m, device=self.device) * k1
             ys.append(torch.full((m * k1,), UNLABELLED, dtype=torch.long, device=self.device).index_copy_(
                 0, centre, self._ego_y[ego_ids]))

@@ -23,10 +23,11 @@ class GRUEncoder(nn.Module):
         self.gru.reset_parameters()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        # CUDA autocast runs cuDNN's RNN in float16 whatever dtype it was asked for, and float16
-        # training needs a gradient scaler: under autocast (``--precision bf16``) the GRU stays float32.
+        # PyTorch's autocast wrapper for cuDNN RNNs casts to float16 whatever dtype it was asked for
+        # (AutocastRNN.cpp), and float16 training needs a gradient scaler: under autocast
+        # (``--precision bf16``) the GRU stays float32.
         with torch.autocast(device_type=x.device.type, enabled=False):
-            _, h = self.gru(x.float())
+            _, h = self.gru(x)
         return h[-1]
 
 
