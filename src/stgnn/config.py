@@ -52,7 +52,7 @@ class DataConfig(_Section):
     start: date | None = Field(None, description="first date, YYYY-MM-DD")
     end: date | None = Field(None, description="last date, YYYY-MM-DD")
     cache_dir: Path = Path("data/cache")
-    max_ffill: int = Field(5, ge=0, le=60, description="longest interior gap of missing days filled with the last price; longer gaps are absent days")
+    max_ffill: int = Field(5, ge=0, le=60, description="missing days after a price filled with it (causally; they carry no label); later days of a gap are absent")
     min_history: int = Field(252, ge=30, description="fewest days with a price a ticker needs to be kept")
     universe: Path | None = Field(None, description="csv ticker,start,end: a ticker is eligible only while a member (end empty: still one)")
     synthetic: SyntheticConfig = SyntheticConfig()

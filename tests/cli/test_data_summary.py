@@ -51,8 +51,8 @@ def test_sp500_summary_keeps_every_date_and_warns(capsys):
     out = capsys.readouterr().out
     assert "tickers    500: A AAL" in out and "(+490; -v lists all)" in out
     assert "2013-02-08 to 2018-02-07 (1,259 trading days, all kept)" in out
-    assert "present    618,396 of 629,500 ticker-days (98.2%); 473 of 500 tickers on every day" in out
-    assert "  late start 24: IQV 2013-05-09," in out and "  long gaps  3: DHR 10 days, ES 10 days, O 10 days" in out
+    assert "present    618,411 of 629,500 ticker-days (98.2%); 473 of 500 tickers on every day" in out
+    assert "  late start 24: IQV 2013-05-09," in out and "  long gaps  3: DHR 5 days, ES 5 days, O 5 days" in out  # absent after 5 filled days
     assert "dropped    5\n  - APTV: 44 days of prices, fewer than min_history=252" in out
     assert "universe   every ticker while it has prices" in out
     assert "warning    survivorship: the tickers are the S&P 500 members of February 2018" in out

@@ -43,7 +43,7 @@ def _ragged(fields):
 
 
 def _panel(fields):
-    return build_panel(fields, origin="toy", min_history=2)
+    return build_panel(fields, origin="toy", min_history=2, max_ffill=0)  # every missing day absent
 
 
 @pytest.fixture(scope="module")

@@ -32,13 +32,23 @@ def test_short_gap_is_forward_filled_up_to_max_ffill():
     assert not panel.close.isna().any().any()
 
 
-def test_long_interior_gap_stays_absent_and_short_gap_is_filled():
+def test_a_long_gap_is_filled_for_max_ffill_days_then_absent_and_filled_days_are_not_traded():
+    """Causal: on each day of a gap, filling does not depend on whether the ticker comes back."""
     close = _close(A=[1.0, None, None, None, 1.2, None, 1.4, 1.5])
     panel = build_panel({"close": close}, origin="toy", max_ffill=2, min_history=2)
     assert panel.tickers == ["A", "B"] and panel.dropped == ()
-    np.testing.assert_array_equal(panel.close["A"], [1.0, np.nan, np.nan, np.nan, 1.2, 1.2, 1.4, 1.5])
-    assert panel.present["A"].tolist() == [True, False, False, False, True, True, True, True]
-    assert panel.absences == (Absence("A", 3, holes=1, longest_hole=3),)
+    np.testing.assert_array_equal(panel.close["A"], [1.0, 1.0, 1.0, np.nan, 1.2, 1.2, 1.4, 1.5])
+    assert panel.present["A"].tolist() == [True, True, True, False, True, True, True, True]
+    assert panel.traded["A"].tolist() == [True, False, False, False, True, False, True, True]
+    assert panel.absences == (Absence("A", 1, holes=1, longest_hole=1),)
+
+
+def test_filling_a_day_reads_no_later_day():
+    before = _close(A=[1.0, 1.1, None, None, None, None, None, None])
+    after = _close(A=[1.0, 1.1, None, None, None, None, 1.3, 1.4])  # the same past, a return later
+    a, b = (build_panel({"close": c}, origin="toy", max_ffill=2, min_history=2) for c in (before, after))
+    pd.testing.assert_frame_equal(a.close.iloc[:6], b.close.iloc[:6])
+    pd.testing.assert_frame_equal(a.traded.iloc[:6], b.traded.iloc[:6])
 
 
 def test_short_history_drops_ticker_with_warning(caplog):
@@ -58,13 +68,14 @@ def test_listing_mid_way_keeps_the_calendar_and_the_ticker():
     assert panel.absences == (Absence("A", 2, first=pd.Timestamp(DATES[2])),)
 
 
-def test_delisting_is_absent_after_the_last_price_not_dropped_nor_filled():
+def test_delisting_is_kept_carried_for_max_ffill_days_then_absent():
     close = _close(A=[1.0, 1.1, 1.2, 1.3, 1.4, 1.5, None, None])
-    panel = build_panel({"close": close}, origin="toy", max_ffill=5, min_history=2)
+    panel = build_panel({"close": close}, origin="toy", max_ffill=1, min_history=2)
     assert panel.tickers == ["A", "B"] and panel.dropped == ()
-    assert panel.close["A"].isna().tolist() == [False] * 6 + [True, True]
-    assert panel.absences == (Absence("A", 2, last=pd.Timestamp(DATES[5])),)
-    assert "last price 2024-01-08" in panel.absences[0].describe()
+    assert panel.close["A"].isna().tolist() == [False] * 7 + [True]
+    assert panel.traded["A"].tolist() == [True] * 6 + [False, False]
+    assert panel.absences == (Absence("A", 1, last=pd.Timestamp(DATES[6])),)
+    assert "last price 2024-01-09" in panel.absences[0].describe()
 
 
 def test_ragged_tickers_keep_every_date_of_the_union():
@@ -77,7 +88,7 @@ def test_ragged_tickers_keep_every_date_of_the_union():
     panel = build_panel({"close": close}, origin="toy", max_ffill=2, min_history=3)
     assert len(panel.dates) == 8 and panel.tickers == ["LIST", "DELIST", "HOLE"]
     assert [d.what for d in panel.dropped] == ["TINY"]
-    assert int(panel.present.to_numpy().sum()) == 5 + 5 + 5
+    assert int(panel.present.to_numpy().sum()) == 5 + (5 + 2) + (5 + 2)  # two filled days after a price
     assert [a.ticker for a in panel.absences] == ["LIST", "DELIST", "HOLE"]
 
 
@@ -100,7 +111,7 @@ def test_optional_field_follows_close_presence():
 def test_optional_field_missing_where_close_has_a_price_is_ignored(caplog):
     volume = _close(A=[5.0] * 7 + [None])
     with caplog.at_level(logging.WARNING, logger="stgnn.data.panel"):
-        panel = build_panel({"close": _close(), "volume": volume}, origin="toy", min_history=2)
+        panel = build_panel({"close": _close(), "volume": volume}, origin="toy", min_history=2, max_ffill=0)
     assert not panel.has("volume")
     assert panel.dropped == (Dropped("field volume", "missing where close has a price, for A"),)
     assert "Ignoring volume" in caplog.text

@@ -57,9 +57,12 @@ def test_no_ticker_and_no_day_is_dropped(ragged):
     assert len(ragged.dates) == N_DAYS and ragged.tickers == [f"T{i}" for i in range(8)]
     present = ragged.panel.present.to_numpy()
     assert not present[:LISTS, 0].any() and present[LISTS:, 0].all()
-    assert present[:DELISTS, 1].all() and not present[DELISTS:, 1].any()
-    assert not present[HOLE[0]:HOLE[1], 2].any()
-    assert present[:, 3].all()  # the short gap is filled
+    # Missing days are carried for max_ffill = 5 days, causally (a delisting and a long hole too),
+    # and never traded.
+    traded = ragged.panel.traded.to_numpy()
+    assert present[:DELISTS + 5, 1].all() and not present[DELISTS + 5:, 1].any() and not traded[DELISTS:, 1].any()
+    assert present[HOLE[0]:HOLE[0] + 5, 2].all() and not present[HOLE[0] + 5:HOLE[1], 2].any()
+    assert present[:, 3].all() and not traded[100:103, 3].any()  # the short gap is filled
 
 
 def test_nodes_and_labels_exist_only_where_window_and_future_price_do(ragged, config):
@@ -68,11 +71,12 @@ def test_nodes_and_labels_exist_only_where_window_and_future_price_do(ragged, co
     # A node needs its whole window of warmed-up features: the listing and the hole delay it.
     first = np.flatnonzero(usable[:, 0])[0]
     assert LISTS + w - 1 < first <= LISTS + warm + w
-    assert not usable[HOLE[0]:HOLE[1] + w - 1, 2].any()
-    assert not usable[DELISTS:, 1].any()
-    # A label needs the price at t + h: the last h days before a delisting have none.
-    assert (y[DELISTS - h:DELISTS, 1] == -1).all() and (y[DELISTS - h - 1, 1] >= 0)
-    assert (y[~usable] == -1).all()
+    assert not usable[HOLE[0] + 5:HOLE[1] + w - 1, 2].any()
+    assert not usable[DELISTS + 5:, 1].any()
+    # A label needs traded prices at t and t + h: the last h days before a delisting have none,
+    # and nor does any day whose price was carried forward.
+    assert (y[DELISTS - h:, 1] == -1).all() and (y[DELISTS - h - 1, 1] >= 0)
+    assert (y[~usable] == -1).all() and (y[~ragged.panel.traded.to_numpy()] == -1).all()
     # Features of absent days are NaN, never a fill value.
     assert np.isnan(ragged.features.values[:LISTS, 0]).all()
 

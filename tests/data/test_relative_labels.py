@@ -127,7 +127,9 @@ def test_relabel_and_prepare_carry_the_sectors():
     relabelled = data.relabel(cfg)
     direct = make_labels(panel.close, cfg, sectors=sectors)
     np.testing.assert_array_equal(relabelled.labels.target_return, direct.target_return)
-    np.testing.assert_array_equal(relabelled.labels.y, np.where(data.usable, direct.y, UNKNOWN))
+    traded = panel.traded.to_numpy()
+    known = data.usable & traded & np.vstack([traded[1:], np.zeros((1, traded.shape[1]), bool)])  # t and t + 1
+    np.testing.assert_array_equal(relabelled.labels.y, np.where(known, direct.y, UNKNOWN))
     np.testing.assert_array_equal(prepare(panel, labels=cfg, window=5, sectors=sectors).labels.y, relabelled.labels.y)
     with pytest.raises(ConfigError, match="needs sectors"):
         prepare(panel, window=5).relabel(cfg)

@@ -110,8 +110,9 @@ def test_short_gap_filled_and_long_gap_kept_absent(tmp_path):
 
     assert panel.tickers == ["A", "LONG", "SHORT"] and panel.dropped == ()
     assert panel.close["SHORT"].iloc[5] == panel.close["SHORT"].iloc[4]
-    assert panel.close["LONG"].isna().sum() == 6 and panel.volume["LONG"].isna().sum() == 6
-    assert panel.absences[0].describe() == "kept, absent on 6 days: 1 gap longer than max_ffill (6 days)"
+    assert panel.close["LONG"].isna().sum() == 4 and panel.volume["LONG"].isna().sum() == 4  # 2 days filled
+    assert (~panel.traded["LONG"]).sum() == 6
+    assert panel.absences[0].describe() == "kept, absent on 4 days: 1 gap outlasting max_ffill (absent 4 days)"
 
 
 def test_ragged_per_ticker_files_keep_every_date(tmp_path):
@@ -122,9 +123,10 @@ def test_ragged_per_ticker_files_keep_every_date(tmp_path):
     panel = load_csv(_config(folder))
 
     assert len(panel.dates) == N_DAYS and panel.dropped == ()
-    assert panel.present.sum().to_dict() == {"ALL": N_DAYS, "NEW": N_DAYS - 5, "OLD": N_DAYS - 5}
-    assert [(a.ticker, a.first, a.last) for a in panel.absences] == [
-        ("NEW", DATES[5], None), ("OLD", None, DATES[-6])]
+    filled = DataConfig().max_ffill  # days after the last price carried, causally
+    assert panel.present.sum().to_dict() == {"ALL": N_DAYS, "NEW": N_DAYS - 5, "OLD": N_DAYS - 5 + filled}
+    assert panel.traded.sum().to_dict() == {"ALL": N_DAYS, "NEW": N_DAYS - 5, "OLD": N_DAYS - 5}
+    assert [(a.ticker, a.first) for a in panel.absences] == [("NEW", DATES[5])]
 
 
 def test_too_little_history_dropped_with_warning(tmp_path, caplog):

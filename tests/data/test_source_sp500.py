@@ -29,7 +29,10 @@ def test_every_date_and_every_ticker_with_enough_history_is_kept(panel):
 def test_late_starters_and_holes_are_absent_not_trimmed(panel):
     absent = {a.ticker: a for a in panel.absences}
     assert absent["HPE"].first == pd.Timestamp("2015-10-19") and absent["HPE"].days == 1259 - 581
-    assert absent["O"].holes == 1 and absent["O"].longest_hole > DataConfig().max_ffill
+    limit = DataConfig().max_ffill
+    gap = np.flatnonzero(panel.close["O"].isna().to_numpy())  # the hole that outlasted max_ffill
+    assert absent["O"].holes == 1 and len(gap) == absent["O"].longest_hole
+    assert panel.present["O"].iloc[gap[0] - limit:gap[0]].all() and not panel.traded["O"].iloc[gap[0] - limit:gap[0]].any()
     assert not any(a.last for a in panel.absences)  # no ticker ends early: the survivors of 2018
     assert panel.close["HPE"].loc[:"2015-10-16"].isna().all() and panel.close["HPE"].loc["2015-10-19":].notna().all()
 

@@ -67,7 +67,7 @@ class PanelData:
     def relabel(self, labels: LabelConfig) -> PanelData:
         """The same features with labels for another horizon, threshold or benchmark."""
         return replace(self, labels=usable_labels(make_labels(self.panel.close, labels, sectors=self.sectors),
-                                                  self.usable),
+                                                  self.usable, self.panel),
                        label_config=labels)
 
     def returns(self) -> np.ndarray:
@@ -75,9 +75,13 @@ class PanelData:
         return log_returns(self.panel.close.astype(np.float64)).to_numpy()
 
 
-def usable_labels(labels: Labels, usable: np.ndarray) -> Labels:
-    """Labels with every unusable node marked unknown (-1)."""
-    return replace(labels, y=np.where(usable, labels.y, UNKNOWN))
+def usable_labels(labels: Labels, usable: np.ndarray, panel: PricePanel) -> Labels:
+    """Labels with every unusable node marked unknown (-1), and every node whose price at t or
+    at t + h was carried forward rather than traded (a halt, or the days after a delisting)."""
+    traded = panel.traded.to_numpy()
+    ahead = np.zeros_like(traded)
+    ahead[: len(traded) - labels.horizon] = traded[labels.horizon:]
+    return replace(labels, y=np.where(usable & traded & ahead, labels.y, UNKNOWN))
 
 
 def prepare(
@@ -95,7 +99,7 @@ def prepare(
     """
     feature_set = compute_features(panel, features)
     usable = feature_set.complete_windows(window) & panel.eligible.to_numpy()
-    data = PanelData(panel, feature_set, usable_labels(make_labels(panel.close, labels, sectors=sectors), usable),
+    data = PanelData(panel, feature_set, usable_labels(make_labels(panel.close, labels, sectors=sectors), usable, panel),
                      window, usable, labels, sectors)
     if len(data.labelled_days) < 1:
         needed = features.warmup + window + labels.horizon

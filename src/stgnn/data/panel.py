@@ -18,9 +18,10 @@ where a ticker has no price. Three boolean frames say which cells count:
 
 :func:`build_panel` is the one gate all sources pass through: it parses and sorts dates, refuses
 duplicates, non-finite and non-positive prices with a message naming file, ticker and date, fills
-interior gaps of at most ``max_ffill`` days with the last price, and drops tickers with fewer than
-``min_history`` days of prices (with a warning naming them). Longer gaps, the days before a
-ticker's first price and those after its last stay absent; :attr:`PricePanel.absences` lists them.
+the first ``max_ffill`` missing days after a price with it (causally, as a trader would see them;
+such days carry no label), and drops tickers with fewer than ``min_history`` days of prices (with a
+warning naming them). Later days of a gap and the days before a ticker's first price stay absent;
+:attr:`PricePanel.absences` lists them.
 """
 
 from __future__ import annotations
@@ -72,9 +73,10 @@ class Absence:
         or data that start late or stop early), else ``None``; both ``None`` when it has no price
         in the panel at all (possible after :meth:`PricePanel.select`).
     holes : int
-        Runs of missing days between two prices that were too long to fill (``> max_ffill``).
+        Gaps between two prices that outlasted ``max_ffill``: runs of absent days after the
+        filled ones.
     longest_hole : int
-        Days in the longest of them (0 without holes).
+        Absent days in the longest of them (0 without holes).
     """
 
     ticker: str
@@ -90,14 +92,14 @@ class Absence:
         Examples
         --------
         >>> Absence("HPE", 231, first=pd.Timestamp("2015-10-19"), holes=1, longest_hole=18).describe()
-        'kept, absent on 231 days: first price 2015-10-19; 1 gap longer than max_ffill (18 days)'
+        'kept, absent on 231 days: first price 2015-10-19; 1 gap outlasting max_ffill (absent 18 days)'
         """
         parts = []
         if self.first is not None:
             parts.append(f"first price {self.first.date()}")
         if self.holes:
-            longest = f"longest {self.longest_hole}" if self.holes > 1 else f"{self.longest_hole}"
-            parts.append(f"{self.holes} gap{'s' * (self.holes > 1)} longer than max_ffill ({longest} days)")
+            longest = f"longest absent {self.longest_hole}" if self.holes > 1 else f"absent {self.longest_hole}"
+            parts.append(f"{self.holes} gap{'s' * (self.holes > 1)} outlasting max_ffill ({longest} days)")
         if self.last is not None:
             parts.append(f"last price {self.last.date()}")
         return f"kept, absent on {self.days} days: {'; '.join(parts) or 'no price in these dates'}"
@@ -118,6 +120,9 @@ class PricePanel:
     member : pd.DataFrame or None
         Bool, same shape as ``close``: whether the ticker belongs to the universe that day
         (:func:`member_mask`); ``None`` means every ticker is eligible every day.
+    observed : pd.DataFrame or None
+        Bool, same shape as ``close``: the source had a price that day (False on the days filled
+        with the last price); ``None`` means every present price was observed. See :attr:`traded`.
     dropped : tuple of Dropped
         Tickers, dates and fields removed during validation, with the reason.
     source : str
@@ -134,6 +139,7 @@ class PricePanel:
     low: pd.DataFrame | None = None
     volume: pd.DataFrame | None = None
     member: pd.DataFrame | None = None
+    observed: pd.DataFrame | None = None
     dropped: tuple[Dropped, ...] = field(default=())
     source: str = ""
     universe: str = EVERY_TICKER
@@ -151,6 +157,12 @@ class PricePanel:
     def present(self) -> pd.DataFrame:
         """Bool frame: the ticker has a price that day."""
         return self.close.notna()
+
+    @property
+    def traded(self) -> pd.DataFrame:
+        """Bool frame: the ticker has a price from the source that day, not one carried forward.
+        Only such days can be traded, so only they (at t and at t + h) give a label."""
+        return self.present if self.observed is None else self.observed & self.present
 
     @property
     def eligible(self) -> pd.DataFrame:
@@ -209,7 +221,7 @@ class PricePanel:
         rows = slice(pd.Timestamp(start) if start else None, pd.Timestamp(end) if end else None)
         frames = {
             name: frame.loc[rows, cols]
-            for name in (*FIELDS, "member")
+            for name in (*FIELDS, "member", "observed")
             if (frame := getattr(self, name)) is not None
         }
         if not frames["close"].notna().to_numpy().any():
@@ -237,8 +249,8 @@ def build_panel(
     The calendar is the dates of ``close`` (for per-ticker files, the union of theirs) within
     ``start`` and ``end``, less the dates on which no kept ticker has a price (no trading days of
     this universe); a ticker's absence never cuts it. A ticker is kept
-    when it has at least ``min_history`` days with a price; its other days stay NaN, except
-    interior gaps of at most ``max_ffill`` days, which hold the last price.
+    when it has at least ``min_history`` days with a price; its other days stay NaN, except the
+    first ``max_ffill`` days after a price, which hold it (:attr:`PricePanel.observed` tells them apart).
 
     Parameters
     ----------
@@ -250,8 +262,8 @@ def build_panel(
     origin : str
         File or source name used in error messages.
     max_ffill : int
-        Longest interior gap (missing days between two prices) filled with the last price;
-        longer gaps stay absent.
+        Days after a price that a missing price is filled with it (causally: whether or not the
+        ticker trades again); later days of a gap are absent. Filled days have no label.
     min_history : int
         Fewest days with a price a ticker needs; one with fewer is dropped (with a warning).
     tickers, start, end : optional
@@ -308,10 +320,11 @@ def build_panel(
         n = int((~traded).sum())
         dropped.append(Dropped(f"{n} date{'s' * (n > 1)}", NO_PRICE_DATES))
         close = close[traded]
+    observed = close.notna()
     close = _fill_short_gaps(close, max_ffill)
     present = close.notna()
 
-    panel_fields = {"close": close}
+    panel_fields = {"close": close, "observed": observed}
     for name, frame in frames.items():
         if name == "close":
             continue
@@ -519,23 +532,24 @@ def _parse_dates(index: pd.Index, origin: str) -> pd.DatetimeIndex:
 
 
 def _fill_short_gaps(frame: pd.DataFrame, limit: int) -> pd.DataFrame:
-    """Fill each run of at most ``limit`` missing days between two values with the last value.
+    """Fill the first ``limit`` missing days after each value with that value; later ones stay NaN.
 
-    A longer run stays NaN whole (filling its first days would invent a flat price), and so do
-    the days before the first value and after the last (a stock not yet listed, or delisted).
+    Causal: whether day t is filled depends on days up to t only, as it would for someone
+    trading on day t, who cannot know whether a halted stock comes back or is delisted. So the
+    first ``limit`` days of a long gap, and of the time after a delisting, hold the last price;
+    the days before the first value stay NaN (a stock not yet listed). Filled days never carry a
+    label (:attr:`PricePanel.traded`).
 
     Examples
     --------
     >>> frame = pd.DataFrame({"A": [None, 1.0, None, 2.0, None, None, 3.0, None]})
     >>> _fill_short_gaps(frame, 1)["A"].tolist()
-    [nan, 1.0, 1.0, 2.0, nan, nan, 3.0, nan]
+    [nan, 1.0, 1.0, 2.0, 2.0, nan, 3.0, 3.0]
     """
     observed = frame.notna().to_numpy()
-    n = len(observed)
-    row = np.arange(n)[:, None]
+    row = np.arange(len(observed))[:, None]
     previous = np.maximum.accumulate(np.where(observed, row, -1), axis=0)
-    following = np.minimum.accumulate(np.where(observed, row, n)[::-1], axis=0)[::-1]
-    fill = ~observed & (previous >= 0) & (following < n) & (following - previous - 1 <= limit)
+    fill = ~observed & (previous >= 0) & (row - previous <= limit)
     return frame.mask(fill, frame.ffill()) if fill.any() else frame
 
 
