@@ -373,20 +373,6 @@ def test_residual_graph_with_absent_days_still_finds_the_pairs():
     assert (g.neighbours[:, 0] == _partners(len(tickers))).all()
 
 
-def test_residual_graph_reads_only_the_training_days():
-    """The market and the betas come from the training rows: whatever follows them (here pairs
-    that swap, then absurd returns) leaves the graph as it is."""
-    r, tickers = _planted_pairs(n_days=400)
-    later, _ = _planted_pairs(n_days=200, seed=9)
-    swapped = later[:, np.roll(np.arange(len(tickers)), 1)]  # later pairs are (1, 2), (3, 4), ...
-    config, train = GraphConfig(k=1, method="residual"), 400
-    g = build_graph(config, np.vstack([r, swapped])[:train], tickers)
-    assert (g.neighbours[:, 0] == _partners(len(tickers))).all()
-    poisoned = np.vstack([r, 1e6 * np.sign(swapped)])
-    np.testing.assert_array_equal(build_graph(config, poisoned[:train], tickers).neighbours, g.neighbours)
-    np.testing.assert_array_equal(build_graph(config, poisoned[:train], tickers).weights, g.weights)
-
-
 def test_complete_data_correlation_method_is_unchanged_by_the_residual_option():
     r = _factor_returns()
     tickers = [f"T{i}" for i in range(r.shape[1])]

@@ -31,10 +31,13 @@ def test_deterministic_for_a_seed(tiny):
     np.testing.assert_array_equal(a.predict_proba(a.split.test), b.predict_proba(b.split.test))
 
 
-def test_fold_is_fitted_on_training_days_only(tiny, poisoned):
+@pytest.mark.parametrize("method", ["correlation", "residual"])
+def test_fold_is_fitted_on_training_days_only(tiny, poisoned, method):
     """Every price field rewritten on validation and test days: scaler, graph (built from close
-    prices), SMOTE samples, class weights and batches of training days are bit-identical."""
+    prices, with or without the market factor removed), SMOTE samples, class weights and batches
+    of training days are bit-identical."""
     config, data = tiny
+    config = config.updated({"graph.method": method})
     a, split = _fold(config, data)
     changed = poisoned(config, data.panel, split.val[0])
     assert not np.allclose(changed.panel.close.iloc[split.val[0]:], data.panel.close.iloc[split.val[0]:])
@@ -161,7 +164,7 @@ def test_gpu_training_syncs_with_the_host_per_epoch_not_per_step(tiny):
         finally:
             torch.cuda.set_sync_debug_mode("default")
         counts.append(sum("synchronizing" in str(w.message) for w in record))
-    assert counts[0] == counts[1]
+    assert counts[0] > 0 and counts[0] == counts[1]  # > 0: the debug mode did report (an epoch's reads)
 
 
 @cuda

@@ -325,8 +325,9 @@ def block_indices(n_days: int, *, block_days: int, n_boot: int, seed: int) -> np
     The days are cut into consecutive blocks of ``block = min(block_days, n_days)`` days (the
     remainder joins the last block, so no block is shorter than ``block``); each resample draws
     blocks uniformly with replacement, lays them end to end and cuts the result to ``n_days``.
-    Every day is drawn equally often on average, the first and last included, and no block runs
-    from the last day back to the first. With ``block_days >= n_days`` every resample is the
+    Every day is drawn about equally often, the first and last included (exactly when ``block``
+    divides ``n_days``; with a remainder the cut shaves block ends, by under 10% at the edges of
+    103 days in 20-day blocks), and no block runs from the last day back to the first. With ``block_days >= n_days`` every resample is the
     sample itself.
 
     Examples
