@@ -26,6 +26,7 @@ def test_gamma_sweep_walk_forward(tiny, tmp_path):
     config = config.updated({"walkforward.baselines": []})
     result = run_gamma_sweep(config, data, [2.0], tmp_path, walk_forward=True)
     assert len(result["table"]) == 1 and (tmp_path / "gamma_2" / "oos_predictions.csv").exists()
+    assert not (tmp_path / "gamma_2" / "final.json").exists()  # research runs fit no final model
     assert 0 <= result["val"]["macro_f1"] <= 1 and "macro_f1" in result["oos"]
 
 
@@ -49,4 +50,5 @@ def test_ablation_has_one_row_per_variant(tiny, tmp_path):
     assert saved.loc[0, "diff_vs_full"] == 0
     assert (saved["macro_f1_lo"] <= saved["macro_f1_hi"]).all()
     assert (tmp_path / "ablation.png").exists() and (tmp_path / "ablation.md").exists()
+    assert not list(tmp_path.glob("*/final.json"))  # research runs fit no final model
     assert len(table) == 3

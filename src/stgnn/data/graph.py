@@ -482,7 +482,7 @@ def build_graph(config, returns: np.ndarray, tickers: list[str]) -> Graph:
     >>> g.k, bool(np.abs(g.weights).max() < 0.5)  # the common factor is gone
     (1, True)
     """
-    sectors = read_sectors(config.sector_file) if config.sector_file is not None else None
+    sectors = configured_sectors(config)
     options = dict(k=config.k, correlation=config.correlation, min_overlap=config.min_overlap,
                    residual=config.method.endswith("residual"))
     builder = SectorGraph(sectors, **options) if config.method.startswith("sector") else CorrelationGraph(**options)

@@ -54,9 +54,6 @@ class PanelSummary:
     absences: tuple[Absence, ...]
     fields: list[str]
     dropped: tuple[Dropped, ...]
-    horizon: int
-    threshold: float
-    vol_scaled: bool
     label_rule: str
     class_counts: np.ndarray
 
@@ -136,9 +133,6 @@ def summarize(panel: PricePanel, labels: LabelConfig, *, sectors: Mapping[str, s
         absences=panel.absences,
         fields=[f for f in FIELDS if panel.has(f)],
         dropped=panel.dropped,
-        horizon=labels.horizon,
-        threshold=labels.threshold,
-        vol_scaled=labels.vol_scaled,
         label_rule=describe(labels),
         class_counts=np.bincount(y[eligible & (y >= 0)], minlength=len(CLASS_NAMES)),
     )

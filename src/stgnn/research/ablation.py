@@ -40,7 +40,7 @@ def run_ablation(config: Config, data: PanelData, run_dir: Path, *, variants: li
     unknown = sorted(set(names) - set(VARIANTS))
     if unknown:
         raise ValueError(f"Expected variants from {sorted(VARIANTS)}, got {unknown}.")
-    base = config.updated({"walkforward.baselines": []})
+    base = config.updated({"walkforward.baselines": [], "walkforward.final_model": False})  # compares, never serves
     for name in names:
         base.updated(VARIANTS[name])  # refuse a bad combination before any training
     run_dir = Path(run_dir)

@@ -91,7 +91,8 @@ def plan_study(config: Config, labels: list[str] | None = None,
         for variant in variants:
             baselines = list(BASELINES) if variant == REFERENCE else []
             try:
-                cfg = config.updated({**LABELS[label], **VARIANTS[variant], "walkforward.baselines": baselines})
+                cfg = config.updated({**LABELS[label], **VARIANTS[variant], "walkforward.baselines": baselines,
+                                      "walkforward.final_model": False})  # the study serves no calls
                 if variant != REFERENCE:
                     for change in IMBALANCE.values():
                         cfg.updated(change)
@@ -268,10 +269,10 @@ def _excludes_zero(row: pd.Series, name: str) -> bool:
     return bool(row[f"{name}_lo"] > 0 or row[f"{name}_hi"] < 0)
 
 
-def _interval(row: pd.Series, name: str, signed: bool) -> str:
-    num = "{:+.4f}" if signed else "{:.4f}"
-    value = row[name]
-    return f"{row['variant']} {num.format(value)} [{num.format(row[name + '_lo'])}, {num.format(row[name + '_hi'])}]"
+def _interval(row: pd.Series, name: str) -> str:
+    """``estimate [lo, hi]`` of a table column (a ``d_`` difference signed), as the report writes it."""
+    key = "diff" if name.startswith("d_") else "value"
+    return format_interval({key: row[name], "lo": row[f"{name}_lo"], "hi": row[f"{name}_hi"]})
 
 
 INTERVAL_COLUMNS = ("rank_ic", *(f"d_{name}" for name in DIFFS),
@@ -284,9 +285,7 @@ def shown_table(table: pd.DataFrame) -> pd.DataFrame:
     plain = [m for m in METRICS if m not in INTERVAL_COLUMNS]
     out = table[["labels", "variant", "model", "val_score", *plain]].copy()
     for name in INTERVAL_COLUMNS:
-        key = "diff" if name.startswith("d_") else "value"
-        out[name] = [format_interval({key: r[name], "lo": r[f"{name}_lo"], "hi": r[f"{name}_hi"]})
-                     for _, r in table.iterrows()]
+        out[name] = [_interval(r, name) for _, r in table.iterrows()]
     return out.join(table.filter(like="seed_std_"))
 
 
@@ -295,13 +294,13 @@ def reading(table: pd.DataFrame) -> list[str]:
     lines = []
     for label, rows in table.groupby("labels", sort=False):
         graph = rows[(rows["model"] == MODEL) & (rows["variant"] != REFERENCE)]
-        found = [f"{metric}: {_interval(r, 'd_' + metric, True)}" for metric in DIFFS
+        found = [f"{metric}: {r['variant']} {_interval(r, 'd_' + metric)}" for metric in DIFFS
                  for _, r in graph.iterrows() if _excludes_zero(r, "d_" + metric)]
         lines.append(f"- **{label} labels, graph vs temporal-only:** " + (
             "an interval of the difference excludes 0 for " + "; ".join(found) if found else
             f"{NO_DIFFERENCE}: every graph variant's macro-F1 and Rank-IC difference from temporal-only "
             "has a 95% interval that includes 0."))
-        skill = [_interval(r, "rank_ic", False) for _, r in rows.iterrows() if _excludes_zero(r, "rank_ic")]
+        skill = [f"{r['variant']} {_interval(r, 'rank_ic')}" for _, r in rows.iterrows() if _excludes_zero(r, "rank_ic")]
         lines.append(f"- **{label} labels, Rank IC:** " + (
             "the interval excludes 0 for " + "; ".join(skill) if skill else
             f"{NO_DIFFERENCE} from 0: no model's Rank-IC interval excludes 0."))

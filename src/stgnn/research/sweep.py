@@ -131,7 +131,8 @@ def run_gamma_sweep(config: Config, data: PanelData, gammas: list[float], run_di
         cfg = config.updated({"loss.focal_gamma": gamma, "experiment": f"{config.experiment}-gamma{gamma:g}"})
         out = run_dir / f"gamma_{gamma:g}"
         if walk_forward:
-            cfg = cfg.updated({"walkforward.grid": {"loss.focal_gamma": [gamma]}, "walkforward.select_on": "macro_f1"})
+            cfg = cfg.updated({"walkforward.grid": {"loss.focal_gamma": [gamma]}, "walkforward.select_on": "macro_f1",
+                               "walkforward.final_model": False})  # a sweep compares, it serves no calls
             result = run_walk_forward(cfg, data, out, **(execution or {}))
             folds = result.metrics["folds"]
             scores = {VAL + "macro_f1": walk_forward_val_macro_f1(folds),
