@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stgnn.config import DataConfig
+from stgnn.config import DataConfig, FeatureConfig, LabelConfig
+from stgnn.data.dataset import prepare
 from stgnn.data.panel import build_panel, member_mask, read_universe
 from stgnn.data.sources import load_panel
 from stgnn.errors import DataError
@@ -103,3 +104,20 @@ def test_every_source_honours_the_universe(source, csv_folder, tmp_path):
     panel = load_panel(config)
     assert panel.member is not None and panel.member.shape == panel.close.shape
     assert panel.eligible[member].equals(panel.present[member]) and not panel.eligible[outsider].any()
+
+
+def test_nodes_and_labels_exist_only_on_member_days_while_features_read_earlier_prices(tmp_path):
+    """Membership reaches the model through ``prepare``: no node and no label outside a spell,
+    while the window of a ticker's first member day reads its prices from before it joined."""
+    dates = pd.bdate_range("2024-01-01", periods=120, name="date")
+    rng = np.random.default_rng(0)
+    close = pd.DataFrame(100 * np.exp(np.cumsum(rng.normal(0, 0.02, (120, 3)), axis=0)), index=dates,
+                         columns=["A", "B", "C"])
+    path = _write(tmp_path, "ticker,start,end\nA,2024-01-01,\nB,2024-01-01,\nC,2024-04-01,\n")
+    panel = build_panel({"close": close}, origin="toy", min_history=30, universe=path)
+    data = prepare(panel, features=FeatureConfig(), labels=LabelConfig(), window=5)
+    joins = int(np.flatnonzero(dates == pd.Timestamp("2024-04-01"))[0])
+    assert not data.usable[:joins, 2].any() and (data.labels.y[:joins, 2] == -1).all()
+    assert data.usable[joins, 2] and data.usable[:joins, 0].any()  # C is a node from the day it joins
+    # Its first member window is complete: features of the days before it joined exist.
+    assert np.isfinite(data.features.values[joins - 4:joins + 1, 2]).all()
