@@ -51,13 +51,23 @@ def test_filling_a_day_reads_no_later_day():
     pd.testing.assert_frame_equal(a.traded.iloc[:6], b.traded.iloc[:6])
 
 
-def test_short_history_drops_ticker_with_warning(caplog):
+def test_a_short_history_keeps_the_ticker_never_eligible_with_a_warning(caplog):
     close = _close(A=[None] * 5 + [1.0, 1.1, 1.2])
     with caplog.at_level(logging.WARNING, logger="stgnn.data.panel"):
         panel = build_panel({"close": close}, origin="toy", min_history=5)
-    assert panel.tickers == ["B"]
-    assert "Dropping A: 3 days of prices, fewer than min_history=5" in caplog.text
-    assert panel.dropped == (Dropped("A", "3 days of prices, fewer than min_history=5"),)
+    assert panel.tickers == ["A", "B"] and panel.dropped == ()
+    assert panel.never_seasoned == ["A"] and not panel.eligible["A"].any()
+    assert "1 ticker(s) never reach min_history=5 days of prices and are never eligible: A" in caplog.text
+
+
+def test_a_ticker_is_eligible_from_its_min_history_th_price_whatever_comes_later():
+    """Counted causally: a gap counts no price, and a delisting later changes no earlier day."""
+    short = _close(A=[None, 1.0, 1.1, None, 1.2, 1.3, None, None])
+    longer = _close(A=[None, 1.0, 1.1, None, 1.2, 1.3, 1.4, 1.5])
+    a, b = (build_panel({"close": c}, origin="toy", max_ffill=1, min_history=4) for c in (short, longer))
+    assert a.eligible["A"].tolist() == [False] * 5 + [True, True, False]  # the carried day 6 is present
+    pd.testing.assert_frame_equal(a.eligible.iloc[:6], b.eligible.iloc[:6])
+    assert a.never_seasoned == b.never_seasoned == []
 
 
 def test_listing_mid_way_keeps_the_calendar_and_the_ticker():
@@ -79,24 +89,24 @@ def test_delisting_is_kept_carried_for_max_ffill_days_then_absent():
 
 
 def test_ragged_tickers_keep_every_date_of_the_union():
-    """Listing, delisting, long hole and a too-short ticker together: only the short one goes."""
+    """Listing, delisting, long hole and a too-short ticker together: all stay, the short one never eligible."""
     close = pd.DataFrame(
         {"LIST": [None] * 3 + [1.0] * 5, "DELIST": [1.0] * 5 + [None] * 3,
          "HOLE": [1.0, 1.0, None, None, None, 1.0, 1.0, 1.0], "TINY": [None] * 6 + [1.0, 1.0]},
         index=DATES,
     )
     panel = build_panel({"close": close}, origin="toy", max_ffill=2, min_history=3)
-    assert len(panel.dates) == 8 and panel.tickers == ["LIST", "DELIST", "HOLE"]
-    assert [d.what for d in panel.dropped] == ["TINY"]
-    assert int(panel.present.to_numpy().sum()) == 5 + (5 + 2) + (5 + 2)  # two filled days after a price
-    assert [a.ticker for a in panel.absences] == ["LIST", "DELIST", "HOLE"]
+    assert len(panel.dates) == 8 and panel.tickers == ["LIST", "DELIST", "HOLE", "TINY"]
+    assert panel.dropped == () and panel.never_seasoned == ["TINY"]
+    assert int(panel.present.to_numpy().sum()) == 5 + (5 + 2) + (5 + 2) + 2  # two filled days after a price
+    assert [a.ticker for a in panel.absences] == ["LIST", "DELIST", "HOLE", "TINY"]
 
 
-def test_dates_on_which_no_kept_ticker_trades_are_dropped():
+def test_dates_on_which_no_ticker_trades_are_dropped():
     close = _close(A=[None, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0], B=[None, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0])
     panel = build_panel({"close": close}, origin="toy", min_history=2)
     assert panel.dates[0] == pd.Timestamp(DATES[1])
-    assert panel.dropped == (Dropped("1 date", "no kept ticker has a price on them"),)
+    assert panel.dropped == (Dropped("1 date", "no ticker has a price on them"),)
 
 
 def test_optional_field_follows_close_presence():
@@ -173,6 +183,7 @@ def test_malformed_fields_are_refused(fields, match):
         build_panel(fields, origin="toy", min_history=2)
 
 
-def test_no_ticker_left_names_each_reason():
-    with pytest.raises(DataError, match="toy: no ticker left after validation .*A: 8 days.*B: 8 days"):
-        build_panel({"close": _close()}, origin="toy", min_history=30)
+def test_tickers_priced_on_the_first_day_are_seasoned_however_short_the_panel():
+    """Their history lies before the data: min_history screens listings inside it only."""
+    panel = build_panel({"close": _close()}, origin="toy", min_history=30)
+    assert panel.eligible.to_numpy().all() and panel.never_seasoned == []

@@ -129,13 +129,12 @@ def test_ragged_per_ticker_files_keep_every_date(tmp_path):
     assert [(a.ticker, a.first) for a in panel.absences] == [("NEW", DATES[5])]
 
 
-def test_too_little_history_dropped_with_warning(tmp_path, caplog):
+def test_too_little_history_is_never_eligible_with_warning(tmp_path, caplog):
     folder = _write_folder(tmp_path / "prices", {"a.csv": _ticker_frame(), "new.csv": _ticker_frame()[-10:]})
     with caplog.at_level(logging.WARNING):
         panel = load_csv(_config(folder))
-    assert panel.tickers == ["A"]
-    assert "Dropping NEW: 10 days of prices, fewer than min_history=30" in caplog.text
-    assert panel.dropped[0].what == "NEW"
+    assert panel.tickers == ["A", "NEW"] and panel.never_seasoned == ["NEW"]
+    assert "never reach min_history=30 days of prices and are never eligible: NEW" in caplog.text
 
 
 # -- errors: one line naming the file (or folder and ticker) and the date --------------------

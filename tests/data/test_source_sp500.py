@@ -18,12 +18,12 @@ def panel():
     return load_panel(DataConfig(source="sp500"))
 
 
-def test_every_date_and_every_ticker_with_enough_history_is_kept(panel):
+def test_every_date_and_every_ticker_is_kept_and_late_listings_never_seasoned_are_never_eligible(panel):
     assert len(panel.dates) == 1259
     assert (panel.dates[0], panel.dates[-1]) == (pd.Timestamp("2013-02-08"), pd.Timestamp("2018-02-07"))
-    assert len(panel.tickers) == 505 - len(LATE_AND_SHORT)
-    assert {d.what: d.reason for d in panel.dropped} == {
-        t: f"{n} days of prices, fewer than min_history=252" for t, n in LATE_AND_SHORT.items()}
+    assert len(panel.tickers) == 505 and panel.dropped == ()
+    assert sorted(panel.never_seasoned) == sorted(LATE_AND_SHORT)
+    assert panel.observed[list(LATE_AND_SHORT)].sum().to_dict() == LATE_AND_SHORT
 
 
 def test_late_starters_and_holes_are_absent_not_trimmed(panel):

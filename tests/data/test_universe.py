@@ -70,18 +70,20 @@ def test_build_panel_masks_members_and_warns_of_tickers_without_prices(tmp_path,
     path = _write(tmp_path, "ticker,start,end\nA,2024-01-01,\nB,2024-01-03,2024-01-04\nC,2024-01-01,\nGONE,2024-01-01,\n")
     with caplog.at_level(logging.WARNING, logger="stgnn.data.panel"):
         panel = build_panel({"close": close}, origin="toy", min_history=3, universe=path)
-    # C has prices (too few: dropped, with its own reason); GONE has none
+    # C has prices (too few: a member never eligible); GONE has none
     assert f"1 ticker(s) of the universe {path} have no prices in toy: GONE." in caplog.messages
-    assert panel.member.index.equals(panel.close.index) and panel.member.columns.tolist() == ["A", "B"]
-    assert panel.eligible["A"].tolist() == [False, False] + [True] * 6  # member, but no price yet
+    assert panel.member.index.equals(panel.close.index) and panel.member.columns.tolist() == ["A", "B", "C"]
+    assert panel.eligible["A"].tolist() == [False] * 4 + [True] * 4  # member, but no price yet, then too few
     assert panel.eligible["B"].tolist() == [False, False, True, True] + [False] * 4
+    assert not panel.eligible["C"].any() and panel.never_seasoned == ["C"]
     assert panel.universe == f"members per {path}"
 
 
-def test_without_a_universe_every_present_cell_is_eligible():
-    close = pd.DataFrame({"A": [None] + [1.0] * 7}, index=DATES)
+def test_without_a_universe_every_present_seasoned_cell_is_eligible():
+    close = pd.DataFrame({"A": [None] + [1.0] * 7, "B": [1.0] * 8}, index=DATES)
     panel = build_panel({"close": close}, origin="toy", min_history=3)
-    assert panel.member is None and panel.eligible.equals(panel.present)
+    assert panel.member is None and panel.eligible.equals(panel.present & panel.seasoned)
+    assert panel.eligible["A"].tolist() == [False] * 3 + [True] * 5 and panel.eligible["B"].all()
     assert panel.universe == "every ticker while it has prices"
 
 
@@ -103,7 +105,8 @@ def test_every_source_honours_the_universe(source, csv_folder, tmp_path):
                         data_dir=csv_folder if source == "csv" else None)
     panel = load_panel(config)
     assert panel.member is not None and panel.member.shape == panel.close.shape
-    assert panel.eligible[member].equals(panel.present[member]) and not panel.eligible[outsider].any()
+    assert panel.eligible[member].equals(panel.present[member] & panel.seasoned[member])
+    assert panel.eligible[member].any() and not panel.eligible[outsider].any()
 
 
 def test_nodes_and_labels_exist_only_on_member_days_while_features_read_earlier_prices(tmp_path):

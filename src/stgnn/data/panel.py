@@ -4,24 +4,29 @@ A :class:`PricePanel` holds wide frames (dates x tickers) of close prices and, w
 has them, open, high, low and volume. Real universes are ragged: stocks list, pause and delist.
 Cutting the calendar to the days every ticker trades would throw most of an index's history away,
 and dropping every ticker that ever pauses or delists would keep only the survivors, so the panel
-keeps every date of the source's calendar and every ticker with enough history, and writes NaN
-where a ticker has no price. Three boolean frames say which cells count:
+keeps every date of the source's calendar and every ticker, and writes NaN where a ticker has no
+price. Boolean frames say which cells count:
 
 ``present``
     the ticker has a price that day (``close.notna()``);
 ``member``
     the ticker belongs to the universe that day, from a point-in-time universe file
     (:func:`read_universe`); ``None`` when every ticker is eligible every day;
+``seasoned``
+    the ticker has had at least ``min_history`` prices so far (up to and including that day), or
+    was priced on the panel's first day (listed before the data begin; :func:`seasoned_mask`): a
+    decision about day t that reads no later day, so a ticker that delists early is never removed
+    from days before it (which would change its peers' cross-sections and benchmarks there);
 ``eligible``
-    both. Consumers compute on the NaN frames and mask with these, so NaN never travels past
+    all three. Consumers compute on the NaN frames and mask with these, so NaN never travels past
     them.
 
 :func:`build_panel` is the one gate all sources pass through: it parses and sorts dates, refuses
 duplicates, non-finite and non-positive prices with a message naming file, ticker and date, fills
 the first ``max_ffill`` missing days after a price with it (causally, as a trader would see them;
-such days carry no label), and drops tickers with fewer than ``min_history`` days of prices (with a
-warning naming them). Later days of a gap and the days before a ticker's first price stay absent;
-:attr:`PricePanel.absences` lists them.
+such days carry no label), and marks each ticker seasoned from its ``min_history``-th price on
+(:attr:`PricePanel.never_seasoned` names those that never get there). Later days of a gap and the
+days before a ticker's first price stay absent; :attr:`PricePanel.absences` lists them.
 """
 
 from __future__ import annotations
@@ -47,7 +52,7 @@ EVERY_TICKER = "every ticker while it has prices"
 
 UNIVERSE_COLUMNS = ("ticker", "start", "end")
 
-NO_PRICE_DATES = "no kept ticker has a price on them"
+NO_PRICE_DATES = "no ticker has a price on them"
 """Why :func:`build_panel` drops a date (the only reason it ever drops one)."""
 
 
@@ -123,6 +128,9 @@ class PricePanel:
     observed : pd.DataFrame or None
         Bool, same shape as ``close``: the source had a price that day (False on the days filled
         with the last price); ``None`` means every present price was observed. See :attr:`traded`.
+    seasoned : pd.DataFrame or None
+        Bool, same shape as ``close``: the ticker has had ``min_history`` observed prices by that
+        day (:func:`seasoned_mask`); ``None`` means every ticker is seasoned from its first day.
     dropped : tuple of Dropped
         Tickers, dates and fields removed during validation, with the reason.
     source : str
@@ -140,6 +148,7 @@ class PricePanel:
     volume: pd.DataFrame | None = None
     member: pd.DataFrame | None = None
     observed: pd.DataFrame | None = None
+    seasoned: pd.DataFrame | None = None
     dropped: tuple[Dropped, ...] = field(default=())
     source: str = ""
     universe: str = EVERY_TICKER
@@ -166,7 +175,7 @@ class PricePanel:
 
     @property
     def eligible(self) -> pd.DataFrame:
-        """Bool frame: the ticker has a price and belongs to the universe that day.
+        """Bool frame: the ticker has a price, is seasoned and belongs to the universe that day.
 
         Examples
         --------
@@ -175,8 +184,18 @@ class PricePanel:
         >>> PricePanel(close, member=member).eligible["A"].tolist()
         [False, True, False]
         """
-        present = self.present
-        return present if self.member is None else present & self.member
+        eligible = self.present
+        for mask in (self.member, self.seasoned):
+            if mask is not None:
+                eligible = eligible & mask
+        return eligible
+
+    @property
+    def never_seasoned(self) -> list[str]:
+        """Tickers that never reach ``min_history`` prices in the panel, so are never eligible."""
+        if self.seasoned is None:
+            return []
+        return [str(t) for t, ok in self.seasoned.any().items() if not ok]
 
     @property
     def absences(self) -> tuple[Absence, ...]:
@@ -221,7 +240,7 @@ class PricePanel:
         rows = slice(pd.Timestamp(start) if start else None, pd.Timestamp(end) if end else None)
         frames = {
             name: frame.loc[rows, cols]
-            for name in (*FIELDS, "member", "observed")
+            for name in (*FIELDS, "member", "observed", "seasoned")
             if (frame := getattr(self, name)) is not None
         }
         if not frames["close"].notna().to_numpy().any():
@@ -247,10 +266,11 @@ def build_panel(
     """Validate raw wide frames (dates x tickers) into a :class:`PricePanel`.
 
     The calendar is the dates of ``close`` (for per-ticker files, the union of theirs) within
-    ``start`` and ``end``, less the dates on which no kept ticker has a price (no trading days of
-    this universe); a ticker's absence never cuts it. A ticker is kept
-    when it has at least ``min_history`` days with a price; its other days stay NaN, except the
-    first ``max_ffill`` days after a price, which hold it (:attr:`PricePanel.observed` tells them apart).
+    ``start`` and ``end``, less the dates on which no ticker has a price (no trading days of
+    this universe); a ticker's absence never cuts it. Every ticker is kept; it is eligible from the
+    day of its ``min_history``-th price on (:attr:`PricePanel.seasoned`), whatever happens later.
+    Days without a price stay NaN, except the first ``max_ffill`` days after a price, which hold it
+    (:attr:`PricePanel.observed` tells them apart).
 
     Parameters
     ----------
@@ -265,7 +285,9 @@ def build_panel(
         Days after a price that a missing price is filled with it (causally: whether or not the
         ticker trades again); later days of a gap are absent. Filled days have no label.
     min_history : int
-        Fewest days with a price a ticker needs; one with fewer is dropped (with a warning).
+        Prices a ticker listing inside the data needs so far before it is eligible (causal:
+        counted up to each day); one that never reaches it stays in the panel, never eligible
+        (named in a warning). Tickers priced on the first day count from it (:func:`seasoned_mask`).
     tickers, start, end : optional
         Restrict to these tickers and dates (inclusive) *before* validating, so a ticker or
         period the user did not ask for changes nothing in what they did ask for.
@@ -276,8 +298,8 @@ def build_panel(
     Raises
     ------
     DataError
-        Unparsable or duplicate dates, non-numeric, non-finite or non-positive prices, no ticker
-        left after validation, or a bad universe file.
+        Unparsable or duplicate dates, non-numeric, non-finite or non-positive prices, no price
+        at all, or a bad universe file.
 
     Examples
     --------
@@ -301,30 +323,18 @@ def build_panel(
     if close.empty or close.shape[1] == 0:
         raise DataError(f"{origin}: no price rows; check that the file is not empty.")
 
-    history = close.notna().sum()
-    short = history < min_history
-    dropped = [
-        Dropped(str(ticker), f"{n} days of prices, fewer than min_history={min_history}")
-        for ticker, n in history[short].items()
-    ]
-    for d in dropped:
-        logger.warning("Dropping %s: %s.", d.what, d.reason)
-    if short.all():
-        raise DataError(
-            f"{origin}: no ticker left after validation ({'; '.join(f'{d.what}: {d.reason}' for d in dropped)}); "
-            "lower data.min_history or supply longer price histories."
-        )
-    close = close.loc[:, ~short]
+    dropped = []
     traded = close.notna().any(axis=1)
     if not traded.all():
         n = int((~traded).sum())
         dropped.append(Dropped(f"{n} date{'s' * (n > 1)}", NO_PRICE_DATES))
         close = close[traded]
     observed = close.notna()
+    seasoned = seasoned_mask(observed, min_history)
     close = _fill_short_gaps(close, max_ffill)
     present = close.notna()
 
-    panel_fields = {"close": close, "observed": observed}
+    panel_fields = {"close": close, "observed": observed, "seasoned": seasoned}
     for name, frame in frames.items():
         if name == "close":
             continue
@@ -346,6 +356,10 @@ def build_panel(
         panel_fields["member"] = member_mask(spells, close.index, close.columns)
     panel = PricePanel(**panel_fields, dropped=tuple(dropped), source=origin,
                        universe=EVERY_TICKER if universe is None else f"members per {universe}")
+    never = panel.never_seasoned
+    if never:
+        logger.warning("%d ticker(s) never reach min_history=%d days of prices and are never eligible: %s.",
+                       len(never), min_history, ", ".join(never[:10]) + (" ..." if len(never) > 10 else ""))
     absent = panel.absences
     if absent:
         logger.info("%s: %d of %d tickers are absent on some days (listing, long gap or delisting) "
@@ -358,6 +372,25 @@ def validation_options(config) -> dict:
     return {"max_ffill": config.max_ffill, "min_history": config.min_history,
             "tickers": config.tickers, "start": config.start, "end": config.end,
             "universe": config.universe}
+
+
+def seasoned_mask(observed: pd.DataFrame, min_history: int) -> pd.DataFrame:
+    """Whether each ticker has had at least ``min_history`` observed prices up to each day.
+
+    Causal: whether a ticker counts on day t depends on days up to t only. A ticker priced on the
+    panel's first day listed before the data begin (its history is censored, not short), so it
+    counts from that day on; requiring ``min_history`` more days of it would discard the first
+    year of every ticker, not screen out new listings.
+
+    Examples
+    --------
+    A is priced on day 0; B lists on day 1 and is seasoned from its second price:
+
+    >>> observed = pd.DataFrame({"A": [True, False, True, True], "B": [False, True, True, True]})
+    >>> seasoned_mask(observed, 2).astype(int).to_numpy().T.tolist()
+    [[1, 1, 1, 1], [0, 0, 1, 1]]
+    """
+    return (observed.cumsum() >= min_history) | observed.iloc[0]
 
 
 def read_universe(path: str | os.PathLike) -> pd.DataFrame:
