@@ -25,7 +25,7 @@ from stgnn.config import Config, parse_config
 from stgnn.models.encoders import GRUEncoder, TCNEncoder
 from stgnn.device import resolve_device, start
 from stgnn.training.fold import FoldFitter
-from stgnn.training.metrics import headline, prediction_metrics
+from stgnn.training.metrics import headline, labelled, prediction_metrics
 from stgnn.training.run import load_data, single_split
 from stgnn.training.trainer import ClassificationSTGNNTrainer
 from stgnn.walkforward.evaluate import intervals
@@ -123,7 +123,7 @@ def case_fold(config: Config) -> dict:
     result = {"n_tickers": len(data.tickers), "n_days": len(data.dates), "fold_seconds": round(seconds, 2),
               "device": device.type, "precision": config.training.precision,
               "device_start_seconds": round(started_in, 2),
-              **{k: round(v, 4) for k, v in headline(prediction_metrics(outcome.frames[MODEL])).items() if k in scores},
+              **{k: round(v, 4) for k, v in headline(prediction_metrics(labelled(outcome.frames[MODEL]))).items() if k in scores},
               "seed_metrics": [{k: round(m[k], 4) for k in scores} for m in outcome.info["seed_metrics"]]}
     if device.type == "cuda":
         result["gpu_peak_mb"] = round(torch.cuda.max_memory_allocated(device) / 2**20, 1)

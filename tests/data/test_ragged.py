@@ -16,6 +16,7 @@ from stgnn.training.trainer import ClassificationSTGNNTrainer, predictions_frame
 
 N_DAYS = 420
 LISTS, DELISTS, HOLE = 150, 330, (200, 230)
+MIN_HISTORY = 100
 
 
 def _close(n_tickers=8, seed=0):
@@ -44,7 +45,7 @@ def config():
 
 
 def _prepare(close, config):
-    panel = build_panel({"close": close}, origin="ragged", min_history=100, max_ffill=5)
+    panel = build_panel({"close": close}, origin="ragged", min_history=MIN_HISTORY, max_ffill=5)
     return prepare(panel, features=config.features, labels=config.labels, window=config.model.window)
 
 
@@ -68,9 +69,10 @@ def test_no_ticker_and_no_day_is_dropped(ragged):
 def test_nodes_and_labels_exist_only_where_window_and_future_price_do(ragged, config):
     usable, y, warm = ragged.usable, ragged.labels.y, config.features.warmup
     w, h = config.model.window, config.labels.horizon
-    # A node needs its whole window of warmed-up features: the listing and the hole delay it.
+    # A node needs its whole window of warmed-up features, and a listing min_history prices:
+    # the listing and the hole delay it.
     first = np.flatnonzero(usable[:, 0])[0]
-    assert LISTS + w - 1 < first <= LISTS + warm + w
+    assert LISTS + warm + w < first == LISTS + MIN_HISTORY - 1
     assert not usable[HOLE[0] + 5:HOLE[1] + w - 1, 2].any()
     assert not usable[DELISTS + 5:, 1].any()
     # A label needs traded prices at t and t + h: the last h days before a delisting have none,
@@ -121,6 +123,62 @@ def test_an_absent_ticker_changes_nothing_for_the_present_ones(config):
                                   predictions_frame(with_absent, split.test, pb))
 
 
+def test_a_later_delisting_changes_nothing_up_to_the_day_the_panels_part(config):
+    """Eligibility reads no later day: T7, listed on day 50, delisting on day 200 (never reaching
+    min_history) or on day 320 (reaching it) leaves features, labels, usable nodes, the fitted fold and the day graphs
+    up to day 199 identical. (Dropping T7 for its short history moved its peers' cross-sectional
+    features and universe-relative labels on earlier days.)"""
+    relative = config.updated({"labels.relative_to": "universe"})
+    early, late = _close(), _close()
+    early.iloc[:50, 7] = late.iloc[:50, 7] = np.nan
+    early.iloc[200:, 7] = np.nan
+    late.iloc[320:, 7] = np.nan
+
+    def prepared(close):
+        panel = build_panel({"close": close}, origin="delisting", min_history=250, max_ffill=5)
+        return prepare(panel, features=relative.features, labels=relative.labels, window=relative.model.window)
+
+    a, b = prepared(early), prepared(late)
+    assert a.panel.never_seasoned == ["T7"] and b.panel.never_seasoned == []
+    t, h = 200, relative.labels.horizon
+    np.testing.assert_array_equal(a.features.values[:t], b.features.values[:t])
+    np.testing.assert_array_equal(a.usable[:t], b.usable[:t])
+    np.testing.assert_array_equal(a.labels.y[:t - h], b.labels.y[:t - h])
+    assert (a.labels.y[:t - h] >= 0).sum() > 0
+    train, days = np.arange(80, t - h - 5), np.arange(t - 30, t)
+    fa, fb = (FoldFitter(relative).fit(data, train) for data in (a, b))
+    np.testing.assert_array_equal(fa.graph.neighbours, fb.graph.neighbours)
+    ba, bb = fa.batcher.batch(days), fb.batcher.batch(days)
+    for key in ("x", "edge_index", "edge_weight"):  # the labels of day t - 1 read day t
+        np.testing.assert_array_equal(ba[key].numpy(), bb[key].numpy())
+
+
+def test_a_stock_that_delists_within_the_horizon_is_held_to_its_last_trade(config):
+    """The book may buy at t a stock that stops trading before t + h: it has no label, so it is
+    scored by no metric, but it is a row of the test frame, held, and earns its return to its last
+    traded price (chosen with knowledge of the delisting, the book would skip it)."""
+    from stgnn.walkforward.backtest import backtest
+
+    h = 5
+    cfg = config.updated({"labels.horizon": h})
+    data = prepare(build_panel({"close": _ragged(_close())}, origin="ragged", min_history=MIN_HISTORY, max_ffill=5),
+                   features=cfg.features, labels=cfg.labels, window=cfg.model.window)
+    t = DELISTS - 3  # T1 trades at t and twice more, then is carried: no price at t + h
+    days = np.arange(t, t + 2 * h)
+    proba = np.full((len(days), len(data.tickers), 3), 1 / 3)
+    frame = predictions_frame(data, days, proba, every_usable=True)
+    row = frame[(frame["date"] == data.dates[t].strftime("%Y-%m-%d")) & (frame["ticker"] == "T1")]
+    close = data.panel.close["T1"].to_numpy()
+    assert len(row) == 1 and row["label"].isna().all()
+    np.testing.assert_allclose(row["fwd_return"], np.log(close[DELISTS - 1] / close[t]))
+    assert (data.labels.y[t] >= 0).sum() == len(data.tickers) - 1  # everyone else has a label
+    calls = frame.assign(pred=np.where(frame["ticker"] == "T1", 2, 1))
+    result = backtest(calls, horizon=h, cost_bps=0)
+    first = result.weights.iloc[0]
+    assert first["T1"] > 0 and result.returns["strategy"].iloc[0] == pytest.approx(
+        (first * np.expm1(calls[calls["date"] == calls["date"].iloc[0]].set_index("ticker")["fwd_return"])).sum())
+
+
 def test_predictions_hold_present_rows_only(ragged, config):
     trainer, _, split = _trained(ragged, config)
     frame = trainer.predictions(split.test)
@@ -153,7 +211,9 @@ def test_walk_forward_on_a_ragged_universe_counts_present_rows(ragged, config, t
     result = run_walk_forward(cfg, ragged, tmp_path / "run", progress=False)
     oos = pd.read_csv(tmp_path / "run" / "oos_predictions.csv")
     days = np.flatnonzero(ragged.dates.isin(pd.to_datetime(oos["date"].unique())))
-    assert len(oos) == int((ragged.labels.y[days] >= 0).sum()) < len(days) * len(ragged.tickers)
-    assert result.metrics["oos"]["n_rows"] == len(oos)
-    assert all(m["n_rows"] == len(oos) for m in result.metrics["baselines"].values())
+    labelled = int(oos["label"].notna().sum())
+    assert len(oos) == int(ragged.usable[days].sum()) < len(days) * len(ragged.tickers)  # every usable node
+    assert labelled == int((ragged.labels.y[days] >= 0).sum())
+    assert result.metrics["oos"]["n_rows"] == labelled
+    assert all(m["n_rows"] == labelled for m in result.metrics["baselines"].values())
     assert result.metrics["data"]["universe"] == "every ticker while it has prices"

@@ -70,7 +70,8 @@ def run_metrics(rng, n_seeds):
                                  "stgnn_no_graph": {"chosen": {"loss.focal_gamma": 1.0}, "n_seeds": 3}},
                    "imbalance": imbalance} for i in range(2)],
         "data": {"source": "sp500 (bundled)", "n_tickers": 500, "universe": "every ticker while it has prices",
-                 "caveats": ["survivorship: the tickers are the members of February 2018."]},
+                 "caveats": ["survivorship: the tickers are the members of February 2018."],
+                 "labels": "horizon 1 day(s), theta 0.018, on the forward return minus its sector's equal-weight return"},
         "seeds": {"n_seeds": n_seeds, **{k: {"mean": 0.3, "std_across_seeds": 0.004 if n_seeds > 1 else 0.0}
                                          for k in ("macro_f1", "mcc", "auroc_direction", "rank_ic")}},
     }
@@ -188,6 +189,11 @@ def test_verdict_states_the_universe_and_its_caveats(page):
     verdict = html_text.split("</section>")[0]
     assert "universe: every ticker while it has prices" in verdict
     assert "Caveat: survivorship: the tickers are the members of February 2018." in verdict
+
+
+def test_report_says_which_return_the_directional_figures_score(page):
+    html_text, _ = page
+    assert "score the return the labels were cut from (horizon 1 day(s), theta 0.018, on the forward return" in html_text
 
 
 def test_backtest_table_has_a_row_for_the_rank_book(page, tmp_path, rng):

@@ -126,3 +126,32 @@ def test_metrics_write_as_strict_json(evaluated, tmp_path):
     assert rank["n_periods"] == 6 and rank["intervals"]["alpha"]["value"] == pytest.approx(rank["alpha_annual"])
     undefined = metrics["intervals"]["majority"]["rank_ic"]  # a constant score ranks nothing
     assert math.isnan(undefined["value"]) and back["intervals"]["majority"]["rank_ic"]["value"] is None
+
+
+def test_directional_figures_score_the_return_the_labels_were_cut_from(rng):
+    """Relative labels: Rank IC and hit rate read ``target_return`` (the excess), not the raw
+    return, which here ranks the tickers the other way; the book still trades the raw return."""
+    frame = _stitched(rng, _informed)
+    excess = frame["fwd_return"] - frame.groupby("date")["fwd_return"].transform("mean")
+    relative = frame.assign(target_return=excess, fwd_return=-frame["fwd_return"])
+    metrics, _ = evaluate({"stgnn": relative, "majority": _stitched(rng, _constant)}, model="stgnn", horizon=1,
+                          cost_bps=0, n_boot=20, block_days=5, seed=0)
+    plain, _ = evaluate({"stgnn": frame, "majority": _stitched(rng, _constant)}, model="stgnn", horizon=1,
+                        cost_bps=0, n_boot=20, block_days=5, seed=0)
+    assert plain["skill"]["rank_ic"] > 0.2
+    assert metrics["skill"]["rank_ic"] == pytest.approx(plain["skill"]["rank_ic"])  # demeaning keeps ranks
+    assert metrics["intervals"]["stgnn"]["rank_ic"]["value"] == pytest.approx(plain["skill"]["rank_ic"])
+    calls = frame["pred"].isin([0, 2]) & (excess != 0)
+    right = np.sign(excess[calls]) == np.where(frame["pred"][calls] == 2, 1, -1)
+    assert metrics["skill"]["directional_hit_rate"] == pytest.approx(right.mean())
+    assert metrics["backtest"]["rank"]["sharpe"] < 0 < plain["backtest"]["rank"]["sharpe"]
+
+
+def test_rows_without_a_label_are_traded_but_not_scored(rng):
+    frame = _stitched(rng, _informed)
+    unlabelled = frame.iloc[:N_TICKERS].assign(label=pd.NA, ticker=[f"X{i}" for i in range(N_TICKERS)])
+    both = pd.concat([frame, unlabelled], ignore_index=True).astype({"label": "Int64"})
+    metrics, bt = evaluate({"stgnn": both, "majority": _stitched(rng, _constant)}, model="stgnn", horizon=1,
+                           cost_bps=0, n_boot=20, block_days=5, seed=0)
+    assert metrics["oos"]["n_rows"] == len(frame)
+    assert (bt.weights.iloc[0][[f"X{i}" for i in range(N_TICKERS)]] != 0).any()

@@ -11,7 +11,7 @@ import pandas as pd
 
 from stgnn.config import FeatureConfig, LabelConfig
 from stgnn.data.features import FeatureSet, compute_features, log_returns
-from stgnn.data.labels import UNKNOWN, Labels, make_labels
+from stgnn.data.labels import UNKNOWN, Labels, exit_log_return, make_labels
 from stgnn.data.panel import PricePanel
 from stgnn.errors import DataError
 
@@ -66,8 +66,7 @@ class PanelData:
 
     def relabel(self, labels: LabelConfig) -> PanelData:
         """The same features with labels for another horizon, threshold or benchmark."""
-        return replace(self, labels=usable_labels(make_labels(self.panel.close, labels, sectors=self.sectors),
-                                                  self.usable, self.panel),
+        return replace(self, labels=usable_labels(self.panel, self.usable, labels, sectors=self.sectors),
                        label_config=labels)
 
     def returns(self) -> np.ndarray:
@@ -75,13 +74,30 @@ class PanelData:
         return log_returns(self.panel.close.astype(np.float64)).to_numpy()
 
 
-def usable_labels(labels: Labels, usable: np.ndarray, panel: PricePanel) -> Labels:
-    """Labels with every unusable node marked unknown (-1), and every node whose price at t or
-    at t + h was carried forward rather than traded (a halt, or the days after a delisting)."""
+def traded_labels(panel: PricePanel, config: LabelConfig = LabelConfig(), *,
+                  sectors: Mapping[str, str] | None = None) -> Labels:
+    """The labels of a panel as they could have been traded: :func:`make_labels`, with every node
+    whose price at t or at t + h was carried forward rather than traded (a halt, or the days after
+    a delisting) marked unknown (-1), and each position's exit return (:func:`exit_log_return`:
+    the book holds a stock that stops trading, and labels never say who will).
+
+    The one labelling rule: the walk-forward's training and test rows (through
+    :func:`usable_labels`) and the live ledger's scores both come from it."""
+    labels = make_labels(panel.close, config, sectors=sectors)
     traded = panel.traded.to_numpy()
     ahead = np.zeros_like(traded)
     ahead[: len(traded) - labels.horizon] = traded[labels.horizon:]
-    return replace(labels, y=np.where(usable & traded & ahead, labels.y, UNKNOWN))
+    known = traded & ahead
+    exit_return = np.where(known, labels.fwd_return, exit_log_return(panel.close, panel.traded, labels.horizon))
+    return replace(labels, y=np.where(known, labels.y, UNKNOWN), exit_return=exit_return)
+
+
+def usable_labels(panel: PricePanel, usable: np.ndarray, config: LabelConfig = LabelConfig(), *,
+                  sectors: Mapping[str, str] | None = None) -> Labels:
+    """:func:`traded_labels` with every unusable node marked unknown too: the rows a model trains
+    and is scored on."""
+    labels = traded_labels(panel, config, sectors=sectors)
+    return replace(labels, y=np.where(usable, labels.y, UNKNOWN))
 
 
 def prepare(
@@ -99,7 +115,7 @@ def prepare(
     """
     feature_set = compute_features(panel, features)
     usable = feature_set.complete_windows(window) & panel.eligible.to_numpy()
-    data = PanelData(panel, feature_set, usable_labels(make_labels(panel.close, labels, sectors=sectors), usable, panel),
+    data = PanelData(panel, feature_set, usable_labels(panel, usable, labels, sectors=sectors),
                      window, usable, labels, sectors)
     if len(data.labelled_days) < 1:
         needed = features.warmup + window + labels.horizon

@@ -39,6 +39,10 @@ class Labels:
     benchmark : np.ndarray of shape (n_days, n_tickers) or None
         The equal-weight forward return of the ticker's peers (universe or sector) subtracted
         before cutting; ``None`` for raw labels (``relative_to: none``).
+    exit_return : np.ndarray of shape (n_days, n_tickers) or None
+        What a position bought at t's close earns over the horizon, whether or not the stock trades
+        at t + h (:func:`exit_log_return`); ``None`` until the panel's trading days are applied
+        (:func:`stgnn.data.dataset.traded_labels`).
     """
 
     y: np.ndarray
@@ -46,6 +50,7 @@ class Labels:
     threshold: np.ndarray
     horizon: int
     benchmark: np.ndarray | None = None
+    exit_return: np.ndarray | None = None
 
     @property
     def target_return(self) -> np.ndarray:
@@ -62,6 +67,31 @@ class Labels:
 def forward_log_return(close: pd.DataFrame, horizon: int) -> np.ndarray:
     """``log(close[t + h] / close[t])``, NaN for the last ``h`` rows."""
     return log_returns(close.astype(np.float64), horizon).shift(-horizon).to_numpy()
+
+
+def exit_log_return(close: pd.DataFrame, traded: pd.DataFrame, horizon: int) -> np.ndarray:
+    """Log return of a position bought at t's close and sold ``horizon`` days later, or at the last
+    traded price before then when the stock stops trading sooner (a halt, or a delisting: no
+    delisting return is in the data, so the last trade stands for it).
+
+    NaN where the stock does not trade at t (no position can be opened on a carried price) or
+    where t + h lies beyond the panel (the period is not over).
+
+    Examples
+    --------
+    A trades on days 0-2 and delists: bought on day 1, it is sold on day 2's price.
+
+    >>> close = pd.DataFrame({"A": [100.0, 110.0, 121.0, 121.0, np.nan]})
+    >>> traded = pd.DataFrame({"A": [True, True, True, False, False]})
+    >>> np.round(np.exp(exit_log_return(close, traded, 2)[:, 0]), 3).tolist()
+    [1.21, 1.1, 1.0, nan, nan]
+    """
+    price = close.where(traded.to_numpy()).astype(np.float64)
+    last = price.ffill().to_numpy()
+    out = np.full(price.shape, np.nan)
+    if len(price) > horizon:
+        out[:-horizon] = np.log(last[horizon:] / price.to_numpy()[:-horizon])
+    return out
 
 
 def peer_mean(returns: pd.DataFrame, groups: np.ndarray) -> pd.DataFrame:

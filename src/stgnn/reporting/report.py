@@ -391,7 +391,9 @@ def _table_sections(run_dir: Path, metrics: dict) -> list[Section]:
         Section("Differences from each baseline", (_comparison_table(metrics),)),
         Section("Move detection versus direction", (Paragraph(
             "Most skill on daily prices is volatility timing. auroc_move: Up-or-Down vs None from p_up + p_down; "
-            "auroc_direction: Up vs Down among rows that moved."), Table(skill))),
+            "auroc_direction: Up vs Down among rows that moved. Rank IC and the directional hit rate score the "
+            f"return the labels were cut from ({metrics['data']['labels']}); the backtest trades the raw return."),
+            Table(skill))),
         _backtest_section(metrics),
         _imbalance_section(metrics),
     ]

@@ -30,6 +30,7 @@ from stgnn.io import atomic_write, atomic_write_text, write_json
 from stgnn.reporting.report import NO_DIFFERENCE, format_interval, markdown_table
 from stgnn.research.ablation import VARIANTS as ABLATIONS
 from stgnn.research.sweep import walk_forward_val_macro_f1
+from stgnn.training.metrics import labelled
 from stgnn.walkforward.bootstrap import block_for_horizon, macro_f1_of, paired_block_bootstrap, rank_ic_of
 from stgnn.walkforward.optimizer import MODEL
 from stgnn.walkforward.runner import WalkForwardResult, equity_columns, run_walk_forward
@@ -148,10 +149,10 @@ def run_study(config: Config, data: PanelData, run_dir: Path, *, labels: list[st
     results: dict[str, dict[str, WalkForwardResult]] = {}
     imbalance = {}
     for label, configs in plan.items():
-        labelled = data.relabel(configs[REFERENCE].labels)
+        relabelled = data.relabel(configs[REFERENCE].labels)
         runs = results[label] = {}
         for variant, cfg in configs.items():
-            runs[variant] = _walk_forward(cfg, labelled, run_dir / label / variant, resume, execution)
+            runs[variant] = _walk_forward(cfg, relabelled, run_dir / label / variant, resume, execution)
         scores = {v: walk_forward_val_macro_f1(runs[v].metrics["folds"]) for v in configs if v != REFERENCE}
         if not scores:
             logger.info("%s labels: no graph variant requested, so no imbalance runs", label)
@@ -162,7 +163,7 @@ def run_study(config: Config, data: PanelData, run_dir: Path, *, labels: list[st
                     label, best, scores[best])
         for name, change in IMBALANCE.items():
             variant = f"{best}_{name}"
-            runs[variant] = _walk_forward(configs[best].updated(change), labelled, run_dir / label / variant,
+            runs[variant] = _walk_forward(configs[best].updated(change), relabelled, run_dir / label / variant,
                                           resume, execution)
     table = collate(results, config)
     wall = time.perf_counter() - started
@@ -187,7 +188,8 @@ def _walk_forward(config: Config, data: PanelData, out: Path, resume: bool,
 
 
 def _predictions(path: Path) -> pd.DataFrame:
-    return pd.read_csv(path).drop(columns="fold")
+    """The labelled rows of a stitched predictions file: what the metrics count."""
+    return labelled(pd.read_csv(path).drop(columns="fold"))
 
 
 def collate(results: dict[str, dict[str, WalkForwardResult]], config: Config) -> pd.DataFrame:

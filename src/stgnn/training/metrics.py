@@ -34,6 +34,27 @@ def headline(metrics: dict) -> dict:
     return {k: metrics[k] for k in HEADLINE_METRICS}
 
 
+def labelled(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a predictions frame with a known label, ``label`` as int64: what every metric
+    counts. A test window's frame also holds the usable rows without one, which only the book
+    trades.
+
+    Examples
+    --------
+    >>> labelled(pd.DataFrame({"label": [2, None, 0]}))["label"].tolist()
+    [2, 0]
+    """
+    known = frame["label"].notna().to_numpy()
+    return frame[known].astype({"label": "int64"})
+
+
+def direction_return(frame: pd.DataFrame) -> pd.Series:
+    """The return directional metrics (Rank IC, hit rate) score: ``target_return``, the return the
+    label was cut from (the excess over peers for relative labels), or ``fwd_return`` in a frame
+    without it (raw labels, where the two are one)."""
+    return frame["target_return"] if "target_return" in frame.columns else frame["fwd_return"]
+
+
 def proba_of(frame: pd.DataFrame) -> np.ndarray:
     """The (n_rows, 3) probabilities of a predictions frame, in class order."""
     return frame[list(PROBA_COLUMNS)].to_numpy()
@@ -133,7 +154,7 @@ def check_predictions(frame: pd.DataFrame) -> None:
     ValueError
         If a column is missing, the frame is empty, a (date, ticker) pair repeats, the
         probabilities are invalid (see :func:`check_probabilities`), ``label`` or ``pred`` holds a
-        value outside {0, 1, 2}, or ``fwd_return`` is not finite.
+        value outside {0, 1, 2}, or ``fwd_return`` (or ``target_return``, when there) is not finite.
 
     Examples
     --------
@@ -150,10 +171,12 @@ def check_predictions(frame: pd.DataFrame) -> None:
     check_probabilities(proba_of(frame))
     check_labels(frame["label"], name="label")
     check_labels(frame["pred"], name="pred")
-    fwd = frame["fwd_return"].to_numpy(dtype=np.float64)
-    if not np.isfinite(fwd).all():
-        row = int(np.flatnonzero(~np.isfinite(fwd))[0])
-        raise ValueError(f"Expected finite fwd_return, got {fwd[row]} in row {row}.")
+    for column in [c for c in ("fwd_return", "target_return") if c in frame.columns]:
+        values = frame[column].to_numpy(dtype=np.float64)
+        if not np.isfinite(values).all():
+            row = int(np.flatnonzero(~np.isfinite(values))[0])
+            raise ValueError(f"Expected finite {column}, got {values[row]} in row {row} (only labelled rows are "
+                             "scored: select them with labelled(frame)).")
     check_unique_rows(frame)
 
 
@@ -491,7 +514,8 @@ def _grouped_pearson(day: np.ndarray, x: np.ndarray, y: np.ndarray) -> pd.Series
 
 
 def daily_information_coefficients(frame: pd.DataFrame) -> pd.DataFrame:
-    """Per-day information coefficients of the score ``p_up - p_down`` against ``fwd_return``.
+    """Per-day information coefficients of the score ``p_up - p_down`` against the return the
+    labels were cut from (:func:`direction_return`).
 
     Days with fewer than :data:`MIN_IC_TICKERS` tickers, or a constant score or constant returns,
     are left out (their correlation is undefined or meaningless).
@@ -527,7 +551,8 @@ def daily_information_coefficients(frame: pd.DataFrame) -> pd.DataFrame:
 def daily_ic_unchecked(frame: pd.DataFrame) -> pd.DataFrame:
     """:func:`daily_information_coefficients` without the input checks, for callers that made them."""
     day = frame["date"].to_numpy()
-    data = pd.DataFrame({"score": (frame["p_up"] - frame["p_down"]).to_numpy(), "ret": frame["fwd_return"].to_numpy()})
+    data = pd.DataFrame({"score": (frame["p_up"] - frame["p_down"]).to_numpy(),
+                         "ret": direction_return(frame).to_numpy(dtype=np.float64)})
     by_day = data.groupby(day)
     lo, hi = by_day.min(), by_day.max()
     kept = (by_day.size() >= MIN_IC_TICKERS) & (hi["score"] > lo["score"]) & (hi["ret"] > lo["ret"])

@@ -277,18 +277,28 @@ class ClassificationSTGNNTrainer:
         return loss, monitor_metrics(y, proba)
 
 
-def predictions_frame(data: PanelData, days: np.ndarray, proba: np.ndarray) -> pd.DataFrame:
-    """One row per labelled (date, ticker) of ``days``: the rows every metric, baseline and
-    backtest count (absent tickers and unknown labels have none)."""
+def predictions_frame(data: PanelData, days: np.ndarray, proba: np.ndarray, *, every_usable: bool = False) -> pd.DataFrame:
+    """One row per labelled (date, ticker) of ``days``: the rows every metric counts.
+
+    With ``every_usable``, one row per usable node of ``days``, its ``label`` empty where unknown:
+    a test window's rows, which the book trades (a stock that stops trading within the horizon has
+    no label, yet could be bought at t). ``fwd_return`` is what a position at t earns
+    (:attr:`~stgnn.data.labels.Labels.exit_return`; the forward return on labelled rows) and
+    ``target_return`` the return the label was cut from (the excess over peers for relative
+    labels), which directional metrics score; both NaN where unknown."""
     days = np.asarray(days, dtype=np.int64)
-    position, ticker = np.nonzero(data.labels.y[days] >= 0)
+    y = data.labels.y[days]
+    position, ticker = np.nonzero(data.usable[days] if every_usable else y >= 0)
     day = days[position]
+    label = data.labels.y[day, ticker]
+    known = label >= 0
     return pd.DataFrame({
         "date": data.dates[day].strftime("%Y-%m-%d").to_numpy(),
         "ticker": np.array(data.tickers, dtype=object)[ticker],
         **{column: proba[position, ticker, c] for c, column in enumerate(PROBA_COLUMNS)},
-        "label": data.labels.y[day, ticker],
-        "fwd_return": data.labels.fwd_return[day, ticker],
+        "label": pd.Series(label).where(known).astype("Int64") if every_usable else label,
+        "fwd_return": data.labels.exit_return[day, ticker],
+        "target_return": np.where(known, data.labels.target_return[day, ticker], np.nan),
     })
 
 

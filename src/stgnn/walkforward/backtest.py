@@ -5,8 +5,9 @@ Rules (all of them; every number can be recomputed by hand from a predictions fr
 
 - **Rebalance dates.** Every ``horizon``-th date of the frame's sorted unique dates, starting with
   the first, so holding periods of ``horizon`` trading days never overlap. Each position is held
-  for one period and earns its simple return ``exp(fwd_return) - 1`` (``fwd_return`` is the
-  forward log return over the horizon from that date's close).
+  for one period and earns its simple return ``exp(fwd_return) - 1`` (``fwd_return`` is the log
+  return over the horizon from that date's close; in a walk-forward's frames, to the last traded
+  price for a stock that stops trading sooner, so the book holds what a trader at t could hold).
 - **Strategy weights** (``"strategy"``). Equal weight within each side, half the gross exposure a
   side: +0.5 spread over the tickers called Up, -0.5 over those called Down. The ``book`` decides a
   period in which only one side has calls:
@@ -38,7 +39,8 @@ Rules (all of them; every number can be recomputed by hand from a predictions fr
   within a period is not modelled); the first rebalance pays for its full entry, and there is no
   charge for a final exit. The equal-weight benchmark therefore pays for its entry and for changes
   of the universe only.
-- **Untradeable rows.** A row without a forward return (NaN) cannot be traded: on that date the
+- **Untradeable rows.** A row without a forward return (NaN: no trade at t, or a period that ends
+  beyond the data) cannot be traded: on that date the
   ticker gets no weight in any portfolio (its side is shared among the other names) and its
   call does not count; a row without a score (NaN ``p_up`` or ``p_down``) is left out of the rank
   book only. A rebalance date on which no row has a forward return is left out of the

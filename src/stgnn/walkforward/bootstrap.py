@@ -112,7 +112,8 @@ def daily_confusions(frame: pd.DataFrame) -> np.ndarray:
 
 
 def daily_rank_ic(frame: pd.DataFrame) -> np.ndarray:
-    """Spearman IC of ``p_up - p_down`` vs ``fwd_return`` per sorted date (NaN on days left out).
+    """Spearman IC of ``p_up - p_down`` vs the labels' return (:func:`direction_return`) per sorted
+    date (NaN on days left out).
 
     Days are left out as in :func:`stgnn.training.metrics.daily_information_coefficients`.
     """

@@ -2,7 +2,11 @@
 with block-bootstrap confidence intervals, move-versus-direction skill, and a backtest.
 
 Everything here is a function of the stitched prediction frames, so every number in
-``metrics.json`` can be recomputed from ``oos_predictions.csv`` and ``baselines/*.csv``.
+``metrics.json`` can be recomputed from ``oos_predictions.csv`` and ``baselines/*.csv``. The
+frames hold every usable node of the test days: the metrics count the labelled rows
+(:func:`~stgnn.training.metrics.labelled`), the backtest every row it can trade, a stock that
+stops trading within the horizon included. Directional figures (Rank IC, hit rate) score the
+return the labels were cut from (``target_return``: the excess over peers for relative labels).
 
 Every interval is a 95% block bootstrap over dates (:mod:`stgnn.walkforward.bootstrap`)
 with blocks of ``max(block_days, 2 * horizon)`` days (:func:`block_for_horizon`), the same seed
@@ -19,7 +23,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from stgnn.training.metrics import call_hit_rate, headline, prediction_metrics
+from stgnn.training.metrics import call_hit_rate, direction_return, headline, labelled, prediction_metrics
 from stgnn.walkforward.backtest import PORTFOLIOS, BacktestResult, backtest, stat_intervals
 from stgnn.walkforward.bootstrap import (SCHEME, block_for_horizon, bootstrap_ci, direction_auroc_of, macro_f1_of,
                                          mcc_of, move_auroc_of, paired_block_bootstrap, rank_ic_of)
@@ -39,9 +43,10 @@ def stitch(folds, name: str) -> pd.DataFrame:
 
 
 def directional_skill(frame: pd.DataFrame) -> dict:
-    """Move detection apart from direction (most skill on daily prices is volatility timing)."""
+    """Move detection apart from direction (most skill on daily prices is volatility timing), of
+    labelled rows."""
     m = prediction_metrics(frame)
-    hit_rate, n_calls = call_hit_rate(frame["pred"], frame["fwd_return"])
+    hit_rate, n_calls = call_hit_rate(frame["pred"], direction_return(frame))
     return {
         "auroc_move": m["auroc_move"],
         "auroc_direction": m["auroc_direction"],
@@ -57,6 +62,7 @@ def per_year(frame: pd.DataFrame) -> dict:
 
 
 def per_fold(frame: pd.DataFrame) -> dict:
+    """Metrics of each fold's labelled rows (``frame`` has a ``fold`` column)."""
     return {str(f): _with_rows(prediction_metrics(part.drop(columns="fold"))) for f, part in frame.groupby("fold")}
 
 
@@ -81,7 +87,7 @@ def evaluate(frames: dict[str, pd.DataFrame], *, model: str, horizon: int, cost_
     ----------
     frames : dict of str to pd.DataFrame
         Each model's stitched predictions (see :func:`stitch`), the model under ``model`` and the
-        baselines under their names.
+        baselines under their names; rows without a label are traded by the backtest only.
     model : str
     horizon : int
         Label horizon in days: the backtest's holding period, and the bootstrap block is at least
@@ -106,12 +112,13 @@ def evaluate(frames: dict[str, pd.DataFrame], *, model: str, horizon: int, cost_
         The model's backtest (its equity curves).
     """
     block = block_for_horizon(block_days, horizon)
-    main = frames[model]
-    cores = {name: f.drop(columns="fold") for name, f in frames.items()}
+    main = labelled(frames[model])
+    cores = {name: labelled(f.drop(columns="fold")) for name, f in frames.items()}
     core = cores[model]
     baselines = {name: f for name, f in cores.items() if name != model}
     argmax = core.assign(pred=core[["p_down", "p_none", "p_up"]].to_numpy().argmax(axis=1))
-    bt = backtest(core, horizon=horizon, cost_bps=cost_bps, book=book, rank_quantile=rank_quantile)
+    bt = backtest(frames[model].drop(columns="fold"), horizon=horizon, cost_bps=cost_bps, book=book,
+                  rank_quantile=rank_quantile)
     bands = stat_intervals(bt, block_days=block, n_boot=n_boot, seed=seed)
     return {
         "oos": prediction_metrics(core),

@@ -307,7 +307,8 @@ def _tune_on_validation(config: Config, data: PanelData, split: Split, val: np.n
 
 
 def _test_frame(data: PanelData, split: Split, test: np.ndarray, thresholds: DecisionThresholds) -> pd.DataFrame:
-    frame = predictions_frame(data, split.test, test)
+    """Every usable node of the test days with its call: the labelled rows are scored, all are traded."""
+    frame = predictions_frame(data, split.test, test, every_usable=True)
     frame["pred"] = apply_thresholds(proba_of(frame), thresholds)
     return frame
 

@@ -19,6 +19,7 @@ from tqdm.auto import tqdm
 
 from stgnn.config import Config, load_config, write_config
 from stgnn.data.dataset import PanelData
+from stgnn.data.labels import describe as describe_labels
 from stgnn.errors import ConfigError
 from stgnn.io import atomic_write, write_json
 from stgnn.reporting.report import format_interval, rank_label
@@ -96,7 +97,7 @@ def run_walk_forward(config: Config, data: PanelData, run_dir: Path, *, resume: 
     metrics["seeds"] = seed_spread(outcomes)
     panel = data.panel
     metrics["data"] = {"source": panel.source, "n_tickers": len(data.tickers), "universe": panel.universe,
-                       "caveats": list(panel.caveats)}
+                       "caveats": list(panel.caveats), "labels": describe_labels(config.labels)}
     atomic_write(run_dir / "oos_predictions.csv", lambda tmp: frames[MODEL].to_csv(tmp, index=False))
     for name in names[1:]:
         atomic_write(run_dir / "baselines" / f"{name}_oos.csv", lambda tmp, n=name: frames[n].to_csv(tmp, index=False))
