@@ -53,3 +53,27 @@ def test_overrides_and_hash():
     assert config.hash() == load_config(None, {"training.epochs": 3}).hash() != Config().hash()
     with pytest.raises(ConfigError, match="training.epochs"):
         config.updated({"training.epochs": 0})
+
+
+@pytest.mark.parametrize("key, values", [
+    ("labels.threshold", [0.01, 0.03]),
+    ("labels", [{"horizon": 1}, {"horizon": 5}]),
+    ("features.market", [False, True]),
+    ("model.window", [5, 10]),
+    ("model.graph", [True, False]),
+    ("thresholds.objective", ["macro_f1"]),
+    ("training.seed", [0, 1]),
+])
+def test_the_grid_refuses_what_one_run_cannot_vary(key, values):
+    """Labels, features and the window are fixed when the panel is prepared, before any fold; the
+    graph switch would override the temporal-only baseline; thresholds and seeds follow the run."""
+    with pytest.raises(ConfigError) as exc:
+        parse_config({"walkforward": {"grid": {"loss.focal_gamma": [2.0], key: values}}})
+    message = str(exc.value)
+    assert f"grid key {key} is refused" in message and "vary it across runs" in message and "\n" not in message
+
+
+def test_the_grid_still_varies_training_settings():
+    grid = {"loss.focal_gamma": [1.0, 2.0], "model.hidden": [8, 16], "training.lr": [1e-3], "graph.k": [3, 5]}
+    assert parse_config({"walkforward": {"grid": grid}}).walkforward.grid == grid
+    assert Config().updated({"walkforward.grid": grid}).walkforward.grid == grid

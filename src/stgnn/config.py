@@ -53,7 +53,7 @@ class DataConfig(_Section):
     end: date | None = Field(None, description="last date, YYYY-MM-DD")
     cache_dir: Path = Path("data/cache")
     max_ffill: int = Field(5, ge=0, le=60, description="missing days after a price filled with it (causally; they carry no label); later days of a gap are absent")
-    min_history: int = Field(252, ge=30, description="fewest days with a price a ticker needs to be kept")
+    min_history: int = Field(252, ge=30, description="prices a ticker listing inside the data needs (counted so far) before it is eligible")
     universe: Path | None = Field(None, description="csv ticker,start,end: a ticker is eligible only while a member (end empty: still one)")
     synthetic: SyntheticConfig = SyntheticConfig()
 
@@ -230,6 +230,22 @@ class ThresholdConfig(_Section):
     fnr_target: float = Field(0.3, gt=0.0, lt=1.0)
 
 
+GRID_REFUSED: dict[str, str] = {
+    "labels": "the thresholds, the test rows and the baselines of a fold use the run's labels",
+    "features": "features are computed once per run, before the folds",
+    "model.window": "the panel's usable days are prepared for the run's window",
+    "model.graph": "the temporal-only baseline (stgnn_no_graph) answers whether the graph helps, and a grid value "
+                   "would override it",
+    "thresholds": "decision thresholds are tuned with the run's settings",
+    "training.seed": "each fold's seeds derive from the run's seed",
+    "data": "the panel is loaded once per run",
+    "split": "the folds are cut once per run",
+    "walkforward": "it configures the search itself",
+    "experiment": "it only names the run",
+}
+"""Keys (or sections) a walk-forward grid cannot vary consistently within one run."""
+
+
 class WalkForwardConfig(_Section):
     """Rolling (or expanding) retraining: train, purge, validate, purge, test; the test window is the step."""
 
@@ -242,7 +258,8 @@ class WalkForwardConfig(_Section):
     search: Literal["grid", "optuna"] = Field("grid", description="grid: every combination; optuna: n_trials TPE draws from the grid's values")
     grid: dict[str, list[Any]] = Field(
         default_factory=lambda: {"loss.focal_gamma": [1.0, 2.0, 3.0, 4.0]},
-        description="JSON of dotted config keys -> values tried on each fold's validation window",
+        description="JSON of dotted config keys -> values tried on each fold's validation window "
+                    "(not labels.*, features.*, model.window or other settings fixed per run: vary those across runs)",
     )
     n_trials: int = Field(8, ge=1, description="optuna: trials per fold")
     select_on: Literal["macro_f1", "auroc"] = Field("macro_f1", description="val metric that picks the trial")
@@ -290,6 +307,15 @@ class WalkForwardConfig(_Section):
         for key, values in v.items():
             if not isinstance(values, list) or not values:
                 raise ValueError(f"grid values of {key} must be a non-empty list")
+            for refused, why in GRID_REFUSED.items():
+                if key == refused or key.startswith(refused + "."):
+                    named = key
+                elif refused.startswith(key + "."):  # a whole section ("model") would vary it too
+                    named = f"{key} (it sets {refused})"
+                else:
+                    continue
+                raise ValueError(f"grid key {named} is refused: {why}; vary it across runs instead, "
+                                 f"one config per value (as scripts/graph_study.py does with the labels)")
         return v
 
 
