@@ -1,3 +1,4 @@
+import dataclasses
 import json
 import math
 
@@ -131,13 +132,15 @@ def test_beta_and_alpha_on_a_series_with_known_beta():
 
 
 def test_backtest_reports_beta_and_alpha_of_its_returns():
+    """Checked against numpy's least-squares line of each book's net returns on the benchmark's:
+    slope, and intercept times the 252 / 2 = 126 periods a year of a two-day horizon."""
     f = _rising_market(n_dates=60, n_tickers=50, seed=1)
     for book in BOOKS:
         res = backtest(f, horizon=2, cost_bps=5, book=book)
         for name in ("strategy", "rank"):
-            beta, alpha = beta_alpha(res.returns[name].to_numpy(), res.returns["equal_weight"].to_numpy(), 126)
-            assert res.stats[name]["beta"] == pytest.approx(beta)
-            assert res.stats[name]["alpha_annual"] == pytest.approx(alpha)
+            slope, intercept = np.polyfit(res.returns["equal_weight"], res.returns[name], 1)
+            assert res.stats[name]["beta"] == pytest.approx(slope)
+            assert res.stats[name]["alpha_annual"] == pytest.approx(intercept * 126)
         assert "beta" not in res.stats["equal_weight"]
 
 
@@ -156,6 +159,17 @@ def test_stat_intervals_resample_periods_in_blocks():
             assert c["block_days"] == 21  # ceil(20 / 3) = 7 periods of 3 days
     assert ci == stat_intervals(res, block_days=20, n_boot=300, seed=4)
     assert ci != stat_intervals(res, block_days=20, n_boot=300, seed=5)
+    # The draw itself: each aligned run of 7 periods holds the same 7 rows (all portfolios) in its own
+    # order, so resamples of whole aligned 7-period blocks hold exactly the sample's rows and every
+    # interval shrinks to its value; single periods, other lengths or moving blocks would open it.
+    rows = np.random.default_rng(0).normal(0.001, 0.01, size=(7, len(PORTFOLIOS)))
+    shuffled = np.concatenate([np.random.default_rng(k).permutation(rows) for k in range(12)])
+    blocky = dataclasses.replace(res, returns=pd.DataFrame(shuffled, columns=list(PORTFOLIOS)))
+    for by_stat in stat_intervals(blocky, block_days=20, n_boot=300, seed=4).values():
+        for c in by_stat.values():
+            assert c["lo"] == pytest.approx(c["value"]) and c["hi"] == pytest.approx(c["value"])
+    six = stat_intervals(blocky, block_days=18, n_boot=300, seed=4)  # 6-period blocks cut across the runs
+    assert all(c["hi"] - c["lo"] > 0.1 * abs(c["value"]) for by_stat in six.values() for c in by_stat.values())
     # a block is at least two periods, even where block_days is below the horizon
     assert stat_intervals(res, block_days=1, n_boot=10)["strategy"]["sharpe"]["block_days"] == 6
     with pytest.raises(ValueError, match="Expected block_days an integer >= 1, got 0"):

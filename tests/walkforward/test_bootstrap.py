@@ -200,17 +200,31 @@ def test_deterministic_for_a_seed(rng):
     assert ci["lo"] <= ci["value"] <= ci["hi"] and ci["value"] > 0.2
 
 
-def test_block_bootstrap_resamples_rows_in_moving_blocks():
-    values = np.arange(10.0)
-    res = block_bootstrap(values, lambda stack: stack.mean(axis=1), block=3, n_boot=100, seed=2)
-    idx = block_indices(10, block_days=3, n_boot=100, seed=2)
-    means = values[idx].mean(axis=1)
-    assert res == {"value": 4.5, "lo": np.quantile(means, 0.025), "hi": np.quantile(means, 0.975), "n_boot": 100}
-    two = np.column_stack([values, -values])  # rows stay whole: both columns are resampled together
-    assert block_bootstrap(two, lambda s: s.sum(axis=(1, 2)), block=3, n_boot=50) == {
-        "value": 0.0, "lo": 0.0, "hi": 0.0, "n_boot": 50}
+def test_block_bootstrap_resamples_whole_rows_in_fixed_non_overlapping_blocks():
+    """The resamples the statistic sees, checked against the scheme as stated, not against
+    ``block_indices``: 12 rows in blocks of 3 are the blocks [0, 1, 2], [3, 4, 5], [6, 7, 8] and
+    [9, 10, 11]; a resample is four of them drawn uniformly with replacement, each whole (no
+    wrap-around, no start between block starts), so every row is drawn once per resample on average."""
+    rows = np.arange(12.0)
+    seen = []
+
+    def mean(stack):
+        seen.append(stack)
+        return stack[..., 0].mean(axis=1)
+
+    res = block_bootstrap(np.column_stack([rows, -rows]), mean, block=3, n_boot=2000, seed=2)
+    stack = seen[0]
+    assert stack.shape == (2000, 12, 2)
+    np.testing.assert_array_equal(stack[..., 1], -stack[..., 0])  # rows stay whole: columns move together
+    drawn = stack[..., 0].astype(int).reshape(2000, 4, 3)  # each resample as its four drawn blocks
+    np.testing.assert_array_equal(drawn, drawn[..., :1] + np.arange(3))
+    assert (drawn[..., 0] % 3 == 0).all()
+    counts = np.bincount(drawn.ravel(), minlength=12) / 2000
+    np.testing.assert_allclose(counts, 1.0, atol=0.1)
+    means = stack[..., 0].mean(axis=1)
+    assert res == {"value": 5.5, "lo": np.quantile(means, 0.025), "hi": np.quantile(means, 0.975), "n_boot": 2000}
     with pytest.raises(ValueError, match="Expected block an integer >= 1, got 0"):
-        block_bootstrap(values, np.mean, block=0)
+        block_bootstrap(rows, np.mean, block=0)
 
 
 def test_errors():
