@@ -10,11 +10,14 @@ import pandas as pd
 import pytest
 import torch
 
+from stgnn.classes import DOWN, NONE, UP
 from stgnn.cli import main as stgnn_main
 from stgnn.config import LabelConfig, parse_config
-from stgnn.data.labels import make_labels
+from stgnn.data.dataset import traded_labels
+from stgnn.data.panel import build_panel
 from stgnn.data.sources import load_panel
-from stgnn.ledger import COLUMNS, PENDING, SCORED_NOW
+from stgnn.ledger import (COLUMNS, PENDING, SCORED_NOW, UNPRICED, WalkForwardRecord, append_calls, ledger_rows,
+                          live_figures, read_ledger, score_ledger)
 from stgnn.training.metrics import PREDICTION_COLUMNS, call_hit_rate, prediction_metrics
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -102,8 +105,8 @@ def test_predict_ledger_and_score(run_dir, dates, capsys, tmp_path):
 
     # Every figure recomputes from the ledger file: outcomes by the label rule, then the metrics.
     scored = pd.read_csv(ledger, keep_default_na=False)
-    close = load_panel(parse_config({"data": {"source": "synthetic"}}).data).close
-    labels = make_labels(close, LabelConfig(horizon=1))
+    panel = load_panel(parse_config({"data": {"source": "synthetic"}}).data)
+    close, labels = panel.close, traded_labels(panel, LabelConfig(horizon=1))
     day = close.index.strftime("%Y-%m-%d").get_indexer(scored["date"])
     column = close.columns.get_indexer(scored["ticker"])
     assert (scored["label"] == labels.y[day, column]).all()
@@ -124,30 +127,86 @@ def test_predict_ledger_and_score(run_dir, dates, capsys, tmp_path):
                                metrics["skill"]["directional_hit_rate"])
 
 
-def test_a_sector_relative_rule_is_scored_with_its_sectors(dates, tmp_path):
-    """Each row carries its model's label rule, the sector file included: the ledger's outcomes are
-    make_labels' on the scoring panel with those sectors, the forward return the raw one."""
-    from stgnn.data.graph import read_sectors
-    from stgnn.ledger import append_calls, ledger_rows, read_ledger, score_ledger
+def test_the_hit_rate_interval_counts_labelled_rows_only(run_dir, tmp_path):
+    """Test predictions without a label (kept for the backtest's book) are no metric's rows: a losing
+    Up call on each of them leaves the walk-forward's hit rate as it was."""
+    for name in ("metrics.json", "config.yaml"):
+        (tmp_path / name).write_bytes((run_dir / name).read_bytes())
+    oos = pd.read_csv(run_dir / "oos_predictions.csv")
+    losing = {c: -0.05 for c in ("fwd_return", "target_return") if c in oos.columns}
+    unlabelled = oos.assign(ticker=oos["ticker"] + "_X", pred=2, label=pd.NA, **losing)
+    pd.concat([oos, unlabelled]).to_csv(tmp_path / "oos_predictions.csv", index=False)
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    np.testing.assert_allclose(WalkForwardRecord.load(tmp_path).interval("directional_hit_rate")["value"],
+                               metrics["skill"]["directional_hit_rate"])
 
-    panel = load_panel(parse_config({"data": {"source": "synthetic"}}).data)
+
+def _score_toy(close: pd.DataFrame, days: list[int], config, tmp_path):
+    """Call every ticker of a toy panel None on each of ``days`` and score the calls on that panel."""
+    panel = build_panel({"close": close}, origin="toy", min_history=1)
+    n = len(panel.tickers)
+    for day in days:
+        calls = pd.DataFrame({"date": panel.dates[day].strftime("%Y-%m-%d"), "ticker": panel.tickers,
+                              "p_down": [1 / 3] * n, "p_none": [1 / 3] * n, "p_up": [1 / 3] * n, "pred": 1,
+                              "call": "None"})
+        append_calls(tmp_path / "ledger.csv", ledger_rows(calls, "m", config))
+    return score_ledger(read_ledger(tmp_path / "ledger.csv"), panel)
+
+
+def test_a_sector_relative_rule_is_scored_with_its_sectors(tmp_path):
+    """Each row carries its model's label rule, the sector file included. A and B (sector X) rise 5%
+    and 1%: 1.94% above and below their sector's mean, Up and Down (raw: Up and None); C, alone in
+    Y, falls 3%: an excess of 0, None (raw: Down). The forward return stays the raw one."""
     sector_file = tmp_path / "sectors.csv"
-    pd.DataFrame({"ticker": panel.tickers, "sector": [f"S{i % 3}" for i in range(len(panel.tickers))]}).to_csv(
-        sector_file, index=False)
-    config = parse_config({"data": {"source": "synthetic"}, "graph": {"sector_file": str(sector_file)},
-                           "labels": {"horizon": 2, "relative_to": "sector"}})
-    proba = np.full((len(panel.tickers), 3), 1 / 3)
-    calls = pd.DataFrame({"date": dates[-10], "ticker": panel.tickers, "p_down": proba[:, 0], "p_none": proba[:, 1],
-                          "p_up": proba[:, 2], "pred": 1, "call": "None"})
-    append_calls(tmp_path / "ledger.csv", ledger_rows(calls, "m", config))
-    scored, state = score_ledger(read_ledger(tmp_path / "ledger.csv"), panel)
+    sector_file.write_text("ticker,sector\nA,X\nB,X\nC,Y\n")
+    config = parse_config({"graph": {"sector_file": str(sector_file)},
+                           "labels": {"horizon": 1, "threshold": 0.018, "relative_to": "sector"}})
+    close = pd.DataFrame({"A": [100.0, 105.0], "B": [100.0, 101.0], "C": [100.0, 97.0]},
+                         index=pd.bdate_range("2024-01-01", periods=2))
+    scored, state = _score_toy(close, [0], config, tmp_path)
     assert (state == SCORED_NOW).all()
-    labels = make_labels(panel.close, config.labels, sectors=read_sectors(sector_file))
-    raw = make_labels(panel.close, config.labels.model_copy(update={"relative_to": "none"}))
-    day = len(dates) - 10
-    assert (scored["label"].to_numpy() == labels.y[day]).all()
-    assert (labels.y[day] != raw.y[day]).any()  # the rule matters here
-    np.testing.assert_allclose(scored["fwd_return"], labels.fwd_return[day])
+    assert scored["label"].tolist() == [UP, DOWN, NONE]
+    np.testing.assert_allclose(scored["fwd_return"], np.log([1.05, 1.01, 0.97]))
+    excess = np.log([1.05, 1.01]) - np.log([1.05, 1.01]).mean()
+    np.testing.assert_allclose(scored["target_return"], [*excess, 0.0], atol=1e-12)
+
+
+def test_live_figures_score_the_return_the_label_was_cut_from():
+    """A relative rule's live hit rate reads the excess, as the walk-forward's interval does: the
+    Up call on a stock that rose less than its peers was wrong."""
+    rows = pd.DataFrame({"date": ["2024-01-02"] * 3, "ticker": ["A", "B", "C"], "p_down": [0.1, 0.6, 0.3],
+                         "p_none": [0.3] * 3, "p_up": [0.6, 0.1, 0.4], "pred": [UP, DOWN, NONE],
+                         "label": [DOWN, UP, NONE], "fwd_return": [0.01, 0.02, 0.05],
+                         "target_return": [-0.02, 0.01, 0.02]})
+    figures = live_figures(rows)
+    assert figures["directional_hit_rate"] == 0.0 and figures["n_calls"] == 2
+
+
+def test_a_ledger_written_before_target_return_is_upgraded_on_reading(tmp_path):
+    """Raw rules' target return is the forward return; a relative rule's scored rows are opened
+    again, to be cut against their peers by the next score."""
+    config = parse_config({"labels": {"horizon": 1}})
+    calls = pd.DataFrame({"date": "2024-01-01", "ticker": ["A", "B"], "p_down": [1 / 3] * 2,
+                          "p_none": [1 / 3] * 2, "p_up": [1 / 3] * 2, "pred": 1, "call": "None"})
+    rows = ledger_rows(calls, "m", config).assign(label=[1, 1], fwd_return=[0.01, -0.01])
+    rows.loc[1, "label_relative_to"] = "universe"
+    rows.drop(columns="target_return").to_csv(tmp_path / "old.csv", index=False)
+    ledger = read_ledger(tmp_path / "old.csv")
+    assert ledger["label"].tolist()[0] == 1 and pd.isna(ledger["label"].tolist()[1])
+    assert ledger["target_return"].tolist()[0] == 0.01 and np.isnan(ledger["target_return"].tolist()[1])
+
+
+def test_a_price_carried_at_t_or_t_plus_h_is_unpriced_not_scored(tmp_path):
+    """B halts on day 1 (its price is carried forward) and trades again on day 2: the walk-forward
+    has no row for B on day 0 or day 1, so the ledger scores neither. Labelled from the carried
+    price, B would be None on a return of 0 on day 0 and Up (+2%) on day 1."""
+    close = pd.DataFrame({"A": [100.0, 103.0, 101.0], "B": [50.0, None, 51.0]},
+                         index=pd.bdate_range("2024-01-01", periods=3))
+    scored, state = _score_toy(close, [0, 1], parse_config({"labels": {"horizon": 1, "threshold": 0.018}}), tmp_path)
+    assert scored["ticker"].tolist() == ["A", "B", "A", "B"]
+    assert state.tolist() == [SCORED_NOW, UNPRICED, SCORED_NOW, UNPRICED]
+    assert scored["label"].tolist() == [UP, pd.NA, DOWN, pd.NA]
+    assert scored["fwd_return"].isna().tolist() == [False, True, False, True]
 
 
 def _one_line_error(capsys, code, message):

@@ -21,9 +21,12 @@ model), with the columns of :data:`COLUMNS`:
 ``run_dir``
     The walk-forward run the model came from (``predict --run-dir``), whose out-of-sample
     intervals the live figures are compared with; empty when unknown.
-``label``, ``fwd_return``
-    The realised class and forward log return (:func:`stgnn.data.labels.make_labels`); empty until
-    a panel prices ``t + h``.
+``label``, ``fwd_return``, ``target_return``
+    The realised class, forward log return and the return the label was cut from (the excess over
+    peers for a relative rule), by :func:`stgnn.data.dataset.traded_labels`, the rule of the
+    walk-forward's rows; empty until a panel prices ``t + h``, and for good where the price at
+    ``t`` or ``t + h`` was carried forward rather than traded. Live Rank IC and hit rate score
+    ``target_return``, as the walk-forward's do.
 
 Every write replaces the file atomically, and a second ``predict`` for the same (date, model)
 replaces that call's rows instead of adding them again.
@@ -43,13 +46,14 @@ from pydantic import ValidationError
 from stgnn.classes import CLASS_NAMES
 from stgnn.config import Config, LabelConfig, load_config
 from stgnn.data.graph import read_sectors
-from stgnn.data.labels import UNKNOWN, make_labels
+from stgnn.data.dataset import traded_labels
+from stgnn.data.labels import UNKNOWN
 from stgnn.data.panel import PricePanel
 from stgnn.errors import StgnnError
 from stgnn.io import atomic_write
 from stgnn.reporting.report import format_interval
 from stgnn.training.metrics import (PREDICTION_COLUMNS, PROBA_COLUMNS, call_hit_rate, check_labels,
-                                    check_probabilities, prediction_metrics)
+                                    check_probabilities, direction_return, labelled, prediction_metrics)
 from stgnn.walkforward.bootstrap import bootstrap_ci
 from stgnn.walkforward.optimizer import MODEL
 
@@ -57,14 +61,15 @@ RULE = {field: field if field == "horizon" else f"label_{field}" for field in La
 """The ledger column of each field of the label rule."""
 SECTOR_FILE = "label_sector_file"
 COLUMNS = ("date", "ticker", *PROBA_COLUMNS, "pred", "call", "model_id", *RULE.values(), SECTOR_FILE, "run_dir",
-           "label", "fwd_return")
+           "label", "fwd_return", "target_return")
 
 LIVE_METRICS = {"macro_f1": "macro-F1", "rank_ic": "Rank IC", "directional_hit_rate": "directional hit rate"}
 """The figures a live model is held to, and how a report names them."""
 
 STATES = SCORED, SCORED_NOW, PENDING, UNPRICED = "scored_before", "scored_now", "pending", "unpriced"
 """The state of a row after :func:`score_ledger`: scored earlier or now, ``t + h`` after the panel's
-last date, or no price at ``t`` or ``t + h`` in the panel (an absent ticker, a gap)."""
+last date, or no traded price at ``t`` or ``t + h`` in the panel (an absent ticker, a gap, or a
+price carried forward through a halt or after a delisting: rows the walk-forward never has)."""
 
 
 def model_id(path: str | Path) -> str:
@@ -80,7 +85,7 @@ def ledger_rows(calls: pd.DataFrame, model: str, config: Config, run_dir: Path |
         model_id=model, **{column: getattr(labels, field) for field, column in RULE.items()},
         **{SECTOR_FILE: str(sector_file.resolve()) if labels.relative_to == "sector" else ""},
         run_dir="" if run_dir is None else str(Path(run_dir).resolve()),
-        label=pd.array([pd.NA] * len(calls), dtype="Int64"), fwd_return=np.nan)
+        label=pd.array([pd.NA] * len(calls), dtype="Int64"), fwd_return=np.nan, target_return=np.nan)
     return rows[list(COLUMNS)]
 
 
@@ -108,18 +113,31 @@ def read_ledger(path: str | Path) -> pd.DataFrame:
     if not path.is_file():
         raise StgnnError(f"Ledger {path} does not exist; stgnn predict --ledger {path} starts one.")
     try:
-        ledger = pd.read_csv(path, keep_default_na=False, na_values={"label": [""], "fwd_return": [""]},
+        ledger = pd.read_csv(path, keep_default_na=False,
+                             na_values={"label": [""], "fwd_return": [""], "target_return": [""]},
                              dtype={"date": str, "ticker": str, "call": str, "model_id": str, SECTOR_FILE: str,
                                     "run_dir": str})
     except (ValueError, UnicodeDecodeError) as exc:  # pandas' parser and empty-file errors are ValueErrors
         raise _corrupt(path, f"not a readable csv ({type(exc).__name__})") from None
-    missing = [c for c in COLUMNS if c not in ledger.columns]
+    missing = [c for c in COLUMNS if c not in ledger.columns and c != "target_return"]
     if missing:
         raise _corrupt(path, f"missing columns {missing}")
+    if "target_return" not in ledger.columns:
+        ledger = _with_target_return(ledger)
     try:
         return _checked(ledger)
     except (ValueError, TypeError) as exc:  # TypeError: a fractional label
         raise _corrupt(path, str(exc).splitlines()[0]) from None
+
+
+def _with_target_return(ledger: pd.DataFrame) -> pd.DataFrame:
+    """A ledger written before ``target_return``: the raw return for raw rules; a relative rule's
+    scored rows are opened again, so the next ``ledger score`` cuts their excess return."""
+    raw = ledger[RULE["relative_to"]].eq("none")
+    ledger = ledger.assign(target_return=pd.to_numeric(ledger["fwd_return"]).where(raw))
+    for column in ("label", "fwd_return"):
+        ledger[column] = ledger[column].where(raw)
+    return ledger
 
 
 def _corrupt(path: Path, why: str) -> StgnnError:
@@ -137,13 +155,14 @@ def _checked(ledger: pd.DataFrame) -> pd.DataFrame:
     label = pd.to_numeric(ledger["label"]).astype("Int64")
     check_labels(label.dropna().to_numpy(dtype=np.int64), name="label")
     fwd = pd.to_numeric(ledger["fwd_return"]).astype(float)
-    if (label.notna().to_numpy() != np.isfinite(fwd.to_numpy())).any():
-        raise ValueError("a row has a label without a finite fwd_return, or one without the other")
+    target = pd.to_numeric(ledger["target_return"]).astype(float)
+    if (label.notna().to_numpy() != np.isfinite(fwd.to_numpy()) & np.isfinite(target.to_numpy())).any():
+        raise ValueError("a row has a label without a finite fwd_return and target_return, or one without the other")
     for rule in ledger[list(RULE.values())].drop_duplicates().itertuples(index=False):
         label_rule(rule)
     if ledger.duplicated(["date", "ticker", "model_id"]).any():
         raise ValueError("a (date, ticker, model_id) appears twice")
-    return ledger.assign(pred=pred, label=label, fwd_return=fwd)
+    return ledger.assign(pred=pred, label=label, fwd_return=fwd, target_return=target)
 
 
 def label_rule(values) -> LabelConfig:
@@ -159,8 +178,10 @@ def score_ledger(ledger: pd.DataFrame, panel: PricePanel) -> tuple[pd.DataFrame,
     """Fill in ``label`` and ``fwd_return`` of the open rows whose ``t + h`` the panel prices.
 
     Rows scored earlier keep their outcome (a panel that starts later cannot erase it). Each
-    open row is labelled by its own rule, with the function that labelled the training data;
-    ``fwd_return`` is the raw forward return, as in the walk-forward's predictions.
+    open row is labelled by its own rule, with the function that labelled the training and test
+    data (:func:`traded_labels`), so a ticker halted at ``t`` or ``t + h`` is unpriced, not scored
+    None on a return of 0; ``fwd_return`` is the raw forward return and ``target_return`` the one
+    the label was cut from, as in the walk-forward's predictions.
 
     Returns
     -------
@@ -175,7 +196,7 @@ def score_ledger(ledger: pd.DataFrame, panel: PricePanel) -> tuple[pd.DataFrame,
     open_rows = ledger[ledger["label"].isna()]
     for (*values, sector_file), rows in open_rows.groupby([*RULE.values(), SECTOR_FILE], sort=False):
         rule = label_rule(values)
-        labels = make_labels(panel.close, rule, sectors=read_sectors(sector_file) if sector_file else None)
+        labels = traded_labels(panel, rule, sectors=read_sectors(sector_file) if sector_file else None)
         day, column = dates.get_indexer(rows["date"]), tickers.get_indexer(rows["ticker"])
         priced = (day >= 0) & (column >= 0)
         y = np.where(priced, labels.y[day, column], UNKNOWN)
@@ -184,6 +205,7 @@ def score_ledger(ledger: pd.DataFrame, panel: PricePanel) -> tuple[pd.DataFrame,
         index = rows.index[known]
         ledger.loc[index, "label"] = y[known]
         ledger.loc[index, "fwd_return"] = labels.fwd_return[day[known], column[known]]
+        ledger.loc[index, "target_return"] = labels.target_return[day[known], column[known]]
         state[index] = SCORED_NOW
         state[rows.index[~known & ~future]] = UNPRICED
     return ledger, state
@@ -225,13 +247,15 @@ class WalkForwardRecord:
         """A metric of :data:`LIVE_METRICS` with its 95% interval (``value``, ``lo``, ``hi``).
 
         Macro-F1 and Rank IC are those of ``metrics.json``; the hit rate has none there, and is
-        bootstrapped from ``oos_predictions.csv`` with the run's own settings and seed."""
+        bootstrapped from ``oos_predictions.csv`` with the run's own settings and seed, as the
+        walk-forward scores it: over the labelled rows (the others are there for the backtest's
+        book only), on the return the labels were cut from."""
         if name != "directional_hit_rate":
             return self.metrics["intervals"][MODEL][name]
-        oos = pd.read_csv(self.run_dir / "oos_predictions.csv", usecols=["date", "pred", "fwd_return"])
+        oos = labelled(pd.read_csv(self.run_dir / "oos_predictions.csv"))
         boot = self.metrics["bootstrap"]
         seed = load_config(self.run_dir / "config.yaml").training.seed
-        return bootstrap_ci(oos, lambda f: call_hit_rate(f["pred"], f["fwd_return"])[0],
+        return bootstrap_ci(oos, lambda f: call_hit_rate(f["pred"], direction_return(f))[0],
                             block_days=boot["block_days"], n_boot=boot["n_boot"], seed=seed)
 
 
@@ -240,9 +264,9 @@ def live_figures(rows: pd.DataFrame) -> dict:
 
     The same functions as the walk-forward's figures (:func:`prediction_metrics`,
     :func:`call_hit_rate`), so each live figure means what its interval does."""
-    frame = rows.assign(label=rows["label"].astype(int))[list(PREDICTION_COLUMNS)]
+    frame = rows.assign(label=rows["label"].astype(int))[[*PREDICTION_COLUMNS, "target_return"]]
     m = prediction_metrics(frame)
-    hit_rate, n_calls = call_hit_rate(frame["pred"], frame["fwd_return"])
+    hit_rate, n_calls = call_hit_rate(frame["pred"], direction_return(frame))
     return {"macro_f1": m["macro_f1"], "rank_ic": m["rank_ic"], "directional_hit_rate": hit_rate,
             "n_rows": m["n_rows"], "n_days": m["n_days"], "n_ic_days": m["n_ic_days"], "n_calls": n_calls}
 
@@ -282,7 +306,8 @@ def ledger_report(ledger: pd.DataFrame, state: pd.Series, *, run_dir: Path | Non
 def report_lines(report: dict) -> list[str]:
     """The report in words: counts, then each model's live figures beside its walk-forward's."""
     lines = [f"{report['rows']} rows: {report[SCORED_NOW]} scored now ({report[SCORED] + report[SCORED_NOW]} in "
-             f"all), {report[PENDING]} pending (t + h not priced yet), {report[UNPRICED]} without a price at t or t + h"]
+             f"all), {report[PENDING]} pending (t + h not priced yet), {report[UNPRICED]} without a traded price at "
+             "t or t + h"]
     for m in report["models"]:
         lines.append(f"model {m['model_id']} (horizon {m['horizon']}, run {m['run_dir'] or 'unknown'}): "
                      f"{m['rows']} rows, {m[PENDING]} pending")
