@@ -49,11 +49,15 @@ def test_subprocess_exit_code():
 def test_sp500_summary_keeps_every_date_and_warns(capsys):
     assert main(["data", "summary", "--source", "sp500"]) == 0
     out = capsys.readouterr().out
-    assert "tickers    500: A AAL" in out and "(+490; -v lists all)" in out
+    assert "tickers    505: A AAL" in out and "(+495; -v lists all)" in out
     assert "2013-02-08 to 2018-02-07 (1,259 trading days, all kept)" in out
-    assert "present    618,411 of 629,500 ticker-days (98.2%); 473 of 500 tickers on every day" in out
-    assert "  late start 24: IQV 2013-05-09," in out and "  long gaps  3: DHR 5 days, ES 5 days, O 5 days" in out  # absent after 5 filled days
-    assert "dropped    5\n  - APTV: 44 days of prices, fewer than min_history=252" in out
+    assert "present    619,074 of 635,795 ticker-days (97.4%); 473 of 505 tickers on every day" in out
+    assert "  late start 29: IQV 2013-05-09," in out and "  long gaps  3: DHR 5 days, ES 5 days, O 5 days" in out  # absent after 5 filled days
+    # Listed too late to reach min_history: kept, never eligible (no longer dropped for the future).
+    assert ("history    never eligible 5 (kept; listed inside the data, never reach min_history=252 prices): "
+            "APTV, BHF, BHGE, DWDP, DXC") in out
+    assert "dropped    none" in out
+    assert "[611,819 labelled]" in out  # eligible, traded at t and t + 1: no halt's carried price
     assert "universe   every ticker while it has prices" in out
     assert "warning    survivorship: the tickers are the S&P 500 members of February 2018" in out
 
@@ -61,8 +65,10 @@ def test_sp500_summary_keeps_every_date_and_warns(capsys):
 def test_verbose_lists_every_name(capsys):
     assert main(["-v", "data", "summary", "--source", "sp500", "--start", "2016-01-01"]) == 0
     out = capsys.readouterr().out
-    assert "-v lists all" not in out and out.split("\n")[3].endswith("YUM ZBH ZION ZTS")
-    assert "late start 5: WLTW 2016-01-05, UA 2016-04-08, FTV 2016-07-05, EVHC 2016-12-02, HLT 2017-01-04" in out
+    tickers = next(line for line in out.splitlines() if line.startswith("tickers"))
+    assert "-v lists all" not in out and tickers.endswith("YUM ZBH ZION ZTS")
+    assert ("late start 10: WLTW 2016-01-05, UA 2016-04-08, FTV 2016-07-05, EVHC 2016-12-02, HLT 2017-01-04, "
+            "DXC 2017-04-03, BHGE 2017-07-03, BHF 2017-07-17, DWDP 2017-09-01, APTV 2017-12-05") in out
 
 
 def test_universe_file_and_dropped_dates(tmp_path, capsys):
@@ -74,7 +80,8 @@ def test_universe_file_and_dropped_dates(tmp_path, capsys):
                  "--data-dir", str(tmp_path / "a.csv")]) == 0
     out = capsys.readouterr().out
     assert f"universe   members per {tmp_path / 'universe.csv'}" in out
-    assert "eligible   34 of 40 present ticker-days fall in a membership; never members: none" in out
-    assert "dropped    1\n  - 1 date: no kept ticker has a price on them" in out
+    assert "members    34 of 40 present ticker-days fall in a membership; never members: none" in out
+    assert "history    never eligible none (min_history=30)" in out
+    assert "dropped    1\n  - 1 date: no ticker has a price on them" in out
     assert "(40 trading days; dates without any price dropped, see below)" in out
     assert "[33 labelled]" in out  # the last eligible day has no next price

@@ -14,5 +14,7 @@ from stgnn.data.summary import summarize
 def summary(args: argparse.Namespace) -> int:
     config = load_config(args.config, config_overrides(args))
     panel = load_panel(config.data)
-    print("\n".join(summarize(panel, config.labels, sectors=configured_sectors(config.graph)).lines(verbose=args.verbose)))
+    summary = summarize(panel, config.labels, sectors=configured_sectors(config.graph),
+                        min_history=config.data.min_history)
+    print("\n".join(summary.lines(verbose=args.verbose)))
     return 0

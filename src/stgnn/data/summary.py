@@ -1,9 +1,10 @@
 """What a panel holds, for ``stgnn data summary`` and the run logs.
 
 A ragged universe needs more than a ticker list: how many ticker-days have a price, which
-tickers start late, pause or stop early (kept, absent on those days), which were dropped and why,
-who counts as a member, and what a report on the data must warn about. Long lists are cut to a
-few names unless ``verbose``.
+tickers start late, pause or stop early (kept, absent on those days), which never become eligible
+(kept too: whether a ticker counts on a day is decided from days up to it), what was dropped and
+why, who counts as a member, and what a report on the data must warn about. Long lists are cut to
+a few names unless ``verbose``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import numpy as np
 
 from stgnn.classes import CLASS_NAMES
 from stgnn.config import LabelConfig
-from stgnn.data.labels import describe, make_labels
+from stgnn.data.dataset import traded_labels
+from stgnn.data.labels import describe
 from stgnn.data.panel import FIELDS, NO_PRICE_DATES, Absence, Dropped, PricePanel
 
 SHOWN = 10
@@ -30,14 +32,19 @@ class PanelSummary:
     ----------
     present, cells : int
         Ticker-days with a price, and all ticker-days (dates x tickers).
-    eligible : int or None
+    members : int or None
         Present ticker-days on which the ticker is a member; ``None`` without a universe file.
     never_members : list of str
-        Kept tickers that are never members (only with a universe file).
+        Tickers that are never members (only with a universe file).
+    never_eligible : list of str
+        Tickers listed inside the data that never reach ``min_history`` prices
+        (:attr:`PricePanel.never_seasoned`): in the panel, never eligible.
+    min_history : int or None
+        The ``data.min_history`` the panel was built with, named beside them; ``None`` if not given.
     absences : tuple of Absence
-        Kept tickers absent on some days.
+        Tickers absent on some days.
     class_counts : np.ndarray of shape (3,)
-        Down, None and Up over the eligible (date, ticker) cells whose label is known.
+        Down, None and Up over the labels training can have (:func:`summarize`).
     """
 
     source: str
@@ -49,8 +56,10 @@ class PanelSummary:
     n_days: int
     present: int
     cells: int
-    eligible: int | None
+    members: int | None
     never_members: list[str]
+    never_eligible: list[str]
+    min_history: int | None
     absences: tuple[Absence, ...]
     fields: list[str]
     dropped: tuple[Dropped, ...]
@@ -63,16 +72,21 @@ class PanelSummary:
         total = int(self.class_counts.sum())
         balance = "  ".join(
             f"{name} {n / total:.1%} ({n:,})" for name, n in zip(CLASS_NAMES, self.class_counts.tolist())
-        )
+        ) if total else "none: no eligible ticker-day has a label"
         dates_cut = any(d.reason == NO_PRICE_DATES for d in self.dropped)
         always = len(self.tickers) - len(self.absences)
         late = sorted((a for a in self.absences if a.first is not None), key=lambda a: a.first)
         holes = sorted((a for a in self.absences if a.holes), key=lambda a: -a.longest_hole)
         ends = sorted((a for a in self.absences if a.last is not None), key=lambda a: a.last)
         universe = [f"universe   {self.universe}"]
-        if self.eligible is not None:
-            universe.append(f"eligible   {self.eligible:,} of {self.present:,} present ticker-days fall in a "
+        if self.members is not None:
+            universe.append(f"members    {self.members:,} of {self.present:,} present ticker-days fall in a "
                             f"membership; never members: {_names(self.never_members, limit)}")
+        min_history = "min_history" if self.min_history is None else f"min_history={self.min_history}"
+        never = len(self.never_eligible)
+        universe.append(f"history    never eligible {never or 'none'}" + (
+            f" (kept; listed inside the data, never reach {min_history} prices): "
+            f"{_names(self.never_eligible, limit)}" if never else f" ({min_history})"))
         absent = [
             f"absent     {len(self.absences)} tickers kept though absent on some days",
             f"  late start {len(late)}: {_names([f'{a.ticker} {a.first.date()}' for a in late], limit)}",
@@ -100,22 +114,35 @@ class PanelSummary:
         ]
 
 
-def summarize(panel: PricePanel, labels: LabelConfig, *, sectors: Mapping[str, str] | None = None) -> PanelSummary:
-    """Count what ``panel`` holds and the classes of its eligible (date, ticker) cells.
+def summarize(panel: PricePanel, labels: LabelConfig, *, sectors: Mapping[str, str] | None = None,
+              min_history: int | None = None) -> PanelSummary:
+    """Count what ``panel`` holds and the classes of the labels training can have.
 
-    ``sectors`` (ticker -> sector) is needed only for sector-relative labels.
+    The classes are counted over eligible (date, ticker) cells with a price traded at t and at
+    t + h (:func:`stgnn.data.dataset.traded_labels`, the walk-forward's rule), so a halt's carried
+    price counts no None on a return of 0. Training further needs a complete feature window, which
+    leaves out the warm-up and window days at the start of the data and after each listing or long
+    gap: fewer rows (about 5% on the bundled S&P 500 set) in nearly the same class shares. That is
+    not applied here: it depends on the feature and window settings, and the summary describes any
+    panel, one too short for a window included.
+
+    ``sectors`` (ticker -> sector) is needed only for sector-relative labels; ``min_history`` (the
+    panel's ``data.min_history``) is only named beside the tickers that never reach it.
 
     Examples
     --------
+    A's price is carried over day 2, so only day 0 (Up) has a label; B lists on day 1 with two
+    prices, fewer than ``min_history``, and is never eligible:
+
     >>> import pandas as pd
     >>> from stgnn.data.panel import build_panel
-    >>> close = pd.DataFrame({"A": [1.0, 1.1, 1.0, 1.005], "B": [None, 2.0, 2.1, 2.0]},
+    >>> close = pd.DataFrame({"A": [1.0, 1.1, None, 1.0], "B": [None, 2.0, 2.1, None]},
     ...                      index=pd.bdate_range("2024-01-01", periods=4))
     >>> s = summarize(build_panel({"close": close}, origin="toy", min_history=3), LabelConfig())
-    >>> s.present, s.cells, s.class_counts.tolist()
-    (7, 8, [2, 1, 2])
+    >>> s.present, s.cells, s.class_counts.tolist(), s.never_eligible
+    (7, 8, [0, 0, 1], ['B'])
     """
-    y = make_labels(panel.close, labels, sectors=sectors).y
+    y = traded_labels(panel, labels, sectors=sectors).y
     eligible = panel.eligible.to_numpy()
     member = panel.member
     return PanelSummary(
@@ -128,8 +155,10 @@ def summarize(panel: PricePanel, labels: LabelConfig, *, sectors: Mapping[str, s
         n_days=len(panel.dates),
         present=int(panel.present.to_numpy().sum()),
         cells=panel.close.size,
-        eligible=None if member is None else int(eligible.sum()),
+        members=None if member is None else int((panel.present & member).to_numpy().sum()),
         never_members=[] if member is None else [str(t) for t in member.columns[~member.any()]],
+        never_eligible=panel.never_seasoned,
+        min_history=min_history,
         absences=panel.absences,
         fields=[f for f in FIELDS if panel.has(f)],
         dropped=panel.dropped,
