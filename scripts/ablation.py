@@ -6,7 +6,6 @@ balanced sampler and the graph, each with bootstrap intervals; writes ablation.c
 
 from __future__ import annotations
 
-
 from stgnn.cli.args import config_overrides, configure_logging, execution, experiment_parser, guarded
 from stgnn.config import load_config
 from stgnn.errors import ConfigError

@@ -7,7 +7,6 @@ chosen on validation (the test or out-of-sample columns are for reading only).
 
 from __future__ import annotations
 
-
 from stgnn.cli.args import config_overrides, configure_logging, execution, experiment_parser, guarded
 from stgnn.config import load_config
 from stgnn.research.sweep import PRIORITIES, run_gamma_sweep

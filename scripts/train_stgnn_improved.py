@@ -6,7 +6,6 @@ tune decision thresholds on validation, evaluate on test and write a run directo
 
 from __future__ import annotations
 
-
 from stgnn.cli.args import config_overrides, configure_logging, experiment_parser, guarded
 from stgnn.config import load_config
 from stgnn.tracking import track

@@ -16,9 +16,9 @@ from stgnn.config import LabelConfig, parse_config
 from stgnn.data.dataset import traded_labels
 from stgnn.data.panel import build_panel
 from stgnn.data.sources import load_panel
+from stgnn.evaluation.metrics import PREDICTION_COLUMNS, call_hit_rate, prediction_metrics
 from stgnn.ledger import (COLUMNS, PENDING, SCORED_NOW, UNPRICED, WalkForwardRecord, append_calls, ledger_rows,
                           live_figures, read_ledger, score_ledger)
-from stgnn.training.metrics import PREDICTION_COLUMNS, call_hit_rate, prediction_metrics
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "walk_forward_optimization.py"

@@ -6,10 +6,10 @@ import pytest
 from stgnn.config import parse_config
 from stgnn.data.dataset import prepare
 from stgnn.data.sources.synthetic import make_market
-from stgnn.training.metrics import classification_metrics
-from stgnn.training.thresholds import apply_thresholds, tune_thresholds
+from stgnn.evaluation.metrics import classification_metrics
 from stgnn.training.fold import FoldFitter
 from stgnn.training.run import single_split
+from stgnn.training.thresholds import apply_thresholds, tune_thresholds
 from stgnn.training.trainer import ClassificationSTGNNTrainer
 
 pytestmark = pytest.mark.slow

@@ -4,6 +4,7 @@ import pytest
 
 from stgnn.config import Config, write_config
 from stgnn.errors import StgnnError
+from stgnn.runs import RunDir
 from stgnn.tracking import log_run_dir
 
 mlflow = pytest.importorskip("mlflow")
@@ -12,7 +13,7 @@ mlflow = pytest.importorskip("mlflow")
 def _fake_run(path, metrics):
     path.mkdir()
     write_config(Config(), path / "config.yaml")
-    (path / "metrics.json").write_text(json.dumps(metrics))
+    RunDir(path).write_metrics(metrics)
     return path
 
 

@@ -22,14 +22,15 @@ import pandas as pd
 import torch
 
 from stgnn.config import Config, parse_config
-from stgnn.models.encoders import GRUEncoder, TCNEncoder
 from stgnn.device import resolve_device, start
+from stgnn.evaluation.evaluate import intervals
+from stgnn.evaluation.metrics import headline, labelled, prediction_metrics
+from stgnn.models.encoders import GRUEncoder, TCNEncoder
 from stgnn.training.fold import FoldFitter
-from stgnn.training.metrics import headline, labelled, prediction_metrics
 from stgnn.training.run import load_data, single_split
 from stgnn.training.trainer import ClassificationSTGNNTrainer
-from stgnn.walkforward.evaluate import intervals
-from stgnn.walkforward.optimizer import MODEL, run_fold
+from stgnn.runs import MODEL, FoldDir
+from stgnn.walkforward.optimizer import run_fold
 from stgnn.walkforward.runner import plan_folds
 
 
@@ -117,7 +118,7 @@ def case_fold(config: Config) -> dict:
     split = plan_folds(config, data)[0][-1]
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        outcome = run_fold(config, data, split, 0, Path(tmp) / "fold")
+        outcome = run_fold(config, data, split, 0, FoldDir(Path(tmp) / "fold"))
     seconds = time.perf_counter() - started
     scores = ("macro_f1", "rank_ic")
     result = {"n_tickers": len(data.tickers), "n_days": len(data.dates), "fold_seconds": round(seconds, 2),

@@ -15,8 +15,10 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from stgnn.datasets import SP500_SECTORS
 from stgnn.errors import ConfigError
 from stgnn.io import atomic_write_text
+from stgnn.registry import BASELINES
 
 Source = Literal["sample", "sp500", "csv", "yfinance", "synthetic"]
 
@@ -265,7 +267,7 @@ class WalkForwardConfig(_Section):
     select_on: Literal["macro_f1", "auroc"] = Field("macro_f1", description="val metric that picks the trial")
     seeds: int = Field(1, ge=1, le=20, description="models per fold; their mean probabilities are the ensemble")
     baselines: tuple[str, ...] = Field(
-        ("majority", "momentum", "volatility", "logistic", "logistic_graph", "stgnn_no_graph"),
+        tuple(BASELINES),
         description="models scored on the same folds and rows as the STGNN (empty: none)")
     baseline_C: tuple[float, ...] = Field(
         (0.01, 0.1, 1.0, 10.0), description="logistic baselines: C values tried on each fold's validation window")
@@ -284,12 +286,9 @@ class WalkForwardConfig(_Section):
     @field_validator("baselines")
     @classmethod
     def _known_baselines(cls, v):
-        # The registry lives beside the baselines; imported here, as it imports the data modules.
-        from stgnn.walkforward.baselines import BASELINE_NAMES
-
-        unknown = [name for name in v if name not in BASELINE_NAMES]
+        unknown = [name for name in v if name not in BASELINES]
         if unknown:
-            raise ValueError(f"unknown baselines {unknown}; choose from {list(BASELINE_NAMES)}")
+            raise ValueError(f"unknown baselines {unknown}; choose from {list(BASELINES)}")
         if len(set(v)) < len(v):
             raise ValueError("each baseline may be named once")
         return v
@@ -345,7 +344,6 @@ class Config(_Section):
         wants = (isinstance(graph, dict) and str(graph.get("method", "")).startswith("sector")) or \
             (isinstance(labels, dict) and labels.get("relative_to") == "sector")
         if source == "sp500" and wants and isinstance(graph, dict) and graph.get("sector_file") is None:
-            from stgnn.data.sources.sp500 import SP500_SECTORS  # the data package imports this module
 
             tree = {**tree, "graph": {**graph, "sector_file": SP500_SECTORS}}
         return tree

@@ -45,17 +45,17 @@ from pydantic import ValidationError
 
 from stgnn.classes import CLASS_NAMES
 from stgnn.config import Config, LabelConfig, load_config
-from stgnn.data.graph import read_sectors
 from stgnn.data.dataset import traded_labels
+from stgnn.data.graph import read_sectors
 from stgnn.data.labels import UNKNOWN
 from stgnn.data.panel import PricePanel
 from stgnn.errors import StgnnError
+from stgnn.evaluation.bootstrap import bootstrap_ci
+from stgnn.evaluation.metrics import (PREDICTION_COLUMNS, PROBA_COLUMNS, call_hit_rate, check_labels,
+                                      check_probabilities, direction_return, prediction_metrics)
 from stgnn.io import atomic_write
 from stgnn.reporting.report import format_interval
-from stgnn.training.metrics import (PREDICTION_COLUMNS, PROBA_COLUMNS, call_hit_rate, check_labels,
-                                    check_probabilities, direction_return, labelled, prediction_metrics)
-from stgnn.walkforward.bootstrap import bootstrap_ci
-from stgnn.walkforward.optimizer import MODEL
+from stgnn.runs import MODEL, RunDir
 
 RULE = {field: field if field == "horizon" else f"label_{field}" for field in LabelConfig.model_fields}
 """The ledger column of each field of the label rule."""
@@ -221,21 +221,20 @@ class WalkForwardRecord:
 
     @classmethod
     def load(cls, run_dir: str | Path) -> WalkForwardRecord:
-        run_dir = Path(run_dir)
-        if not run_dir.is_dir():
-            raise StgnnError(f"Run directory {run_dir} does not exist; pass the run directory of a walk-forward.")
-        path = run_dir / "metrics.json"
-        if not path.is_file():
-            raise StgnnError(f"{run_dir} has no metrics.json: not a finished walk-forward (resume it with "
-                             f"scripts/walk_forward_optimization.py --resume {run_dir}).")
+        run = RunDir(run_dir)
+        if not run.root.is_dir():
+            raise StgnnError(f"Run directory {run.root} does not exist; pass the run directory of a walk-forward.")
+        if not run.metrics.is_file():
+            raise StgnnError(f"{run.root} has no {run.metrics.name}: not a finished walk-forward (resume it with "
+                             f"stgnn walk-forward --resume {run.root}).")
         try:
-            metrics = json.loads(path.read_text())
+            metrics = run.read_metrics()
         except (json.JSONDecodeError, UnicodeDecodeError):
-            raise StgnnError(f"{path} is not valid JSON; rerun the walk-forward's evaluation with --resume.") from None
+            raise StgnnError(f"{run.metrics} is not valid JSON; rerun the walk-forward's evaluation with --resume.") from None
         if MODEL not in metrics.get("intervals", {}):
-            raise StgnnError(f"{path} holds no out-of-sample intervals (intervals.{MODEL}); a run of an older "
-                             "version: --resume it to evaluate it again.")
-        return cls(run_dir, metrics)
+            raise StgnnError(f"{run.metrics} holds no out-of-sample intervals (intervals.{MODEL}): a single split's "
+                             "run, not a walk-forward's.")
+        return cls(run.root, metrics)
 
     @property
     def period(self) -> tuple[str, str]:
@@ -252,9 +251,10 @@ class WalkForwardRecord:
         book only), on the return the labels were cut from."""
         if name != "directional_hit_rate":
             return self.metrics["intervals"][MODEL][name]
-        oos = labelled(pd.read_csv(self.run_dir / "oos_predictions.csv"))
+        run = RunDir(self.run_dir)
+        oos = run.read_oos()
         boot = self.metrics["bootstrap"]
-        seed = load_config(self.run_dir / "config.yaml").training.seed
+        seed = load_config(run.config).training.seed
         return bootstrap_ci(oos, lambda f: call_hit_rate(f["pred"], direction_return(f))[0],
                             block_days=boot["block_days"], n_boot=boot["n_boot"], seed=seed)
 

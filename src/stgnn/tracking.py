@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from stgnn.errors import StgnnError
+from stgnn.runs import RunDir
 
 DEFAULT_URI = "sqlite:///mlflow.db"  # MLflow 3's default local store
 EPOCH_KEYS = ("train_loss", "val_loss")
@@ -52,16 +53,18 @@ def _finite_metrics(tree: dict) -> dict[str, float]:
 def log_run_dir(run_dir, *, tracking_uri: str = DEFAULT_URI, experiment: str | None = None) -> str:
     """Log a finished single-split or walk-forward run directory; returns the MLflow run id."""
     run_dir = Path(run_dir)
-    if not (run_dir / "config.yaml").is_file() or not (run_dir / "metrics.json").is_file():
-        raise StgnnError(f"{run_dir} is not a finished run directory (config.yaml and metrics.json expected).")
+    run = RunDir(run_dir)
+    if not run.finished:
+        raise StgnnError(f"{run_dir} is not a finished run directory ({run.config.name} and {run.metrics.name} "
+                         "expected).")
     try:
         import mlflow
     except ImportError:
         raise StgnnError("MLflow is not installed: pip install 'stgnn[tracking]' (or pip install mlflow).") from None
     logging.getLogger("mlflow").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    config = yaml.safe_load((run_dir / "config.yaml").read_text())
-    metrics = json.loads((run_dir / "metrics.json").read_text())
+    config = yaml.safe_load(run.config.read_text())
+    metrics = run.read_metrics()
     if "oos" in metrics:  # walk-forward: per-fold details are in the artefacts
         metrics = {k: metrics[k] for k in ("oos", "oos_argmax", "baselines", "skill", "backtest", "per_year")}
     mlflow.set_tracking_uri(tracking_uri)
@@ -69,12 +72,11 @@ def log_run_dir(run_dir, *, tracking_uri: str = DEFAULT_URI, experiment: str | N
     if mlflow.get_experiment_by_name(name) is None:
         mlflow.create_experiment(name, artifact_location=(run_dir.parent / "mlflow-artifacts").resolve().as_uri())
     mlflow.set_experiment(name)
-    with mlflow.start_run(run_name=run_dir.name) as run:
+    with mlflow.start_run(run_name=run_dir.name) as active:
         mlflow.set_tag("stgnn.run_dir", str(run_dir.resolve()))
         mlflow.log_params({k: str(v)[:6000] for k, v in flatten(config).items()})
-        history = run_dir / "history.json"
-        if history.is_file():
-            for record in json.loads(history.read_text())["history"]:
+        if run.history.is_file():
+            for record in json.loads(run.history.read_text())["history"]:
                 step = record["epoch"]
                 values = {k: record[k] for k in EPOCH_KEYS}
                 values.update({f"val_{k}": record["val"][k] for k in VAL_KEYS})
@@ -83,4 +85,4 @@ def log_run_dir(run_dir, *, tracking_uri: str = DEFAULT_URI, experiment: str | N
                                    step=step)
         mlflow.log_metrics(_finite_metrics(metrics))
         mlflow.log_artifacts(str(run_dir))
-        return run.info.run_id
+        return active.info.run_id

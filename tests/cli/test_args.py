@@ -12,8 +12,8 @@ import pytest
 from stgnn.cli import main
 from stgnn.cli.args import ALL_FLAGS, _scalar, config_overrides, experiment_parser, schema_field
 from stgnn.config import load_config
+from stgnn.registry import BASELINES
 from stgnn.walkforward.backends import BACKENDS
-from stgnn.walkforward.baselines import BASELINE_NAMES
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "walk_forward_optimization.py"
 
@@ -35,7 +35,7 @@ def test_flag_matches_its_schema_field(flag):
 
 def test_registries_give_the_choices():
     actions = _actions(experiment_parser("doc"))
-    assert tuple(actions["--baselines"].choices) == BASELINE_NAMES
+    assert tuple(actions["--baselines"].choices) == tuple(BASELINES)
     assert tuple(actions["--backend"].choices) == BACKENDS
 
 

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from stgnn.config import GraphConfig
-from stgnn.data.graph import (CorrelationGraph, Graph, SectorGraph, _pairwise_correlation, build_graph, describe,
-                               read_sectors, residual_returns)
+from stgnn.data.graph import (CorrelationGraph, Graph, SectorGraph, _pairwise_correlation, build_graph, graph_summary,
+                              read_sectors, residual_returns)
 from stgnn.errors import ConfigError, DataError, NotFittedError
 
 TICKERS = ["A", "B", "C", "D", "E"]
@@ -391,7 +391,7 @@ def test_build_graph_logs_what_the_neighbours_are(tmp_path, caplog):
         g = build_graph(GraphConfig(k=1, method="residual", sector_file=path), r, tickers)
     info = [rec.getMessage() for rec in caplog.records if rec.levelno == logging.INFO]
     debug = [rec.getMessage() for rec in caplog.records if rec.levelno == logging.DEBUG]
-    assert info == [f"graph residual, k=1: {describe(g, read_sectors(path))}"]
+    assert info == [f"graph residual, k=1: {graph_summary(g, read_sectors(path))}"]
     assert f"{len(tickers)} of {len(tickers)} slots filled" in info[0]
     assert info[0].endswith("100% of neighbours in the ticker's sector")  # each pair is its own sector
     assert len(debug) == len(tickers) and debug[0] == f"graph neighbours T0: T1 {g.weights[0, 0]:.2f}"

@@ -85,7 +85,7 @@ def test_delisting_is_kept_carried_for_max_ffill_days_then_absent():
     assert panel.close["A"].isna().tolist() == [False] * 7 + [True]
     assert panel.traded["A"].tolist() == [True] * 6 + [False, False]
     assert panel.absences == (Absence("A", 1, last=pd.Timestamp(DATES[6])),)
-    assert "last price 2024-01-09" in panel.absences[0].describe()
+    assert "last price 2024-01-09" in panel.absences[0].line()
 
 
 def test_ragged_tickers_keep_every_date_of_the_union():

@@ -13,6 +13,7 @@ from stgnn.data.splits import Split
 from stgnn.training.fold import FoldFitter
 from stgnn.training.run import single_split
 from stgnn.training.trainer import ClassificationSTGNNTrainer, predictions_frame
+from stgnn.walkforward.baselines import MODELS
 
 N_DAYS = 420
 LISTS, DELISTS, HOLE = 150, 330, (200, 230)
@@ -157,7 +158,7 @@ def test_a_stock_that_delists_within_the_horizon_is_held_to_its_last_trade(confi
     """The book may buy at t a stock that stops trading before t + h: it has no label, so it is
     scored by no metric, but it is a row of the test frame, held, and earns its return to its last
     traded price (chosen with knowledge of the delisting, the book would skip it)."""
-    from stgnn.walkforward.backtest import backtest
+    from stgnn.evaluation.backtest import backtest
 
     h = 5
     cfg = config.updated({"labels.horizon": h})
@@ -188,15 +189,13 @@ def test_predictions_hold_present_rows_only(ragged, config):
 
 
 def test_baselines_use_present_rows_and_present_neighbours(ragged, config):
-    from stgnn.walkforward.baselines import BASELINES
-
     _, fold, split = _trained(ragged, config)
     usable = ragged.usable[split.test]
-    for name, cls in BASELINES.items():
+    for name, cls in MODELS.items():
         p = cls().fit(ragged, split.train, fold.graph).predict_proba(ragged, split.test)
         assert np.isfinite(p[usable]).all(), name
     # The neighbour mean of a day averages the neighbours present that day only.
-    model = BASELINES["logistic_graph"]().fit(ragged, split.train, fold.graph)
+    model = MODELS["logistic_graph"]().fit(ragged, split.train, fold.graph)
     x, _ = model._design(ragged, split.train, fold.graph)
     assert np.isfinite(x[ragged.usable[split.train]]).all()
 

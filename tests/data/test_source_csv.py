@@ -112,7 +112,7 @@ def test_short_gap_filled_and_long_gap_kept_absent(tmp_path):
     assert panel.close["SHORT"].iloc[5] == panel.close["SHORT"].iloc[4]
     assert panel.close["LONG"].isna().sum() == 4 and panel.volume["LONG"].isna().sum() == 4  # 2 days filled
     assert (~panel.traded["LONG"]).sum() == 6
-    assert panel.absences[0].describe() == "kept, absent on 4 days: 1 gap outlasting max_ffill (absent 4 days)"
+    assert panel.absences[0].line() == "kept, absent on 4 days: 1 gap outlasting max_ffill (absent 4 days)"
 
 
 def test_ragged_per_ticker_files_keep_every_date(tmp_path):

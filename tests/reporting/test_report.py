@@ -7,9 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from stgnn.evaluation.metrics import prediction_metrics
 from stgnn.io import write_json
 from stgnn.reporting.report import NO_DIFFERENCE, UNDEFINED, verdict, write_report
-from stgnn.training.metrics import prediction_metrics
+from stgnn.runs import RunDir
 from stgnn.walkforward.folds import FOLD_COLUMNS
 
 GRAPH = "Does the graph help (STGNN vs temporal-only)?"
@@ -78,7 +79,7 @@ def run_metrics(rng, n_seeds):
 
 
 def write_run(run_dir, metrics):
-    write_json(run_dir / "metrics.json", metrics)
+    RunDir(run_dir).write_metrics(metrics)
     dates = ["2020-01-01", "2020-06-30", "2020-07-01", "2020-09-30", "2020-10-01", "2020-12-31"]
     pd.DataFrame([[i, *dates, 120, 60, 60] for i in range(2)], columns=FOLD_COLUMNS).to_csv(run_dir / "folds.csv",
                                                                                              index=False)

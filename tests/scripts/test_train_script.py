@@ -13,7 +13,7 @@ import torch
 
 from stgnn.classes import CLASS_NAMES
 from stgnn.cli import main as stgnn_main
-from stgnn.training.metrics import prediction_metrics
+from stgnn.evaluation.metrics import prediction_metrics
 from stgnn.training.thresholds import apply_thresholds, argmax_predict
 
 ROOT = Path(__file__).resolve().parents[2]

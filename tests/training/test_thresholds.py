@@ -2,14 +2,9 @@ import numpy as np
 import pytest
 
 from stgnn.classes import DOWN, NONE, UP
-from stgnn.training.metrics import classification_metrics
-from stgnn.training.thresholds import (
-    DecisionThresholds,
-    apply_thresholds,
-    argmax_predict,
-    grid_confusion,
-    tune_thresholds,
-)
+from stgnn.evaluation.metrics import classification_metrics
+from stgnn.training.thresholds import (DecisionThresholds, apply_thresholds, argmax_predict, grid_confusion,
+                                       tune_thresholds)
 
 
 def thresholds(down, up):

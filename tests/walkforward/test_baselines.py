@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from stgnn.config import parse_config
 from stgnn.data.dataset import PanelData, prepare
 from stgnn.data.features import FeatureSet
 from stgnn.data.graph import CorrelationGraph, Graph
@@ -11,9 +12,9 @@ from stgnn.data.labels import Labels
 from stgnn.data.panel import build_panel
 from stgnn.data.splits import Split
 from stgnn.errors import ConfigError, NotFittedError
-from stgnn.training.metrics import score_metrics
-from stgnn.config import parse_config
-from stgnn.walkforward.baselines import (BASELINE_NAMES, BASELINES, LinearBaseline, Majority, fit_on_validation)
+from stgnn.evaluation.metrics import score_metrics
+from stgnn.registry import BASELINES, NO_GRAPH
+from stgnn.walkforward.baselines import MODELS, LinearBaseline, Majority, fit_on_validation
 
 
 def _close(n_days, n_tickers, seed=0):
@@ -41,7 +42,7 @@ def _with(data, *, values=None, y=None, names=None):
 
 def test_shapes_and_probabilities(prices):
     data, split, graph = prices
-    for name, cls in BASELINES.items():
+    for name, cls in MODELS.items():
         p = cls().fit(data, split.train, graph).predict_proba(data, split.test)
         assert p.shape == (len(split.test), 6, 3), name
         np.testing.assert_allclose(p.sum(-1), 1.0, atol=1e-9)
@@ -49,8 +50,8 @@ def test_shapes_and_probabilities(prices):
 
 
 def test_config_names_are_checked_against_the_registry_before_training():
-    assert "stgnn_no_graph" in BASELINE_NAMES and set(BASELINES) < set(BASELINE_NAMES)
-    assert set(parse_config({}).walkforward.baselines) <= set(BASELINE_NAMES)
+    assert set(MODELS) | {NO_GRAPH} == set(BASELINES)  # every registered name is fitted somewhere
+    assert set(parse_config({}).walkforward.baselines) <= set(BASELINES)
     with pytest.raises(ConfigError, match="unknown baselines \\['logistc'\\]; choose from \\['majority'"):
         parse_config({"walkforward": {"baselines": ["majority", "logistc"]}})
 
@@ -59,15 +60,15 @@ def test_window_gives_the_regression_flattened_lags(prices):
     data, split, graph = prices
     f = data.n_features
     for name in ("logistic", "logistic_graph"):
-        model = BASELINES[name](window=3).fit(data, split.train, graph)
+        model = MODELS[name](window=3).fit(data, split.train, graph)
         width = f if name == "logistic" else 2 * f
         assert len(model.columns_) == 3 * width
         assert model.columns_[0].endswith("@t-0") and model.columns_[-1].endswith("@t-2")
         x, _ = model._design(data, split.test, graph)
-        day = BASELINES[name]().fit(data, split.train, graph)
+        day = MODELS[name]().fit(data, split.train, graph)
         np.testing.assert_array_equal(x[..., width:2 * width], day._design(data, split.test - 1, graph)[0])
     with pytest.raises(ValueError, match="Expected window >= 1"):
-        BASELINES["logistic"](window=0)
+        MODELS["logistic"](window=0)
 
 
 def test_validation_chooses_C_and_never_sees_test_days(prices):
@@ -79,7 +80,7 @@ def test_validation_chooses_C_and_never_sees_test_days(prices):
     val, test, info = fit_on_validation("logistic", data, split, graph, score=score, C_grid=(0.001, 0.1, 10.0),
                                         window=2)
     assert info["C"] == 10.0 and info["window"] == 2 and set(info["val_scores"]) == {"0.001", "0.1", "10"}
-    np.testing.assert_array_equal(test, BASELINES["logistic"](C=10.0, window=2).fit(data, split.train, graph)
+    np.testing.assert_array_equal(test, MODELS["logistic"](C=10.0, window=2).fit(data, split.train, graph)
                                   .predict_proba(data, split.test))
     # Rewriting every test-day feature and label changes neither the choice nor validation.
     changed = data.features.values.copy()
@@ -117,7 +118,7 @@ def test_fit_reads_training_days_only(prices):
     y = data.labels.y.copy()
     y[outside] = 2
     changed = _with(data, values=values, y=y)
-    for name, cls in BASELINES.items():
+    for name, cls in MODELS.items():
         a, b = cls().fit(data, split.train, graph), cls().fit(changed, split.train, graph)
         np.testing.assert_array_equal(a.predict_proba(data, split.train), b.predict_proba(data, split.train), name)
         if isinstance(a, LinearBaseline):
@@ -132,7 +133,7 @@ def test_a_class_absent_from_training_keeps_its_column_at_zero(prices):
     train[train == 0] = 1  # no Down in training
     y[split.train] = train
     no_down = _with(data, y=y)
-    for name, cls in BASELINES.items():
+    for name, cls in MODELS.items():
         p = cls().fit(no_down, split.train, graph).predict_proba(no_down, split.test)
         assert p.shape == (len(split.test), 6, 3), name
         assert (p[..., 0] == 0).all(), name
@@ -144,7 +145,7 @@ def test_a_single_training_class_gives_certainty(prices):
     y = data.labels.y.copy()
     y[split.train] = 1
     only_none = _with(data, y=y)
-    for name, cls in BASELINES.items():
+    for name, cls in MODELS.items():
         p = cls().fit(only_none, split.train, graph).predict_proba(only_none, split.test)
         np.testing.assert_array_equal(p, np.broadcast_to([0.0, 1.0, 0.0], p.shape), name)
 
@@ -169,7 +170,7 @@ def test_graph_baseline_uses_the_neighbours():
     days = data.labelled_days
     train, test = days[:300], days[300:]
     y = data.labels.y[test].reshape(-1)
-    auc = {name: score_metrics(y, BASELINES[name]().fit(data, train, graph).predict_proba(data, test)
+    auc = {name: score_metrics(y, MODELS[name]().fit(data, train, graph).predict_proba(data, test)
                                .reshape(-1, 3))["auroc_mean"] for name in ("logistic", "logistic_graph")}
     assert auc["logistic"] < 0.6
     assert auc["logistic_graph"] > 0.8
@@ -177,7 +178,7 @@ def test_graph_baseline_uses_the_neighbours():
 
 def test_subsampling_is_seeded(prices):
     data, split, graph = prices
-    fit = lambda seed: BASELINES["logistic"](max_train_rows=100, seed=seed).fit(data, split.train, graph)  # noqa: E731
+    fit = lambda seed: MODELS["logistic"](max_train_rows=100, seed=seed).fit(data, split.train, graph)  # noqa: E731
     assert fit(0).n_train_rows_ == 100
     np.testing.assert_array_equal(fit(0).model_.coef_, fit(0).model_.coef_)
     assert not np.array_equal(fit(0).model_.coef_, fit(1).model_.coef_)
@@ -186,20 +187,20 @@ def test_subsampling_is_seeded(prices):
 def test_errors(prices):
     data, split, graph = prices
     with pytest.raises(NotFittedError, match="call fit"):
-        BASELINES["logistic"]().predict_proba(data, split.test)
+        MODELS["logistic"]().predict_proba(data, split.test)
     with pytest.raises(NotFittedError, match="call fit"):
         Majority().predict_proba(data, split.test)
     with pytest.raises(ValueError, match="Expected C > 0, got 0"):
-        BASELINES["logistic"](C=0)
+        MODELS["logistic"](C=0)
     renamed = _with(data, names=[f"x{i}" for i in range(data.n_features)])
     with pytest.raises(ConfigError, match="'ret_20'"):
-        BASELINES["momentum"]().fit(renamed, split.train, graph)
-    model = BASELINES["logistic"]().fit(data, split.train, graph)
+        MODELS["momentum"]().fit(renamed, split.train, graph)
+    model = MODELS["logistic"]().fit(data, split.train, graph)
     assert np.isnan(model.predict_proba(data, np.arange(3))).all()  # warm-up days: no usable node
     with pytest.raises(ValueError, match="Expected days in \\[0, 200\\)"):
         model.predict_proba(data, np.array([500]))
     with pytest.raises(ValueError, match="expected a Graph, got None"):
-        BASELINES["logistic_graph"]().fit(data, split.train, None)
+        MODELS["logistic_graph"]().fit(data, split.train, None)
     unknown = _with(data, y=np.full_like(data.labels.y, -1))
     with pytest.raises(ValueError, match="known labels"):
         Majority().fit(unknown, split.train, graph)

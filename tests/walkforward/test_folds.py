@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from stgnn.data.splits import Split
 from stgnn.errors import ConfigError
-from stgnn.walkforward.folds import FOLD_COLUMNS, WalkForwardSplitter, describe
+from stgnn.walkforward.folds import FOLD_COLUMNS, WalkForwardSplitter, fold_table
 
 
 def bounds(fold: Split) -> tuple[int, ...]:
@@ -147,7 +147,7 @@ def test_unsorted_days_are_refused():
 def test_describe_is_the_fold_table():
     dates = pd.bdate_range("2024-01-01", periods=100)
     splits = WalkForwardSplitter(train_days=40, val_days=10, test_days=10).split(np.arange(100))
-    table = describe(splits, dates)
+    table = fold_table(splits, dates)
     assert list(table.columns) == list(FOLD_COLUMNS) == ["fold", "train_start", "train_end", "val_start", "val_end",
                                                          "test_start", "test_end", "n_train", "n_val", "n_test"]
     assert table["fold"].tolist() == [0, 1, 2, 3]
@@ -156,7 +156,7 @@ def test_describe_is_the_fold_table():
         dates[8].date().isoformat(), dates[47].date().isoformat(), dates[60].date().isoformat())
     assert table["test_end"].iloc[-1] == dates[-1].date().isoformat() == "2024-05-17"
     assert table[["n_train", "n_val", "n_test"]].drop_duplicates().values.tolist() == [[40, 10, 10]]
-    assert list(describe([], dates).columns) == list(FOLD_COLUMNS)
+    assert list(fold_table([], dates).columns) == list(FOLD_COLUMNS)
 
 
 def test_repr_shows_every_setting_and_round_trips():

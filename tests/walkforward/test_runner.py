@@ -14,8 +14,9 @@ import pandas as pd
 import pytest
 import torch
 
-from stgnn.training.metrics import prediction_metrics
-from stgnn.walkforward.optimizer import fold_dir, run_fold
+from stgnn.evaluation.metrics import prediction_metrics
+from stgnn.runs import FoldDir, RunDir
+from stgnn.walkforward.optimizer import run_fold
 from stgnn.walkforward.runner import plan_folds
 
 pytestmark = pytest.mark.slow
@@ -33,8 +34,8 @@ def test_test_prices_do_not_move_the_fold(tiny, tmp_path, poisoned):
     config = config.updated({"walkforward.baselines": ["majority", "logistic_graph"]})
     splits, _ = plan_folds(config, data)
     split = splits[0]
-    a = run_fold(config, data, split, 0, tmp_path / "a")
-    b = run_fold(config, poisoned(config, data.panel, split.test[0]), split, 0, tmp_path / "b")
+    a = run_fold(config, data, split, 0, FoldDir(tmp_path / "a"))
+    b = run_fold(config, poisoned(config, data.panel, split.test[0]), split, 0, FoldDir(tmp_path / "b"))
     assert a.info["chosen"] == b.info["chosen"]
     assert a.info["thresholds"] == b.info["thresholds"]
     assert a.info["trials"] == b.info["trials"]
@@ -47,7 +48,7 @@ def test_temporal_only_baseline_gets_the_seeds_and_its_own_search(tiny, tmp_path
                              "walkforward.grid": {"loss.focal_gamma": [0.0, 3.0]}, "walkforward.baseline_C": [0.1, 1.0],
                              "walkforward.baseline_window": "model"})
     split = plan_folds(config, data)[0][0]
-    info = run_fold(config, data, split, 0, tmp_path).info
+    info = run_fold(config, data, split, 0, FoldDir(tmp_path)).info
     no_graph = info["baselines"]["stgnn_no_graph"]
     assert [t["params"] for t in no_graph["trials"]] == [{"loss.focal_gamma": 0.0}, {"loss.focal_gamma": 3.0}]
     assert all(len(t["best_epochs"]) == 2 for t in no_graph["trials"]) and no_graph["n_seeds"] == 2
@@ -93,7 +94,7 @@ def test_kill_and_resume_gives_identical_predictions(tmp_path):
                                   pd.read_csv(killed / "oos_predictions.csv"))
     # Each fold and the final model keep their checkpoints; the final model is the same after a kill.
     for run in (full, killed):
-        assert all((fold_dir(run, i) / "model.pt").is_file() for i in range(3))
+        assert all(RunDir(run).fold(i).checkpoint.is_file() for i in range(3))
     a, b = (torch.load(run / "model.pt", weights_only=True) for run in (full, killed))
     assert a.keys() == b.keys() and a["thresholds"] == b["thresholds"]
     for name, tensor in a["state_dict"].items():
@@ -134,8 +135,8 @@ def test_optuna_search_tunes_within_the_grid(tiny, tmp_path):
     config = config.updated({"walkforward.search": "optuna", "walkforward.n_trials": 3, "walkforward.baselines": [],
                              "walkforward.grid": {"loss.focal_gamma": [1.0, 2.0, 3.0], "training.lr": [0.001, 0.003]}})
     split = plan_folds(config, data)[0][0]
-    outcome = run_fold(config, data, split, 0, tmp_path / "fold")
+    outcome = run_fold(config, data, split, 0, FoldDir(tmp_path / "fold"))
     assert len(outcome.info["trials"]) == 3
     assert outcome.info["chosen"]["loss.focal_gamma"] in (1.0, 2.0, 3.0)
-    again = run_fold(config, data, split, 0, tmp_path / "again")
+    again = run_fold(config, data, split, 0, FoldDir(tmp_path / "again"))
     assert again.info["trials"] == outcome.info["trials"]  # seeded sampler: same trials

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from stgnn.cli.args import (DATA_FLAGS, LABEL_FLAGS, Parser, add_config_file_flag, add_flags, configure_logging,
-                            guarded)
 from stgnn.cli import data as data_cmd
 from stgnn.cli import export as export_cmd
 from stgnn.cli import ledger as ledger_cmd
 from stgnn.cli import predict as predict_cmd
+from stgnn.cli.args import DATA_FLAGS, LABEL_FLAGS, Parser, add_config_file_flag, add_flags, configure_logging, guarded
 
 
 def build_parser() -> Parser:

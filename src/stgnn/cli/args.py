@@ -22,8 +22,8 @@ from pydantic.fields import FieldInfo
 
 from stgnn.config import Config
 from stgnn.errors import StgnnError
+from stgnn.registry import BASELINES
 from stgnn.walkforward.backends import BACKENDS
-from stgnn.walkforward.baselines import BASELINE_NAMES
 
 EXIT_USAGE = 2
 
@@ -171,7 +171,7 @@ WALKFORWARD_FLAGS = (
     Flag("--n-trials", "walkforward.n_trials"),
     Flag("--select-on", "walkforward.select_on"),
     Flag("--seeds", "walkforward.seeds"),
-    Flag("--baselines", "walkforward.baselines", nargs="*", choices=BASELINE_NAMES),
+    Flag("--baselines", "walkforward.baselines", nargs="*", choices=tuple(BASELINES)),
     Flag("--baseline-c", "walkforward.baseline_C"),
     Flag("--baseline-window", "walkforward.baseline_window"),
     Flag("--book", "walkforward.book"),

@@ -10,14 +10,14 @@ from pathlib import Path
 from stgnn.checkpoint import load_checkpoint
 from stgnn.cli.args import config_overrides
 from stgnn.config import Config
-from stgnn.data.labels import describe
+from stgnn.data.labels import rule_text
 from stgnn.data.sources import load_panel
 from stgnn.errors import StgnnError
 from stgnn.inference import score_latest
 from stgnn.io import atomic_write
 from stgnn.ledger import WalkForwardRecord, append_calls, ledger_rows, model_id
 from stgnn.reporting.report import format_interval
-from stgnn.walkforward.optimizer import CHECKPOINT, FINAL_INFO
+from stgnn.runs import RunDir
 
 
 def predict(args: argparse.Namespace) -> int:
@@ -29,7 +29,7 @@ def predict(args: argparse.Namespace) -> int:
     scores = score_latest(ckpt, load_panel(config.data), config=config)
     frame = scores.frame
     model = model_id(path)
-    print(f"calls made on {frame['date'].iloc[0]} (the panel's last date), labels {describe(config.labels)}; "
+    print(f"calls made on {frame['date'].iloc[0]} (the panel's last date), labels {rule_text(config.labels)}; "
           f"model {model} ({path})", file=sys.stderr)
     if record is not None:
         for line in _expectations(record):
@@ -46,16 +46,17 @@ def predict(args: argparse.Namespace) -> int:
 
 
 def _final_model(run_dir: Path) -> Path:
-    if not (run_dir / FINAL_INFO).is_file():
-        raise StgnnError(f"{run_dir} has no final model ({FINAL_INFO}): its walk-forward ran with --no-final-model; "
-                         f"pass --checkpoint {run_dir}/folds/fold_XX/{CHECKPOINT} instead.")
-    return run_dir / CHECKPOINT
+    run = RunDir(run_dir)
+    if not run.final_done:
+        raise StgnnError(f"{run_dir} has no final model ({run.final_info.name}): its walk-forward ran with "
+                         f"--no-final-model; pass --checkpoint {run.fold(0).checkpoint} (or another fold's) instead.")
+    return run.checkpoint
 
 
 def _expectations(record: WalkForwardRecord) -> list[str]:
     """What a reader should expect of these calls: the final model's windows and choices, and the
     out-of-sample figures of the walk-forward that chose it by the same rules."""
-    final = json.loads((record.run_dir / FINAL_INFO).read_text())
+    final = RunDir(record.run_dir).read_final_info()
     split = final["split"]
     first, last = record.period
     return [

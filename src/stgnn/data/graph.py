@@ -420,7 +420,7 @@ def read_sectors(path: str | Path) -> dict[str, str]:
     return {str(t).strip().upper(): str(s).strip() for t, s in zip(frame["ticker"], frame["sector"])}
 
 
-def describe(graph: Graph, sectors: dict[str, str] | None = None) -> str:
+def graph_summary(graph: Graph, sectors: dict[str, str] | None = None) -> str:
     """One line on what the neighbours are: filled slots, mean edge weight, and (sectors known)
     how many neighbours share the ticker's sector.
 
@@ -433,9 +433,9 @@ def describe(graph: Graph, sectors: dict[str, str] | None = None) -> str:
     --------
     >>> g = Graph(["A", "B", "C"], np.array([[1, 2], [0, -1], [-1, -1]]),
     ...           np.array([[0.6, -0.2], [0.6, 0.0], [0.0, 0.0]]))
-    >>> print(describe(g, {"A": "tech", "B": "tech", "C": "energy"}))
+    >>> print(graph_summary(g, {"A": "tech", "B": "tech", "C": "energy"}))
     3 of 6 slots filled, mean neighbour correlation 0.33 (|0.47|), 67% of neighbours in the ticker's sector
-    >>> print(describe(g))
+    >>> print(graph_summary(g))
     3 of 6 slots filled, mean neighbour correlation 0.33 (|0.47|)
     """
     filled = graph.has_neighbour
@@ -469,7 +469,7 @@ def build_graph(config, returns: np.ndarray, tickers: list[str]) -> Graph:
 
     ``method`` picks the builder (``correlation``/``residual``: :class:`CorrelationGraph`;
     ``sector``/``sector_residual``: :class:`SectorGraph`) and whether it ranks by residual
-    correlation. Logs :func:`describe`'s line at info level, with the sector share whenever a
+    correlation. Logs :func:`graph_summary`'s line at info level, with the sector share whenever a
     sector file is set (for any method, so a correlation graph's peers can be compared with a
     sector graph's), and each ticker's neighbours at debug level.
 
@@ -487,7 +487,7 @@ def build_graph(config, returns: np.ndarray, tickers: list[str]) -> Graph:
                    residual=config.method.endswith("residual"))
     builder = SectorGraph(sectors, **options) if config.method.startswith("sector") else CorrelationGraph(**options)
     graph = builder.fit(returns, tickers).graph
-    logger.info("graph %s, k=%d: %s", config.method, graph.k, describe(graph, sectors))
+    logger.info("graph %s, k=%d: %s", config.method, graph.k, graph_summary(graph, sectors))
     if logger.isEnabledFor(logging.DEBUG):
         for line in _neighbour_lines(graph):
             logger.debug("graph neighbours %s", line)

@@ -165,10 +165,10 @@ def make_labels(close: pd.DataFrame, config: LabelConfig = LabelConfig(), *,
     return Labels(y=y, fwd_return=fwd, threshold=threshold, horizon=config.horizon, benchmark=benchmark)
 
 
-def describe(config: LabelConfig) -> str:
+def rule_text(config: LabelConfig) -> str:
     """The label rule in words, for summaries and reports.
 
-    >>> print(describe(LabelConfig(horizon=5, threshold=0.03, relative_to="sector")))
+    >>> print(rule_text(LabelConfig(horizon=5, threshold=0.03, relative_to="sector")))
     horizon 5 day(s), theta 0.03, on the forward return minus its sector's equal-weight return
     """
     theta = f"{config.threshold:g}" + (" x trailing vol / its median" if config.vol_scaled else "")

@@ -91,12 +91,12 @@ class Absence:
     holes: int = 0
     longest_hole: int = 0
 
-    def describe(self) -> str:
+    def line(self) -> str:
         """One line saying the ticker stays and where it is absent.
 
         Examples
         --------
-        >>> Absence("HPE", 231, first=pd.Timestamp("2015-10-19"), holes=1, longest_hole=18).describe()
+        >>> Absence("HPE", 231, first=pd.Timestamp("2015-10-19"), holes=1, longest_hole=18).line()
         'kept, absent on 231 days: first price 2015-10-19; 1 gap outlasting max_ffill (absent 18 days)'
         """
         parts = []

@@ -23,7 +23,7 @@ class Split:
     val: np.ndarray
     test: np.ndarray
 
-    def describe(self, dates: pd.DatetimeIndex) -> dict[str, dict[str, str | int]]:
+    def date_ranges(self, dates: pd.DatetimeIndex) -> dict[str, dict[str, str | int]]:
         return {
             name: {"first": dates[d[0]].date().isoformat(), "last": dates[d[-1]].date().isoformat(), "days": len(d)}
             for name, d in (("train", self.train), ("val", self.val), ("test", self.test))

@@ -17,7 +17,7 @@ import numpy as np
 from stgnn.classes import CLASS_NAMES
 from stgnn.config import LabelConfig
 from stgnn.data.dataset import traded_labels
-from stgnn.data.labels import describe
+from stgnn.data.labels import rule_text
 from stgnn.data.panel import FIELDS, NO_PRICE_DATES, Absence, Dropped, PricePanel
 
 SHOWN = 10
@@ -162,7 +162,7 @@ def summarize(panel: PricePanel, labels: LabelConfig, *, sectors: Mapping[str, s
         absences=panel.absences,
         fields=[f for f in FIELDS if panel.has(f)],
         dropped=panel.dropped,
-        label_rule=describe(labels),
+        label_rule=rule_text(labels),
         class_counts=np.bincount(y[eligible & (y >= 0)], minlength=len(CLASS_NAMES)),
     )
 

@@ -13,7 +13,7 @@ where :math:`t` is the true class of a sample, :math:`p_t` its predicted probabi
 A warning on alpha. In the binary focal loss of Lin et al. (2017), ``alpha`` weights the
 *positive* class, and their ``alpha=0.25`` *down*-weights the rare class: the focusing term already
 spends the gradient on it. Reading ``alpha=0.25`` as "up-weight the rare class" is the inversion
-that collapsed seed 004's model onto None. Here a float ``alpha=a`` gives Down and Up the factor
+that collapsed onto None a model in one of the systems this project grew from. Here a float ``alpha=a`` gives Down and Up the factor
 ``a`` and None ``1 - a``, so ``a < 0.5`` *down*-weights the event classes, ``a = 0.5`` is neutral
 (up to a constant factor 0.5) and ``a > 0.5`` up-weights Down and Up. A per-class sequence says
 the same without a convention to remember: ``alpha[c]`` multiplies the loss of samples whose

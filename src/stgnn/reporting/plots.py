@@ -27,8 +27,8 @@ from numpy.typing import ArrayLike
 from sklearn.metrics import average_precision_score, precision_recall_curve
 
 from stgnn.classes import CLASS_NAMES, DOWN, N_CLASSES, UP
+from stgnn.evaluation.metrics import check_labels, check_probabilities
 from stgnn.io import atomic_write
-from stgnn.training.metrics import check_labels, check_probabilities
 
 FIGSIZE = (6.0, 4.5)
 """Size of a one-panel figure in inches."""
@@ -152,7 +152,7 @@ def plot_pr_curves(y_true: ArrayLike, proba: ArrayLike, path: PathLike, *,
     Raises
     ------
     ValueError
-        If either input is invalid (see :func:`stgnn.training.metrics.check_probabilities`) or
+        If either input is invalid (see :func:`stgnn.evaluation.metrics.check_probabilities`) or
         they differ in length.
     """
     y = check_labels(y_true, name="y_true")

@@ -10,7 +10,6 @@ converted from the other.
 from __future__ import annotations
 
 import html
-import json
 import math
 from dataclasses import dataclass
 from functools import reduce
@@ -20,12 +19,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from stgnn.evaluation.evaluate import COMPARED
+from stgnn.evaluation.metrics import headline
 from stgnn.io import atomic_write_text
 from stgnn.reporting import plots
-from stgnn.training.metrics import headline
+from stgnn.runs import RunDir
 
-COMPARED = ("macro_f1", "mcc", "rank_ic")
-"""Metrics of ``metrics["comparisons"]``."""
 UNDEFINED = "n/a: undefined"
 NO_DIFFERENCE = "no detectable difference"
 STYLE = ("body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;line-height:1.4}"
@@ -293,12 +292,11 @@ def _data_note(metrics: dict) -> tuple[Paragraph, ...]:
     return (Paragraph(text.strip()),)
 
 
-def _equity_sections(run_dir: Path) -> list[Section]:
-    equity_file = run_dir / "equity.csv"
-    if not equity_file.is_file():
+def _equity_sections(run: RunDir) -> list[Section]:
+    if not run.equity.is_file():
         return []
-    equity = pd.read_csv(equity_file, index_col=0)
-    path = plots.plot_equity_curves({c: equity[c] for c in equity.columns}, run_dir / "figures" / "equity.png",
+    equity = pd.read_csv(run.equity, index_col=0)
+    path = plots.plot_equity_curves({c: equity[c] for c in equity.columns}, run.figure("equity"),
                                     title="Out-of-sample equity")
     return [Section("Equity curves (long Up, short Down, after costs)",
                     (Image("Out-of-sample equity of the calls beside the equal-weight universe", path),))]
@@ -373,7 +371,7 @@ def _per_class_table(imbalance: dict) -> Table:
     return Table(pd.DataFrame(per_class).T.reset_index(names="mechanism"), "{:.3f}")
 
 
-def _table_sections(run_dir: Path, metrics: dict) -> list[Section]:
+def _table_sections(run: RunDir, metrics: dict) -> list[Section]:
     chosen = pd.DataFrame([{"fold": f["fold"], **{k: str(v) for k, v in f["chosen"].items()},
                             "seconds": f"{f['seconds']:.1f}", "alarms": len(f["alarms"])} for f in metrics["folds"]])
     models = {"stgnn": metrics["oos"], **metrics["baselines"]}
@@ -382,7 +380,7 @@ def _table_sections(run_dir: Path, metrics: dict) -> list[Section]:
     skill = pd.DataFrame({"stgnn": metrics["skill"], **metrics["baseline_skill"]}).T
     skill.insert(0, "model", skill.index)
     return [
-        Section("Folds", (Table(pd.read_csv(run_dir / "folds.csv")),)),
+        Section("Folds", (Table(pd.read_csv(run.fold_table)),)),
         Section("Chosen hyperparameters (tuned on each fold's validation window)", (Table(chosen),)),
         *_baseline_settings_sections(metrics),
         Section("Out-of-sample metrics beside the baselines (same folds, same rows)", (Table(table),)),
@@ -418,35 +416,34 @@ def _baseline_settings_sections(metrics: dict) -> list[Section]:
                     (Table(pd.DataFrame(rows)),))]
 
 
-def _figure_section(run_dir: Path, metrics: dict) -> Section:
-    fig_dir = run_dir / "figures"
+def _figure_section(run: RunDir, metrics: dict) -> Section:
     years = pd.DataFrame(metrics["per_year"]).T
     images = [
         Image("Metrics per calendar year", plots.plot_metric_over_time(
-            years, fig_dir / "per_year.png", metrics=["macro_f1", "auroc_move", "auroc_direction", "rank_ic"],
+            years, run.figure("per_year"), metrics=["macro_f1", "auroc_move", "auroc_direction", "rank_ic"],
             title="Out-of-sample metrics per year")),
         Image("Confusion matrix (tuned thresholds)", plots.plot_confusion_matrix(
-            metrics["oos"]["confusion_matrix"], fig_dir / "confusion_matrix.png",
+            metrics["oos"]["confusion_matrix"], run.figure("confusion_matrix"),
             title="Out-of-sample confusion matrix")),
     ]
     diffs = pd.DataFrame([{"baseline": name, **c["macro_f1"]} for name, c in metrics["comparisons"].items()])
     if len(diffs):
         images.append(Image("STGNN minus each baseline, macro-F1, 95% block-bootstrap CI", plots.plot_bar_with_ci(
-            diffs, fig_dir / "comparisons.png", label="baseline", value="diff", lo="lo", hi="hi",
+            diffs, run.figure("comparisons"), label="baseline", value="diff", lo="lo", hi="hi",
             title="STGNN - baseline (macro-F1)")))
     return Section("Figures", tuple(images))
 
 
 def write_report(result) -> Path:
     """Write report.md and report.html into the run directory; returns the HTML path."""
-    run_dir = Path(result.run_dir)
-    metrics = json.loads((run_dir / "metrics.json").read_text())
-    sections = [_verdict_section(metrics), *_equity_sections(run_dir), *_table_sections(run_dir, metrics),
-                _figure_section(run_dir, metrics)]
-    title = f"Walk-forward report: {run_dir.name}"
-    atomic_write_text(run_dir / "report.md", "\n\n".join([f"# {title}", *(s.md() for s in sections)]) + "\n")
+    run = RunDir(result.run_dir)
+    metrics = run.read_metrics()
+    sections = [_verdict_section(metrics), *_equity_sections(run), *_table_sections(run, metrics),
+                _figure_section(run, metrics)]
+    title = f"Walk-forward report: {run.root.name}"
+    atomic_write_text(run.report_md, "\n\n".join([f"# {title}", *(s.md() for s in sections)]) + "\n")
     page = (f"<!doctype html><html><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
             f"<style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>\n"
             + "\n".join(s.html() for s in sections) + "</body></html>")
-    atomic_write_text(run_dir / "report.html", page)
-    return run_dir / "report.html"
+    atomic_write_text(run.report_html, page)
+    return run.report_html

@@ -14,11 +14,11 @@ import pandas as pd
 
 from stgnn.config import Config
 from stgnn.data.dataset import PanelData
+from stgnn.evaluation.bootstrap import block_for_horizon, bootstrap_ci, macro_f1_of, paired_block_bootstrap
 from stgnn.io import atomic_write, atomic_write_text
 from stgnn.reporting import plots
 from stgnn.reporting.report import markdown_table
-from stgnn.training.metrics import labelled
-from stgnn.walkforward.bootstrap import block_for_horizon, bootstrap_ci, macro_f1_of, paired_block_bootstrap
+from stgnn.runs import RunDir
 from stgnn.walkforward.runner import run_walk_forward
 
 logger = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ def run_ablation(config: Config, data: PanelData, run_dir: Path, *, variants: li
     frames = {}
     for name in names:
         result = run_walk_forward(base.updated(VARIANTS[name]), data, run_dir / name, **(execution or {}))
-        frames[name] = labelled(pd.read_csv(result.run_dir / "oos_predictions.csv").drop(columns="fold"))
+        frames[name] = RunDir(result.run_dir).read_oos()
         logger.info("variant %s: OOS macro-F1 %.4f", name, result.metrics["oos"]["macro_f1"])
     wf, seed = config.walkforward, config.training.seed
     block = block_for_horizon(wf.block_days, config.labels.horizon)

@@ -26,13 +26,12 @@ import pandas as pd
 from stgnn.config import Config
 from stgnn.data.dataset import PanelData
 from stgnn.errors import ConfigError
+from stgnn.evaluation.bootstrap import block_for_horizon, macro_f1_of, paired_block_bootstrap, rank_ic_of
 from stgnn.io import atomic_write, atomic_write_text, write_json
 from stgnn.reporting.report import NO_DIFFERENCE, format_interval, markdown_table
 from stgnn.research.ablation import VARIANTS as ABLATIONS
 from stgnn.research.sweep import walk_forward_val_macro_f1
-from stgnn.training.metrics import labelled
-from stgnn.walkforward.bootstrap import block_for_horizon, macro_f1_of, paired_block_bootstrap, rank_ic_of
-from stgnn.walkforward.optimizer import MODEL
+from stgnn.runs import MODEL, RunDir
 from stgnn.walkforward.runner import WalkForwardResult, equity_columns, run_walk_forward
 
 logger = logging.getLogger(__name__)
@@ -51,12 +50,12 @@ IMBALANCE: dict[str, dict] = {
     "no_smote_balanced": {**ABLATIONS["no_smote"], **ABLATIONS["balanced_sampler"]},
 }
 """Extra runs of the validation-best graph variant, named ``<variant>_<key>``."""
-BASELINES = ("logistic", "logistic_graph", "volatility")
+STUDY_BASELINES = ("logistic", "logistic_graph", "volatility")
 """Scored once per label setting, in the reference run (the other runs would refit the same models)."""
 METRICS = ("macro_f1", "mcc", "auroc_move", "auroc_direction", "rank_ic")
 DIFFS = {"macro_f1": macro_f1_of, "rank_ic": rank_ic_of}
 """Metrics whose difference from the reference gets a paired interval."""
-BOOKS = {"calls": "strategy", "rank": "rank"}
+BOOK_PREFIXES = {"calls": "strategy", "rank": "rank"}
 """Table prefix -> the backtest portfolio of ``metrics["backtest"]`` (after costs)."""
 BOOK_STATS = {"sharpe": "sharpe", "alpha": "alpha"}
 """Table suffix -> the statistic of the portfolio's ``intervals`` (``alpha`` is the annual alpha)."""
@@ -90,7 +89,7 @@ def plan_study(config: Config, labels: list[str] | None = None,
     for label in labels:
         plan[label] = {}
         for variant in variants:
-            baselines = list(BASELINES) if variant == REFERENCE else []
+            baselines = list(STUDY_BASELINES) if variant == REFERENCE else []
             try:
                 cfg = config.updated({**LABELS[label], **VARIANTS[variant], "walkforward.baselines": baselines,
                                       "walkforward.final_model": False})  # the study serves no calls
@@ -180,16 +179,11 @@ def run_study(config: Config, data: PanelData, run_dir: Path, *, labels: list[st
 def _walk_forward(config: Config, data: PanelData, out: Path, resume: bool,
                   execution: dict | None) -> WalkForwardResult:
     """One sub run; resumed where it has started (its config.yaml is written first)."""
-    result = run_walk_forward(config, data, out, resume=resume and (out / "config.yaml").is_file(),
+    result = run_walk_forward(config, data, out, resume=resume and RunDir(out).config.is_file(),
                               **(execution or {}))
     logger.info("%s: OOS macro-F1 %.4f, Rank IC %.4f", out, result.metrics["oos"]["macro_f1"],
                 result.metrics["oos"]["rank_ic"])
     return result
-
-
-def _predictions(path: Path) -> pd.DataFrame:
-    """The labelled rows of a stitched predictions file: what the metrics count."""
-    return labelled(pd.read_csv(path).drop(columns="fold"))
 
 
 def collate(results: dict[str, dict[str, WalkForwardResult]], config: Config) -> pd.DataFrame:
@@ -202,11 +196,9 @@ def collate(results: dict[str, dict[str, WalkForwardResult]], config: Config) ->
     rows = []
     for label, runs in results.items():
         reference_run = runs[REFERENCE]
-        reference = _predictions(reference_run.run_dir / "oos_predictions.csv")
-        scored = [(variant, MODEL, run, _predictions(run.run_dir / "oos_predictions.csv"))
-                  for variant, run in runs.items()]
-        scored[1:1] = [(name, "baseline", reference_run,
-                        _predictions(reference_run.run_dir / "baselines" / f"{name}_oos.csv"))
+        reference = RunDir(reference_run.run_dir).read_oos()
+        scored = [(variant, MODEL, run, RunDir(run.run_dir).read_oos()) for variant, run in runs.items()]
+        scored[1:1] = [(name, "baseline", reference_run, RunDir(reference_run.run_dir).read_oos(name))
                        for name in reference_run.metrics["baselines"]]
         for variant, model, run, frame in scored:
             m = run.metrics
@@ -223,7 +215,7 @@ def collate(results: dict[str, dict[str, WalkForwardResult]], config: Config) ->
             seeds = m["seeds"] if model == MODEL else {"n_seeds": 1}
             for name in DIFFS:
                 row[f"seed_std_{name}"] = (seeds[name]["std_across_seeds"] if seeds["n_seeds"] > 1 else math.nan)
-            for prefix, book in BOOKS.items():
+            for prefix, book in BOOK_PREFIXES.items():
                 bands = m["backtest"][book]["intervals"] if model == MODEL else {}
                 for suffix, stat in BOOK_STATS.items():
                     band = bands.get(stat, {})
@@ -244,7 +236,7 @@ def _bounds(name: str, interval: dict) -> dict:
 
 def rank_equity(results: dict[str, dict[str, WalkForwardResult]]) -> pd.DataFrame:
     """Each STGNN run's rank book equity (after costs), one column per ``labels/variant``."""
-    return pd.concat({f"{label}/{variant}": pd.read_csv(run.run_dir / "equity.csv", index_col=0)[
+    return pd.concat({f"{label}/{variant}": pd.read_csv(RunDir(run.run_dir).equity, index_col=0)[
                           equity_columns(run.metrics["backtest"])["rank"]]
                       for label, runs in results.items() for variant, run in runs.items()}, axis=1)
 
@@ -278,7 +270,7 @@ def _interval(row: pd.Series, name: str) -> str:
 
 
 INTERVAL_COLUMNS = ("rank_ic", *(f"d_{name}" for name in DIFFS),
-                    *(f"{prefix}_{suffix}" for prefix in BOOKS for suffix in BOOK_STATS))
+                    *(f"{prefix}_{suffix}" for prefix in BOOK_PREFIXES for suffix in BOOK_STATS))
 """Columns shown in results.md as ``estimate [lo, hi]`` (results.csv keeps the three numbers apart)."""
 
 

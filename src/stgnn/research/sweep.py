@@ -1,4 +1,4 @@
-"""The focal-gamma sweep (seed 000) as one function: one experiment per gamma, each with its own
+"""The focal-gamma sweep as one function: one experiment per gamma, each with its own
 run directory and its own validation-tuned thresholds, collated into one comparison table.
 
 The best gamma is chosen on validation only. The test (or walk-forward out-of-sample) columns sit
@@ -20,6 +20,7 @@ from stgnn.errors import ConfigError
 from stgnn.io import atomic_write, atomic_write_text, write_json
 from stgnn.reporting import plots
 from stgnn.reporting.report import markdown_table
+from stgnn.runs import RunDir
 from stgnn.training.run import run_experiment
 from stgnn.walkforward.runner import run_walk_forward
 
@@ -142,7 +143,7 @@ def run_gamma_sweep(config: Config, data: PanelData, gammas: list[float], run_di
             result = run_experiment(cfg, out, data=data)
             scores = {**comparison_columns(result.metrics["val"]["tuned"], VAL),
                       **comparison_columns(result.metrics["test"]["tuned"], held)}
-            stability = split_stability(json.loads((out / "history.json").read_text()))
+            stability = split_stability(json.loads(RunDir(out).history.read_text()))
         rows.append({"gamma": gamma, "experiment": cfg.experiment, "run_dir": str(out), **scores, **stability})
         logger.info("gamma %g: validation macro-F1 %.4f", gamma, scores[VAL + "macro_f1"])
     table = pd.DataFrame(rows)

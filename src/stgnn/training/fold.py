@@ -1,6 +1,6 @@
 """The fitted fold: everything learned from a fold's training days, fitted once and shared.
 
-DESIGN.md's stage "fitted on TRAIN only": the feature scaler, the graph (top-k neighbours from
+The README's stage "fitted on TRAIN only" (What it does): the feature scaler, the graph (top-k neighbours from
 training returns), SMOTE's synthetic ego graphs, hard-negative weights, the balanced sampler's
 day weights and the class weights the loss will use. :class:`FoldFitter` is configured in
 ``__init__`` and fitted on ``(data, train_days)``; the :class:`FoldData` it returns is frozen and

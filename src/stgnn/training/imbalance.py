@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from stgnn.classes import CLASS_NAMES, NONE, N_CLASSES
+from stgnn.classes import CLASS_NAMES, N_CLASSES, NONE
 from stgnn.config import LossConfig
 from stgnn.models.losses import alpha_vector
 
@@ -67,7 +67,7 @@ def hard_negative_weights(y: np.ndarray, fwd: np.ndarray, threshold: np.ndarray,
 
 def alpha_at(config: LossConfig, epoch: int) -> float | tuple[float, ...] | None:
     """Focal alpha for an epoch: constant, or a linear ramp from ``focal_alpha`` to
-    ``max_focal_alpha`` over ``alpha_ramp_epochs`` (seed 001's dynamic alpha)."""
+    ``max_focal_alpha`` over ``alpha_ramp_epochs`` (a dynamic alpha)."""
     if not config.dynamic_alpha:
         return config.focal_alpha
     progress = min(epoch / config.alpha_ramp_epochs, 1.0)
@@ -144,5 +144,5 @@ class ImbalancePlan:
             + (f"; SMOTE: {self.smote_note}" if self.smote_note else ""),
         ]
         if isinstance(self.alpha, float) and self.alpha < 0.5:
-            lines.append(f"  WARNING focal_alpha={self.alpha} < 0.5 DOWN-weights Down and Up (seed 004's inversion).")
+            lines.append(f"  WARNING focal_alpha={self.alpha} < 0.5 DOWN-weights Down and Up (the inversion that collapses a model onto None).")
         return lines

@@ -23,10 +23,11 @@ from stgnn.data.graph import configured_sectors
 from stgnn.data.sources import load_panel
 from stgnn.data.splits import Split, chronological_split, purge_for
 from stgnn.errors import ConfigError
+from stgnn.evaluation.metrics import HEADLINE_METRICS, PREDICTION_COLUMNS, prediction_metrics, proba_of
 from stgnn.io import atomic_write, write_json
 from stgnn.reporting import plots
+from stgnn.runs import RunDir
 from stgnn.training.fold import FoldFitter
-from stgnn.training.metrics import HEADLINE_METRICS, PREDICTION_COLUMNS, prediction_metrics, proba_of
 from stgnn.training.thresholds import apply_thresholds, argmax_predict, tune_thresholds
 from stgnn.training.trainer import ClassificationSTGNNTrainer
 
@@ -76,16 +77,17 @@ def run_experiment(config: Config, run_dir: Path | None = None, *, data: PanelDa
     staging = run_dir.parent / f".{run_dir.name}.partial"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
-    handler = _log_to(staging / "train.log")
+    staged = RunDir(staging)
+    handler = _log_to(staged.log)
     try:
         logger.info("run %s", run_dir)
-        for name, part in split.describe(data.dates).items():
+        for name, part in split.date_ranges(data.dates).items():
             logger.info("%-5s %s to %s (%d days)", name, part["first"], part["last"], part["days"])
         trainer = ClassificationSTGNNTrainer(config, fitter.fit(data, split.train), split)
         result = trainer.fit()
-        metrics = _evaluate_and_write(trainer, staging)
-        write_json(staging / "history.json", result.to_dict())
-        plots.plot_training_curves([h for h in result.to_dict()["history"]], staging / "training_curves.png",
+        metrics = _evaluate_and_write(trainer, staged)
+        write_json(staged.history, result.to_dict())
+        plots.plot_training_curves([h for h in result.to_dict()["history"]], staged.split_figure("training_curves"),
                                    best_epoch=result.best_epoch)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)  # no half-written run, whatever stopped it
@@ -99,7 +101,7 @@ def run_experiment(config: Config, run_dir: Path | None = None, *, data: PanelDa
     return RunResult(run_dir, metrics, result.best_epoch)
 
 
-def _evaluate_and_write(trainer: ClassificationSTGNNTrainer, out: Path) -> dict:
+def _evaluate_and_write(trainer: ClassificationSTGNNTrainer, out: RunDir) -> dict:
     cfg = trainer.config
     val = trainer.predictions(trainer.split.val)
     test = trainer.predictions(trainer.split.test)
@@ -108,8 +110,8 @@ def _evaluate_and_write(trainer: ClassificationSTGNNTrainer, out: Path) -> dict:
         val["label"].to_numpy(), val_proba, objective=cfg.thresholds.objective,
         min_precision=cfg.thresholds.min_precision, fnr_target=cfg.thresholds.fnr_target,
     )
-    thresholds.save(out / "optimal_thresholds.json")
-    atomic_write(out / "val_pred_scores.npz", lambda tmp: _save_npz(
+    thresholds.save(out.thresholds)
+    atomic_write(out.val_scores, lambda tmp: _save_npz(
         tmp, proba=val_proba, label=val["label"].to_numpy(),
         date=val["date"].to_numpy(dtype=str), ticker=val["ticker"].to_numpy(dtype=str)))
     metrics = {}
@@ -120,21 +122,21 @@ def _evaluate_and_write(trainer: ClassificationSTGNNTrainer, out: Path) -> dict:
             "tuned": prediction_metrics(frame.assign(pred=apply_thresholds(proba, thresholds))),
         }
     test = test.assign(pred=apply_thresholds(proba_of(test), thresholds))
-    atomic_write(out / "test_predictions.csv",
+    atomic_write(out.test_predictions,
                  lambda tmp: test[list(PREDICTION_COLUMNS)].to_csv(tmp, index=False))
     metrics["thresholds"] = thresholds.to_dict()
     metrics["imbalance"] = trainer.plan_.to_dict()
-    metrics["split"] = trainer.split.describe(trainer.data.dates)
-    write_json(out / "metrics.json", metrics)
+    metrics["split"] = trainer.split.date_ranges(trainer.data.dates)
+    metrics = out.write_metrics(metrics)
     save_checkpoint(build_checkpoint(trainer.model_, cfg, trainer.fold, trainer.plan_, thresholds.to_dict()),
-                    out / "model.pt")
-    write_config(cfg, out / "config.yaml")
-    trainer.fold.graph.save(out / "graph.json")
+                    out.checkpoint)
+    write_config(cfg, out.config)
+    trainer.fold.graph.save(out.graph)
     tuned = metrics["test"]["tuned"]
-    plots.plot_confusion_matrix(tuned["confusion_matrix"], out / "confusion_matrix.png",
+    plots.plot_confusion_matrix(tuned["confusion_matrix"], out.split_figure("confusion_matrix"),
                                 title="Test confusion matrix (tuned thresholds)")
     plots.plot_pr_curves(test["label"].to_numpy(), proba_of(test),
-                         out / "pr_curves.png", title="Test precision-recall (one vs rest)")
+                         out.split_figure("pr_curves"), title="Test precision-recall (one vs rest)")
     return metrics
 
 

@@ -31,8 +31,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from stgnn.classes import DOWN, N_CLASSES, NONE, UP
+from stgnn.evaluation.metrics import check_labels, check_probabilities, per_class_rates
 from stgnn.io import atomic_write_text
-from stgnn.training.metrics import check_labels, check_probabilities, per_class_rates
 
 Objective = Literal["macro_f1", "recall_at_precision", "fnr"]
 OBJECTIVES = ("macro_f1", "recall_at_precision", "fnr")
@@ -126,7 +126,7 @@ def argmax_predict(proba: ArrayLike) -> np.ndarray:
     Raises
     ------
     ValueError
-        If ``proba`` is invalid (see :func:`~stgnn.training.metrics.check_probabilities`).
+        If ``proba`` is invalid (see :func:`~stgnn.evaluation.metrics.check_probabilities`).
 
     Examples
     --------
@@ -153,7 +153,7 @@ def apply_thresholds(proba: ArrayLike, thresholds: DecisionThresholds) -> np.nda
     Raises
     ------
     ValueError
-        If ``proba`` is invalid (see :func:`~stgnn.training.metrics.check_probabilities`).
+        If ``proba`` is invalid (see :func:`~stgnn.evaluation.metrics.check_probabilities`).
 
     Examples
     --------

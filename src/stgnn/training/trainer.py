@@ -10,7 +10,6 @@ import math
 import sys
 import time
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -21,13 +20,13 @@ from stgnn.classes import CLASS_NAMES, N_CLASSES
 from stgnn.config import Config
 from stgnn.data.dataset import PanelData
 from stgnn.data.splits import Split
+from stgnn.device import autocast, resolve_device
 from stgnn.errors import StgnnError
+from stgnn.evaluation.metrics import PROBA_COLUMNS, monitor_metrics
 from stgnn.models.losses import WeightedFocalLoss
 from stgnn.models.stgnn import STGNN
 from stgnn.training import imbalance
-from stgnn.device import autocast, resolve_device
 from stgnn.training.fold import FoldData, FoldFitter
-from stgnn.training.metrics import PROBA_COLUMNS, monitor_metrics
 
 logger = logging.getLogger(__name__)
 
@@ -315,7 +314,7 @@ class _Best:
         if self.fallback is None or value > self.fallback[0]:
             self.fallback = (value, epoch, score, copy.deepcopy(model.state_dict()))
         if not eligible:
-            self.last_change = epoch  # FNR target not met yet: keep training (seed 001)
+            self.last_change = epoch  # FNR target not met yet: keep training
             return False
         if self.state is None or value > self.sign * self.score:
             self.epoch, self.score, self.last_change = epoch, score, epoch

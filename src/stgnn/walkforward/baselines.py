@@ -11,8 +11,8 @@
   (2F columns: linear, with the graph).
 - ``stgnn_no_graph``: the STGNN without its graph layer (the temporal-only ablation). It is
   trained by the walk-forward itself (:mod:`stgnn.walkforward.optimizer`), with the model's seeds
-  and its own validation-chosen settings; it is listed here so that :data:`BASELINE_NAMES` is the
-  one registry that configs are checked against.
+  and its own validation-chosen settings. Every name, and whether its ``C`` is tuned and it sees
+  the model's window, is written once in :mod:`stgnn.registry`.
 
 Every baseline has ``fit(data, train_days, graph) -> self`` and ``predict_proba(data, days)``
 of shape (n_days, n_tickers, 3) in the class order Down, None, Up. Training rows are the
@@ -51,6 +51,7 @@ from stgnn.data.dataset import PanelData
 from stgnn.data.graph import Graph
 from stgnn.data.splits import Split
 from stgnn.errors import ConfigError, NotFittedError
+from stgnn.registry import BASELINES
 
 
 def _check_days(data: PanelData, days: np.ndarray, name: str) -> np.ndarray:
@@ -283,26 +284,15 @@ class LogisticGraph(LinearBaseline):
         return np.concatenate([x, neighbour_mean], axis=-1), names + [f"neighbours_mean:{f}" for f in names]
 
 
-BASELINES: dict[str, type] = {
+MODELS: dict[str, type] = {
     "majority": Majority,
     "momentum": Momentum,
     "volatility": Volatility,
     "logistic": Logistic,
     "logistic_graph": LogisticGraph,
 }
-"""Baselines fitted here: name (as in ``walkforward.baselines``) -> class; every class takes ``seed=``."""
-
-NO_GRAPH = "stgnn_no_graph"
-"""The temporal-only STGNN, trained by the walk-forward beside the model."""
-
-BASELINE_NAMES: tuple[str, ...] = (*BASELINES, NO_GRAPH)
-"""Every baseline a config may name: the one registry (``config.walkforward.baselines`` is checked against it)."""
-
-TUNED = {"momentum", "volatility", "logistic", "logistic_graph"}
-"""Baselines whose ``C`` is chosen on validation."""
-
-WINDOWED = {"logistic", "logistic_graph"}
-"""Baselines that see the model's window with ``walkforward.baseline_window: model``."""
+"""Baselines fitted here: name (of :data:`stgnn.registry.BASELINES`) -> class; every class takes
+``seed=``. The other, :data:`~stgnn.registry.NO_GRAPH`, is trained by the walk-forward."""
 
 
 def fit_on_validation(name: str, data: PanelData, split: Split, graph: Graph | None, *, score, C_grid=(1.0,),
@@ -312,14 +302,15 @@ def fit_on_validation(name: str, data: PanelData, split: Split, graph: Graph | N
     Parameters
     ----------
     name : str
-        A key of :data:`BASELINES`.
+        A key of :data:`MODELS`.
     score : callable
         ``score(val_proba) -> float``, higher is better: the same validation criterion the model's
         own search uses. Test days are predicted only by the chosen fit.
     C_grid : sequence of float
-        Values of ``C`` tried (only for :data:`TUNED` baselines; others are fitted once).
+        Values of ``C`` tried (only for ``tuned`` baselines of :data:`stgnn.registry.BASELINES`;
+        others are fitted once).
     window : int
-        Days of history for :data:`WINDOWED` baselines (others see day t only).
+        Days of history for ``windowed`` baselines (others see day t only).
 
     Returns
     -------
@@ -345,11 +336,11 @@ def fit_on_validation(name: str, data: PanelData, split: Split, graph: Graph | N
     >>> test.shape == (len(split.test), 3, 3), info["window"], sorted(info["val_scores"])
     (True, 3, ['0.01', '1'])
     """
-    if name not in BASELINES:
-        raise ConfigError(f"Unknown baseline {name!r}; choose from {sorted(BASELINES)}.")
-    cls = BASELINES[name]
-    window = window if name in WINDOWED else 1
-    grid = list(C_grid) if name in TUNED else [None]
+    if name not in MODELS:
+        raise ConfigError(f"Unknown baseline {name!r}; choose from {sorted(MODELS)}.")
+    cls, spec = MODELS[name], BASELINES[name]
+    window = window if spec.windowed else 1
+    grid = list(C_grid) if spec.tuned else [None]
     best, scores = None, {}
     for C in grid:
         kwargs = {"seed": seed} if C is None else {"seed": seed, "C": C, "window": window}

@@ -32,7 +32,7 @@ from stgnn.errors import ConfigError
 
 FOLD_COLUMNS = ("fold", "train_start", "train_end", "val_start", "val_end", "test_start", "test_end",
                 "n_train", "n_val", "n_test")
-"""Columns of the fold table written by :func:`describe`."""
+"""Columns of the fold table written by :func:`fold_table`."""
 
 
 def _int(name: str, value, minimum: int) -> int:
@@ -228,7 +228,7 @@ class WalkForwardSplitter:
         return fold
 
 
-def describe(splits: list[Split], dates: pd.DatetimeIndex) -> pd.DataFrame:
+def fold_table(splits: list[Split], dates: pd.DatetimeIndex) -> pd.DataFrame:
     """The fold table: first and last date and size of each part of each fold.
 
     This is what ``--dry-run`` prints and what the run directory keeps as ``folds.csv``.
@@ -249,7 +249,7 @@ def describe(splits: list[Split], dates: pd.DatetimeIndex) -> pd.DataFrame:
     --------
     >>> dates = pd.bdate_range("2024-01-01", periods=12)
     >>> s = WalkForwardSplitter(train_days=3, val_days=2, test_days=2)
-    >>> describe(s.split(np.arange(12)), dates)[["fold", "train_start", "test_end", "n_test"]]
+    >>> fold_table(s.split(np.arange(12)), dates)[["fold", "train_start", "test_end", "n_test"]]
        fold train_start    test_end  n_test
     0     0  2024-01-02  2024-01-12       2
     1     1  2024-01-04  2024-01-16       2

@@ -18,7 +18,6 @@ import itertools
 import logging
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -28,21 +27,18 @@ from stgnn.config import Config
 from stgnn.data.dataset import PanelData
 from stgnn.data.splits import Split, purge_for
 from stgnn.errors import ConfigError
+from stgnn.evaluation.metrics import headline, prediction_metrics, proba_of
 from stgnn.io import atomic_write, write_json
+from stgnn.registry import NO_GRAPH
+from stgnn.runs import MODEL, FoldDir, RunDir
 from stgnn.training.fold import FoldData, FoldFitter
-from stgnn.training.metrics import headline, prediction_metrics, proba_of
 from stgnn.training.thresholds import DecisionThresholds, apply_thresholds, tune_thresholds
 from stgnn.training.trainer import ClassificationSTGNNTrainer, predictions_frame
-from stgnn.walkforward.baselines import NO_GRAPH, fit_on_validation
+from stgnn.walkforward.baselines import fit_on_validation
 from stgnn.walkforward.folds import WalkForwardSplitter
 
 logger = logging.getLogger(__name__)
 
-MODEL = "stgnn"
-CHECKPOINT = "model.pt"
-"""A fold's model, and the run's final model (in the run directory)."""
-FINAL_INFO = "final.json"
-"""The final model's windows and choices, written after its checkpoint: its presence means done."""
 
 
 def make_splitter(config: Config) -> WalkForwardSplitter:
@@ -69,18 +65,6 @@ class FoldOutcome:
     index: int
     frames: dict[str, pd.DataFrame]
     info: dict
-
-
-def fold_dir(run_dir: Path, index: int) -> Path:
-    return Path(run_dir) / "folds" / f"fold_{index:02d}"
-
-
-def is_done(run_dir: Path, index: int) -> bool:
-    return (fold_dir(run_dir, index) / "fold.json").is_file()
-
-
-def is_final_done(run_dir: Path) -> bool:
-    return (Path(run_dir) / FINAL_INFO).is_file()
 
 
 @dataclass(frozen=True)
@@ -122,7 +106,8 @@ def tune_model(config: Config, data: PanelData, split: Split, fold_for, seed: in
     return TunedModel(params, trials, fit, thresholds, checkpoint)
 
 
-def run_fold(config: Config, data: PanelData, split: Split, index: int, out: Path, *, progress=False) -> FoldOutcome:
+def run_fold(config: Config, data: PanelData, split: Split, index: int, out: FoldDir, *,
+             progress=False) -> FoldOutcome:
     """Tune, train, threshold and predict one fold, then write its artefacts (``fold.json`` last).
 
     The model and the temporal-only baseline each get their own search over the grid on the
@@ -147,13 +132,13 @@ def run_fold(config: Config, data: PanelData, split: Split, index: int, out: Pat
                 window=chosen.model.window if wf.baseline_window == "model" else 1,
                 score=lambda proba: _selection_score(data, split.val, proba, wf.select_on))
         frames[name], thresholds[name] = _threshold_and_frame(config, data, split, val, test)
-    out.mkdir(parents=True, exist_ok=True)
+    out.root.mkdir(parents=True, exist_ok=True)
     for name, frame in frames.items():
-        atomic_write(out / f"test_{name}.csv", lambda tmp, f=frame: f.to_csv(tmp, index=False))
-    save_checkpoint(model.checkpoint, out / CHECKPOINT)
+        atomic_write(out.test(name), lambda tmp, f=frame: f.to_csv(tmp, index=False))
+    save_checkpoint(model.checkpoint, out.checkpoint)
     info = {
         "fold": index,
-        "split": split.describe(data.dates),
+        "split": split.date_ranges(data.dates),
         "chosen": model.params,
         "trials": model.trials,
         "baselines": chosen_baselines,
@@ -163,11 +148,11 @@ def run_fold(config: Config, data: PanelData, split: Split, index: int, out: Pat
         "alarms": model.fit["alarms"],
         "seconds": round(time.perf_counter() - started, 1),
     }
-    write_json(out / "fold.json", info)
+    write_json(out.info, info)
     return FoldOutcome(index, frames, info)
 
 
-def run_final(config: Config, data: PanelData, split: Split, index: int, out: Path, *, progress=False) -> dict:
+def run_final(config: Config, data: PanelData, split: Split, index: int, out: RunDir, *, progress=False) -> dict:
     """Fit the model that makes tomorrow's calls on ``split`` (see
     :meth:`~stgnn.walkforward.folds.WalkForwardSplitter.final`) and write ``model.pt``, then
     ``final.json`` (its windows and choices) into the run directory ``out``.
@@ -178,9 +163,9 @@ def run_final(config: Config, data: PanelData, split: Split, index: int, out: Pa
     seed = _seed(config, index)
     started = time.perf_counter()
     model = tune_model(config, data, split, _fold_cache(data, split, seed), seed, progress, "final model")
-    save_checkpoint(model.checkpoint, Path(out) / CHECKPOINT)
+    save_checkpoint(model.checkpoint, out.checkpoint)
     info = {
-        "split": split.describe(data.dates),
+        "split": split.date_ranges(data.dates),
         "chosen": model.params,
         "trials": model.trials,
         "thresholds": model.thresholds.to_dict(),
@@ -190,7 +175,7 @@ def run_final(config: Config, data: PanelData, split: Split, index: int, out: Pa
         "alarms": model.fit["alarms"],
         "seconds": round(time.perf_counter() - started, 1),
     }
-    write_json(Path(out) / FINAL_INFO, info)
+    write_json(out.final_info, info)
     return info
 
 
@@ -237,11 +222,9 @@ def _search(config: Config, fold_for, split: Split, seed: int, progress, name: s
     return params, fit, trials
 
 
-def load_fold(out: Path, names: list[str]) -> FoldOutcome:
-    import json
-
-    info = json.loads((out / "fold.json").read_text())
-    frames = {name: pd.read_csv(out / f"test_{name}.csv") for name in names}
+def load_fold(out: FoldDir, names: list[str]) -> FoldOutcome:
+    info = out.read_info()
+    frames = {name: pd.read_csv(out.test(name)) for name in names}
     return FoldOutcome(info["fold"], frames, info)
 
 

@@ -19,16 +19,16 @@ from tqdm.auto import tqdm
 
 from stgnn.config import Config, load_config, write_config
 from stgnn.data.dataset import PanelData
-from stgnn.data.labels import describe as describe_labels
+from stgnn.data.labels import rule_text
 from stgnn.errors import ConfigError
-from stgnn.io import atomic_write, write_json
+from stgnn.evaluation.backtest import BOOKS
+from stgnn.evaluation.evaluate import evaluate, stitch
+from stgnn.io import atomic_write
 from stgnn.reporting.report import format_interval, rank_label
+from stgnn.runs import MODEL, RunDir
 from stgnn.walkforward.backends import run_tasks
-from stgnn.walkforward.backtest import BOOKS
-from stgnn.walkforward.evaluate import evaluate, stitch
-from stgnn.walkforward.folds import describe
-from stgnn.walkforward.optimizer import (MODEL, fold_dir, is_done, is_final_done, load_fold, make_splitter, run_final,
-                                         run_fold, trial_grid)
+from stgnn.walkforward.folds import fold_table
+from stgnn.walkforward.optimizer import load_fold, make_splitter, run_final, run_fold, trial_grid
 
 logger = logging.getLogger(__name__)
 
@@ -44,14 +44,14 @@ class WalkForwardResult:
 def plan_folds(config: Config, data: PanelData):
     """The folds of this config over the panel's labelled days (errors quote the numbers)."""
     splits = make_splitter(config).split(data.labelled_days)
-    return splits, describe(splits, data.dates)
+    return splits, fold_table(splits, data.dates)
 
 
 def check_resume(config: Config, run_dir: Path) -> None:
     """A resumed run must have the same config, or its folds would not fit together."""
-    saved = run_dir / "config.yaml"
+    saved = RunDir(run_dir).config
     if not saved.is_file():
-        raise ConfigError(f"--resume {run_dir}: no config.yaml there; is it a walk-forward run directory?")
+        raise ConfigError(f"--resume {run_dir}: no {saved.name} there; is it a walk-forward run directory?")
     if load_config(saved) != config:
         raise ConfigError(f"--resume {run_dir}: the config differs from the saved config.yaml; "
                           "resume with the same flags (or --config that file).")
@@ -66,28 +66,29 @@ def run_walk_forward(config: Config, data: PanelData, run_dir: Path, *, resume: 
     trial_grid(config)
     names = [MODEL, *config.walkforward.baselines]
     run_dir = Path(run_dir)
+    run = RunDir(run_dir)
     if resume:
         check_resume(config, run_dir)
     elif run_dir.exists() and any(run_dir.iterdir()):
         raise ConfigError(f"Run directory {run_dir} exists and is not empty; pass a new --run-dir or --resume it.")
     run_dir.mkdir(parents=True, exist_ok=True)
-    write_config(config, run_dir / "config.yaml")
-    atomic_write(run_dir / "folds.csv", lambda tmp: table.to_csv(tmp, index=False))
-    todo = [(config, data, split, i, fold_dir(run_dir, i)) for i, split in enumerate(splits) if not is_done(run_dir, i)]
+    write_config(config, run.config)
+    atomic_write(run.fold_table, lambda tmp: table.to_csv(tmp, index=False))
+    todo = [(config, data, split, i, run.fold(i)) for i, split in enumerate(splits) if not run.fold(i).done]
     if len(todo) < len(splits):
         logger.info("resuming: %d of %d folds already done", len(splits) - len(todo), len(splits))
     with tqdm(total=len(splits), initial=len(splits) - len(todo), desc="folds", unit="fold",
               disable=not progress) as bar:
         run_tasks(run_fold, todo, backend=backend, workers=workers, ray_address=ray_address,
                   on_done=lambda i: (bar.update(), logger.info("fold %d done", i)))
-    if config.walkforward.final_model and not is_final_done(run_dir):
-        final = run_final(config, data, make_splitter(config).final(data.labelled_days), len(splits), run_dir,
+    if config.walkforward.final_model and not run.final_done:
+        final = run_final(config, data, make_splitter(config).final(data.labelled_days), len(splits), run,
                           progress=progress)
         logger.info("final model done: trained %s to %s, validated to %s; tomorrow's calls: "
                     "python -m stgnn predict --run-dir %s", final["split"]["train"]["first"],
                     final["split"]["train"]["last"], final["split"]["val"]["last"], run_dir)
     # Finished folds are read back from disk: a resumed fold and a fresh one take the same path.
-    outcomes = [load_fold(fold_dir(run_dir, i), names) for i in range(len(splits))]
+    outcomes = [load_fold(run.fold(i), names) for i in range(len(splits))]
     frames = {name: stitch(outcomes, name) for name in names}
     wf = config.walkforward
     metrics, bt = evaluate(frames, model=MODEL, horizon=config.labels.horizon, cost_bps=wf.cost_bps,
@@ -97,13 +98,12 @@ def run_walk_forward(config: Config, data: PanelData, run_dir: Path, *, resume: 
     metrics["seeds"] = seed_spread(outcomes)
     panel = data.panel
     metrics["data"] = {"source": panel.source, "n_tickers": len(data.tickers), "universe": panel.universe,
-                       "caveats": list(panel.caveats), "labels": describe_labels(config.labels)}
-    atomic_write(run_dir / "oos_predictions.csv", lambda tmp: frames[MODEL].to_csv(tmp, index=False))
-    for name in names[1:]:
-        atomic_write(run_dir / "baselines" / f"{name}_oos.csv", lambda tmp, n=name: frames[n].to_csv(tmp, index=False))
-    write_json(run_dir / "metrics.json", metrics)
+                       "caveats": list(panel.caveats), "labels": rule_text(config.labels)}
+    for name in names:
+        atomic_write(run.oos(name), lambda tmp, n=name: frames[n].to_csv(tmp, index=False))
+    metrics = run.write_metrics(metrics)
     equity = bt.equity.rename(columns=equity_columns(metrics["backtest"]))
-    atomic_write(run_dir / "equity.csv", lambda tmp: equity.to_csv(tmp))
+    atomic_write(run.equity, lambda tmp: equity.to_csv(tmp))
     seconds = time.perf_counter() - started
     return WalkForwardResult(run_dir, metrics, table, seconds)
 

@@ -15,17 +15,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 from importlib import resources
-from pathlib import Path
 
 import pandas as pd
 
 from stgnn.config import DataConfig
 from stgnn.data.panel import FIELDS, PricePanel, build_panel, validation_options
-
-_BUNDLE = resources.files("stgnn.datasets") / "sp500_5yr"
-
-SP500_SECTORS = Path(str(_BUNDLE / "sectors.csv"))
-"""The bundled ``ticker,sector`` file: ``graph.sector_file`` of source ``sp500`` unless one is given."""
+from stgnn.datasets import SP500_BUNDLE
 
 SURVIVORSHIP = (
     "survivorship: the tickers are the S&P 500 members of February 2018, so stocks that left the "
@@ -44,7 +39,7 @@ def load_sp500(config: DataConfig) -> PricePanel:
     >>> len(panel.dates), panel.present.sum().to_dict()
     (1259, {'AAPL': 1259, 'HPE': 581})
     """
-    with resources.as_file(_BUNDLE / "prices.csv.gz") as path:
+    with resources.as_file(SP500_BUNDLE / "prices.csv.gz") as path:
         prices = pd.read_csv(path)
     wide = prices.pivot(index="date", columns="ticker", values=list(FIELDS))
     panel = build_panel({name: wide[name] for name in FIELDS}, origin="sp500 (bundled S&P 500 set)",

@@ -6,19 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stgnn.walkforward.backtest import (
-    BOOKS,
-    PORTFOLIOS,
-    BacktestResult,
-    backtest,
-    beta_alpha,
-    equal_weights,
-    long_short_weights,
-    max_drawdown,
-    performance_stats,
-    rank_weights,
-    stat_intervals,
-)
+from stgnn.evaluation.backtest import (BOOKS, PORTFOLIOS, BacktestResult, backtest, beta_alpha, equal_weights,
+                                       long_short_weights, max_drawdown, performance_stats, rank_weights,
+                                       stat_intervals)
 
 UP, NONE, DOWN = 2, 1, 0
 

@@ -46,9 +46,9 @@ import pandas as pd
 from scipy import sparse
 
 from stgnn.classes import N_CLASSES
-from stgnn.training.metrics import (check_labels, check_predictions, check_probabilities,
-                                    daily_ic_unchecked, direction_question, matthews, move_question,
-                                    per_class_rates, proba_of, score_metrics)
+from stgnn.evaluation.metrics import (check_labels, check_predictions, check_probabilities, daily_ic_unchecked,
+                                      direction_question, matthews, move_question, per_class_rates, proba_of,
+                                      score_metrics)
 
 Metric = Callable[[pd.DataFrame], float]
 
@@ -115,7 +115,7 @@ def daily_rank_ic(frame: pd.DataFrame) -> np.ndarray:
     """Spearman IC of ``p_up - p_down`` vs the labels' return (:func:`direction_return`) per sorted
     date (NaN on days left out).
 
-    Days are left out as in :func:`stgnn.training.metrics.daily_information_coefficients`.
+    Days are left out as in :func:`stgnn.evaluation.metrics.daily_information_coefficients`.
     """
     check_predictions(frame)
     dates, _ = _day_codes(frame)
@@ -396,7 +396,7 @@ def bootstrap_ci(frame: pd.DataFrame, metric: Metric, *, block_days: int = 20, n
     Parameters
     ----------
     frame : pd.DataFrame
-        A predictions frame (columns as the metric needs; see :mod:`stgnn.training.metrics`).
+        A predictions frame (columns as the metric needs; see :mod:`stgnn.evaluation.metrics`).
     metric : callable
         ``metric(frame) -> float``; :data:`macro_f1_of`, :data:`mcc_of`, :data:`rank_ic_of`,
         :data:`move_auroc_of` and :data:`direction_auroc_of` take the fast path.

@@ -8,15 +8,8 @@ from scipy import stats
 from sklearn import metrics as skm
 
 from stgnn.classes import CLASS_NAMES, DOWN, NONE, UP
-from stgnn.training.metrics import (
-    call_hit_rate,
-    classification_metrics,
-    daily_information_coefficients,
-    information_coefficients,
-    prediction_metrics,
-    ranking_metrics,
-    score_metrics,
-)
+from stgnn.evaluation.metrics import (call_hit_rate, classification_metrics, daily_information_coefficients,
+                                      information_coefficients, prediction_metrics, ranking_metrics, score_metrics)
 
 
 def random_frame(rng, n_days=6, n_tickers=8):

@@ -63,7 +63,7 @@ both NaN when the universe's returns do not vary).
 
 :func:`stat_intervals` adds block-bootstrap intervals of Sharpe, annual return and alpha:
 the period returns of all portfolios are resampled together in blocks of
-``max(2, ceil(block_days / horizon))`` periods (see :mod:`stgnn.walkforward.bootstrap`).
+``max(2, ceil(block_days / horizon))`` periods (see :mod:`stgnn.evaluation.bootstrap`).
 """
 
 from __future__ import annotations
@@ -75,8 +75,8 @@ import numpy as np
 import pandas as pd
 
 from stgnn.classes import DOWN, UP
-from stgnn.training.metrics import call_hit_rate, check_labels, check_unique_rows
-from stgnn.walkforward.bootstrap import block_bootstrap
+from stgnn.evaluation.bootstrap import block_bootstrap
+from stgnn.evaluation.metrics import call_hit_rate, check_labels, check_unique_rows
 
 BACKTEST_COLUMNS = ("date", "ticker", "pred", "p_down", "p_up", "fwd_return")
 """Columns :func:`backtest` reads from a predictions frame (others are ignored)."""
@@ -541,7 +541,7 @@ def stat_intervals(result: BacktestResult, *, block_days: int, n_boot: int = 500
     ----------
     result : BacktestResult
     block_days : int
-        Block length in trading days (see :func:`stgnn.walkforward.bootstrap.block_for_horizon`).
+        Block length in trading days (see :func:`stgnn.evaluation.bootstrap.block_for_horizon`).
     n_boot : int, default 500
     seed : int, default 0
 

@@ -5,10 +5,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from stgnn.evaluation.backtest import BacktestResult
+from stgnn.evaluation.bootstrap import SCHEME
+from stgnn.evaluation.evaluate import COMPARED, INTERVALS, evaluate
 from stgnn.io import write_json
-from stgnn.walkforward.backtest import BacktestResult
-from stgnn.walkforward.bootstrap import SCHEME
-from stgnn.walkforward.evaluate import COMPARED, INTERVALS, evaluate
 
 N_DAYS, N_TICKERS = 90, 6
 CI_KEYS = {"value", "lo", "hi", "n_boot", "block_days"}

@@ -4,17 +4,17 @@ with block-bootstrap confidence intervals, move-versus-direction skill, and a ba
 Everything here is a function of the stitched prediction frames, so every number in
 ``metrics.json`` can be recomputed from ``oos_predictions.csv`` and ``baselines/*.csv``. The
 frames hold every usable node of the test days: the metrics count the labelled rows
-(:func:`~stgnn.training.metrics.labelled`), the backtest every row it can trade, a stock that
+(:func:`~stgnn.evaluation.metrics.labelled`), the backtest every row it can trade, a stock that
 stops trading within the horizon included. Directional figures (Rank IC, hit rate) score the
 return the labels were cut from (``target_return``: the excess over peers for relative labels).
 
-Every interval is a 95% block bootstrap over dates (:mod:`stgnn.walkforward.bootstrap`)
+Every interval is a 95% block bootstrap over dates (:mod:`stgnn.evaluation.bootstrap`)
 with blocks of ``max(block_days, 2 * horizon)`` days (:func:`block_for_horizon`), the same seed
 and so the same resampled dates for every model: ``metrics["intervals"]`` holds each model's own
 metrics, ``metrics["comparisons"]`` the model minus each baseline on the same dates, and
 ``metrics["backtest"][portfolio]["intervals"]`` Sharpe, annual return and alpha with the period
 returns resampled in blocks of as many periods (:func:`stat_intervals`), for each portfolio of
-:data:`~stgnn.walkforward.backtest.PORTFOLIOS`: the calls (``strategy``), the rank book by
+:data:`~stgnn.evaluation.backtest.PORTFOLIOS`: the calls (``strategy``), the rank book by
 ``p_up - p_down`` (``rank``) and the equal-weight universe. ``metrics["bootstrap"]`` records the
 settings.
 """
@@ -23,10 +23,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from stgnn.training.metrics import call_hit_rate, direction_return, headline, labelled, prediction_metrics
-from stgnn.walkforward.backtest import PORTFOLIOS, BacktestResult, backtest, stat_intervals
-from stgnn.walkforward.bootstrap import (SCHEME, block_for_horizon, bootstrap_ci, direction_auroc_of, macro_f1_of,
-                                         mcc_of, move_auroc_of, paired_block_bootstrap, rank_ic_of)
+from stgnn.evaluation.backtest import PORTFOLIOS, BacktestResult, backtest, stat_intervals
+from stgnn.evaluation.bootstrap import (SCHEME, block_for_horizon, bootstrap_ci, direction_auroc_of, macro_f1_of,
+                                        mcc_of, move_auroc_of, paired_block_bootstrap, rank_ic_of)
+from stgnn.evaluation.metrics import call_hit_rate, direction_return, headline, labelled, prediction_metrics
 
 INTERVALS = {"macro_f1": macro_f1_of, "mcc": mcc_of, "rank_ic": rank_ic_of, "auroc_direction": direction_auroc_of,
              "auroc_move": move_auroc_of}
@@ -98,7 +98,7 @@ def evaluate(frames: dict[str, pd.DataFrame], *, model: str, horizon: int, cost_
         Bootstrap resamples, requested block length in days (``max(block_days, 2 * horizon)`` is
         used) and seed.
     book : {"dollar_neutral", "unhedged"}, default "dollar_neutral"
-        The backtest's book (see :mod:`stgnn.walkforward.backtest`).
+        The backtest's book (see :mod:`stgnn.evaluation.backtest`).
     rank_quantile : float, default 0.1
         The rank book's share of the tradeable tickers on each side (``walkforward.rank_quantile``).
 

@@ -1,0 +1,46 @@
+"""The baselines a config may name, and what each is, written once.
+
+It sits below :mod:`stgnn.config`, which checks ``walkforward.baselines`` against it; the
+implementations (:mod:`stgnn.walkforward.baselines`) and the walk-forward that trains the
+temporal-only STGNN read their properties from here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """One baseline: its config name, what it is in a few words, and how it is fitted.
+
+    Attributes
+    ----------
+    name : str
+        As written in ``walkforward.baselines``.
+    description : str
+        What it is, for help texts and reports.
+    tuned : bool
+        Its ``C`` is chosen on each fold's validation window from ``walkforward.baseline_C``.
+    windowed : bool
+        With ``walkforward.baseline_window: model`` it sees the model's window (flattened lags).
+    """
+
+    name: str
+    description: str
+    tuned: bool = False
+    windowed: bool = False
+
+
+NO_GRAPH = "stgnn_no_graph"
+"""The temporal-only STGNN, trained by the walk-forward beside the model (the graph's comparison)."""
+
+BASELINES: dict[str, Baseline] = {b.name: b for b in (
+    Baseline("majority", "training class frequencies as constant probabilities"),
+    Baseline("momentum", "logistic regression on the trailing 20-day return", tuned=True),
+    Baseline("volatility", "logistic regression on trailing 20-day volatility", tuned=True),
+    Baseline("logistic", "logistic regression on the ticker's own features", tuned=True, windowed=True),
+    Baseline("logistic_graph", "the same plus its graph neighbours' mean features", tuned=True, windowed=True),
+    Baseline(NO_GRAPH, "the STGNN without its neighbour layers, with its own grid search and seeds"),
+)}
+"""Every baseline a config may name, in the order reports list them."""
