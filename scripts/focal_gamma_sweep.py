@@ -3,41 +3,13 @@ predictions, collated into comparison.csv / comparison.md with the best gamma fo
 chosen on validation (the test or out-of-sample columns are for reading only).
 
     python scripts/focal_gamma_sweep.py --gammas 1 2 3 4 --start 2010-01-01 --run-dir runs/gamma
+
+The same as ``stgnn sweep`` (the command an installed package has): same flags, same code.
 """
 
-from __future__ import annotations
+from stgnn.cli import script
 
-from stgnn.cli.args import config_overrides, configure_logging, execution, experiment_parser, guarded
-from stgnn.config import load_config
-from stgnn.research.sweep import PRIORITIES, run_gamma_sweep
-from stgnn.training.run import default_run_dir, load_data
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = experiment_parser(__doc__)
-    parser.add_argument("--gammas", type=float, nargs="+", default=[1.0, 2.0, 3.0, 4.0])
-    parser.add_argument("--walk-forward", action="store_true",
-                        help="run each gamma over the folds: chosen on their validation macro-F1, read out of sample")
-    parser.add_argument("--priority", choices=PRIORITIES, default="macro_f1",
-                        help="what 'best gamma' means, judged on validation (--walk-forward: macro_f1 only)")
-    parser.add_argument("--min-precision", type=float, default=0.3, help="precision floor of recall_at_precision")
-    args = parser.parse_args(argv)
-    configure_logging(args.verbose)
-
-    def run() -> int:
-        config = load_config(args.config, {"experiment": "gamma-sweep", **config_overrides(args)})
-        for gamma in args.gammas:
-            config.updated({"loss.focal_gamma": gamma})  # every gamma valid before anything runs
-        data = load_data(config)
-        run_dir = args.run_dir or default_run_dir(config)
-        result = run_gamma_sweep(config, data, args.gammas, run_dir, walk_forward=args.walk_forward,
-                                 priority=args.priority, min_precision=args.min_precision, execution=execution(args))
-        print(result["table"].drop(columns=["run_dir", "experiment"]).to_string(index=False, float_format="%.4f"))
-        print(f"best gamma for {args.priority}: {result['best_gamma']:g} ({result['reason']}); see {run_dir}")
-        return 0
-
-    return guarded(run)
-
+main = script("sweep")
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -3,41 +3,13 @@ universe-relative labels, over the same walk-forward folds; writes results.csv /
 
     python scripts/graph_study.py --config configs/sp500_study.yaml --run-dir runs/study --workers 2
     python scripts/graph_study.py --config configs/sp500_study.yaml --run-dir runs/study --resume
+
+The same as ``stgnn study`` (the command an installed package has): same flags, same code.
 """
 
-from __future__ import annotations
+from stgnn.cli import script
 
-from stgnn.cli.args import config_overrides, configure_logging, execution, experiment_parser, guarded
-from stgnn.config import load_config
-from stgnn.errors import ConfigError
-from stgnn.research.graph_study import LABELS, VARIANTS, plan_study, run_study
-from stgnn.training.run import default_run_dir, load_data
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = experiment_parser(__doc__)
-    parser.add_argument("--variants", nargs="+", choices=list(VARIANTS),
-                        help="default: all (temporal_only always runs: it is the reference)")
-    parser.add_argument("--labels", nargs="+", choices=list(LABELS), help="default: all")
-    parser.add_argument("--resume", action="store_true", help="resume the study in --run-dir, skipping finished runs")
-    args = parser.parse_args(argv)
-    configure_logging(args.verbose)
-
-    def run() -> int:
-        if args.resume and args.run_dir is None:
-            raise ConfigError("--resume needs the --run-dir of the study to resume.")
-        config = load_config(args.config, config_overrides(args))
-        plan_study(config, args.labels, args.variants)  # refuse a bad combination before loading data
-        run_dir = args.run_dir or default_run_dir(config)
-        study = run_study(config, load_data(config), run_dir, labels=args.labels, variants=args.variants,
-                          resume=args.resume, execution=execution(args))
-        shown = ["labels", "variant", "macro_f1", "rank_ic", "rank_ic_lo", "rank_ic_hi", "d_macro_f1", "d_rank_ic"]
-        print(study["table"][shown].to_string(index=False, float_format="%.4f"))
-        print(f"graph study written to {run_dir} ({study['wall_seconds']:.0f}s)")
-        return 0
-
-    return guarded(run)
-
+main = script("study")
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -1,13 +1,13 @@
 """The benchmark's cases run and report (their numbers are facts about a machine, never asserted)."""
 
 import json
-import runpy
 import time
-from pathlib import Path
 
 import pytest
 
 from stgnn.benchmark import _busy_cpu_seconds, run_case, synthetic_config
+from stgnn.benchmark_suite import device_markdown, device_suite
+from stgnn.cli import main
 
 pytestmark = pytest.mark.slow
 
@@ -23,9 +23,8 @@ def test_each_real_window_passes_the_encoder_once_per_epoch():
     assert row["passes_per_real_window"] == 1.0
 
 
-def test_script_writes_json_and_markdown(tmp_path):
-    script = runpy.run_path(str(Path(__file__).resolve().parents[1] / "scripts" / "benchmark.py"))
-    assert script["main"](["--quick", "--repeats", "2", "--out", str(tmp_path)]) == 0
+def test_command_writes_json_and_markdown(tmp_path):
+    assert main(["benchmark", "--quick", "--repeats", "2", "--out", str(tmp_path)]) == 0
     results = json.loads((tmp_path / "results.json").read_text())
     (row,) = results["scaling"]
     assert row["n_tickers"] == 20 and len(row["all_fold_seconds"]) == 2
@@ -42,10 +41,9 @@ def test_busy_cpu_seconds_counts_this_process_burning_cpu():
 
 def test_device_suite_compares_a_device_with_the_cpu_and_reports_scores(tmp_path):
     """Run here on the CPU against itself (the GPU run is the same code with device "cuda")."""
-    script = runpy.run_path(str(Path(__file__).resolve().parents[1] / "scripts" / "benchmark.py"))
     saved = []
-    results = script["device_suite"]("cpu", n=10, big=15, n_days=1100, epochs=1, seeds=2,
-                                     save=lambda r: saved.append(sorted(r)))
+    results = device_suite("cpu", n=10, big=15, n_days=1100, epochs=1, seeds=2,
+                          save=lambda r: saved.append(sorted(r)))
     assert len(saved) == 6 and "fp32" in saved[0] and "bf16" not in saved[0]  # saved after every case
     for run in ("cpu", "fp32", "bf16", "big"):
         assert results[run]["fold_seconds"] > 0 and len(results[run]["seed_metrics"]) == 2
@@ -53,7 +51,7 @@ def test_device_suite_compares_a_device_with_the_cpu_and_reports_scores(tmp_path
     assert results["bf16"]["precision"] == "bf16" and results["big"]["n_tickers"] == 15
     assert results["agreement"]["max_abs_diff"] == 0.0  # the CPU against itself
     assert results["fp32_seeds_within_cpu_range"]  # the same seeds on the same device
-    text = script["device_markdown"](results)
+    text = device_markdown(results)
     assert "N = 15, cpu fp32" in text and "differ by at most 0.00e+00" in text
-    failed = script["device_markdown"]({**results, "bf16": {"error": "benchmark case fold failed: boom"}})
+    failed = device_markdown({**results, "bf16": {"error": "benchmark case fold failed: boom"}})
     assert "| cpu bf16 | failed: benchmark case fold failed: boom |" in failed

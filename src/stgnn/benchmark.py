@@ -1,4 +1,4 @@
-"""Measurements behind ``scripts/benchmark.py``: throughput, latency, wall time and peak memory.
+"""Measurements behind ``stgnn benchmark``: throughput, latency, wall time and peak memory.
 
 Each case runs in its own subprocess (``python -m stgnn.benchmark CASE ...``) so that its peak
 resident memory is its own; the parent collects one JSON line per case. Timings are facts about
@@ -7,7 +7,6 @@ one machine, never assertions: the tests only check that the cases run and repor
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import resource
@@ -26,11 +25,11 @@ from stgnn.device import resolve_device, start
 from stgnn.evaluation.evaluate import intervals
 from stgnn.evaluation.metrics import headline, labelled, prediction_metrics
 from stgnn.models.encoders import GRUEncoder, TCNEncoder
+from stgnn.runs import MODEL, FoldDir
 from stgnn.training.fold import FoldFitter
 from stgnn.training.run import load_data, single_split
 from stgnn.training.trainer import ClassificationSTGNNTrainer
-from stgnn.runs import MODEL, FoldDir
-from stgnn.walkforward.optimizer import run_fold
+from stgnn.walkforward.fold_run import run_fold
 from stgnn.walkforward.runner import plan_folds
 
 
@@ -137,9 +136,8 @@ def case_agreement(config: Config) -> dict:
     trainer = _trainer(config)
     trainer.fit()
     days = trainer.split.test
-    on_cpu = ClassificationSTGNNTrainer(config.updated({"training.device": "cpu"}), trainer.fold, trainer.split,
-                                        progress=False)
-    on_cpu.model_ = copy.deepcopy(trainer.model_).cpu()
+    on_cpu = ClassificationSTGNNTrainer.from_model(config.updated({"training.device": "cpu"}), trainer.fold,
+                                                   trainer.split, trainer.model_)
     diff = np.abs(trainer.predict_proba(days) - on_cpu.predict_proba(days))
     return {"device": trainer.device.type, "n_probabilities": int(np.isfinite(diff).sum()),
             "max_abs_diff": float(np.nanmax(diff))}

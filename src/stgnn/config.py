@@ -314,7 +314,7 @@ class WalkForwardConfig(_Section):
                 else:
                     continue
                 raise ValueError(f"grid key {named} is refused: {why}; vary it across runs instead, "
-                                 f"one config per value (as scripts/graph_study.py does with the labels)")
+                                 f"one config per value (as stgnn study does with the labels)")
         return v
 
 

@@ -9,13 +9,20 @@ from typing import Literal, get_args, get_origin
 
 import pytest
 
-from stgnn.cli import main
-from stgnn.cli.args import ALL_FLAGS, _scalar, config_overrides, experiment_parser, schema_field
+from stgnn.cli import main, walk_forward
+from stgnn.cli.args import ALL_FLAGS, Parser, _scalar, config_overrides, schema_field
 from stgnn.config import load_config
 from stgnn.registry import BASELINES
 from stgnn.walkforward.backends import BACKENDS
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "walk_forward_optimization.py"
+
+
+def _walk_forward_parser() -> Parser:
+    """The parser of ``stgnn walk-forward``: every config flag, the execution flags and its own."""
+    parser = Parser()
+    walk_forward.add_arguments(parser)
+    return parser
 
 
 def _actions(parser: argparse.ArgumentParser) -> dict[str, argparse.Action]:
@@ -25,7 +32,7 @@ def _actions(parser: argparse.ArgumentParser) -> dict[str, argparse.Action]:
 @pytest.mark.parametrize("flag", ALL_FLAGS, ids=lambda f: f.name)
 def test_flag_matches_its_schema_field(flag):
     info = schema_field(flag.key)  # a KeyError names a dotted key the schema lacks
-    action = _actions(experiment_parser("doc"))[flag.name]
+    action = _actions(_walk_forward_parser())[flag.name]
     assert info.description and info.description in action.help
     kind = _scalar(info.annotation)
     if get_origin(kind) is Literal:
@@ -34,7 +41,7 @@ def test_flag_matches_its_schema_field(flag):
 
 
 def test_registries_give_the_choices():
-    actions = _actions(experiment_parser("doc"))
+    actions = _actions(_walk_forward_parser())
     assert tuple(actions["--baselines"].choices) == tuple(BASELINES)
     assert tuple(actions["--backend"].choices) == BACKENDS
 
@@ -53,7 +60,7 @@ def test_walk_forward_help_describes_each_field_once(capsys):
 
 
 def test_only_given_flags_override():
-    parser = experiment_parser("doc")
+    parser = _walk_forward_parser()
     assert config_overrides(parser.parse_args([])) == {}
     found = config_overrides(parser.parse_args([
         "--no-graph", "--no-smote", "--vol-scaled", "--expanding", "--balanced-sampler", "--start", "2010-01-04",
@@ -71,7 +78,7 @@ def test_only_given_flags_override():
 
 
 def test_an_explicit_smote_strategy_replaces_the_ratio():
-    found = config_overrides(experiment_parser("doc").parse_args(["--smote-strategy", "minority"]))
+    found = config_overrides(_walk_forward_parser().parse_args(["--smote-strategy", "minority"]))
     assert found == {"smote.sampling_strategy": "minority", "smote.target_ratio": None}
 
 
@@ -103,6 +110,6 @@ def test_a_flag_a_command_does_not_use_is_refused(argv, message, capsys):
 ])
 def test_a_bad_value_is_one_line(argv, message, capsys):
     with pytest.raises(SystemExit) as exc:
-        experiment_parser("doc").parse_args(argv)
+        _walk_forward_parser().parse_args(argv)
     err = capsys.readouterr().err.strip().splitlines()
     assert exc.value.code == 2 and len(err) == 1 and message in err[0]

@@ -5,13 +5,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from stgnn.config import parse_config
 from stgnn.evaluation.backtest import BacktestResult
 from stgnn.evaluation.bootstrap import SCHEME
-from stgnn.evaluation.evaluate import COMPARED, INTERVALS, evaluate
+from stgnn.evaluation.evaluate import COMPARED, INTERVALS, EvaluationSettings, evaluate
 from stgnn.io import write_json
 
 N_DAYS, N_TICKERS = 90, 6
 CI_KEYS = {"value", "lo", "hi", "n_boot", "block_days"}
+COSTLESS_DAILY = EvaluationSettings(horizon=1, cost_bps=0, n_boot=20, block_days=5, seed=0)
+
+
+def _settings(**changes) -> EvaluationSettings:
+    return EvaluationSettings(**{"horizon": 15, "cost_bps": 5.0, "n_boot": 20, "block_days": 20, "seed": 3, **changes})
 
 
 def _stitched(rng, proba):
@@ -44,7 +50,7 @@ def frames():
 
 @pytest.fixture(scope="module")
 def evaluated(frames):
-    return evaluate(frames, model="stgnn", horizon=15, cost_bps=5.0, n_boot=60, block_days=20, seed=3)
+    return evaluate(frames, _settings(n_boot=60), model="stgnn")
 
 
 def test_blocks_cover_twice_the_horizon_and_the_settings_are_recorded(frames, evaluated):
@@ -54,10 +60,17 @@ def test_blocks_cover_twice_the_horizon_and_the_settings_are_recorded(frames, ev
     for comparison in metrics["comparisons"].values():
         assert set(comparison) == set(COMPARED)
         assert {c["block_days"] for c in comparison.values()} == {30}
-    daily = evaluate({"stgnn": frames["stgnn"]}, model="stgnn", horizon=1, cost_bps=5.0, n_boot=20, block_days=20,
-                     seed=3)[0]
+    daily = evaluate({"stgnn": frames["stgnn"]}, _settings(horizon=1), model="stgnn")[0]
     assert daily["bootstrap"]["block_days"] == 20 and daily["intervals"]["stgnn"]["mcc"]["block_days"] == 20
     assert daily["comparisons"] == {}
+
+
+def test_settings_are_read_from_the_config():
+    config = parse_config({"labels": {"horizon": 5}, "training": {"seed": 9},
+                           "walkforward": {"cost_bps": 2.0, "n_boot": 100, "block_days": 7, "book": "unhedged",
+                                           "rank_quantile": 0.2}})
+    assert EvaluationSettings.from_config(config) == EvaluationSettings(
+        horizon=5, cost_bps=2.0, n_boot=100, block_days=7, seed=9, book="unhedged", rank_quantile=0.2)
 
 
 def test_every_model_gets_intervals_of_its_own_metrics(evaluated):
@@ -101,20 +114,18 @@ def test_backtest_holds_its_book_beta_alpha_and_intervals(evaluated):
 
 
 def test_the_rank_quantile_is_passed_to_the_backtest(frames):
-    metrics, bt = evaluate(frames, model="stgnn", horizon=15, cost_bps=5.0, n_boot=20, block_days=20, seed=3,
-                           rank_quantile=0.5)
+    metrics, bt = evaluate(frames, _settings(rank_quantile=0.5), model="stgnn")
     assert metrics["backtest"]["rank_quantile"] == 0.5 == bt.stats["rank_quantile"]
     assert ((bt.rank_weights > 0).sum(axis=1) == N_TICKERS // 2).all()  # half the names a side
     with pytest.raises(ValueError, match=r"Expected rank_quantile in \(0, 0.5\]"):
-        evaluate(frames, model="stgnn", horizon=15, cost_bps=5.0, n_boot=20, block_days=20, seed=3, rank_quantile=0.7)
+        evaluate(frames, _settings(rank_quantile=0.7), model="stgnn")
 
 
 def test_the_book_is_passed_to_the_backtest(frames):
-    metrics, bt = evaluate(frames, model="stgnn", horizon=15, cost_bps=5.0, n_boot=20, block_days=20, seed=3,
-                           book="unhedged")
+    metrics, bt = evaluate(frames, _settings(book="unhedged"), model="stgnn")
     assert metrics["backtest"]["book"] == "unhedged" == bt.stats["book"]
     with pytest.raises(ValueError, match="Expected book in"):
-        evaluate(frames, model="stgnn", horizon=15, cost_bps=5.0, n_boot=20, block_days=20, seed=3, book="levered")
+        evaluate(frames, _settings(book="levered"), model="stgnn")
 
 
 def test_metrics_write_as_strict_json(evaluated, tmp_path):
@@ -134,10 +145,8 @@ def test_directional_figures_score_the_return_the_labels_were_cut_from(rng):
     frame = _stitched(rng, _informed)
     excess = frame["fwd_return"] - frame.groupby("date")["fwd_return"].transform("mean")
     relative = frame.assign(target_return=excess, fwd_return=-frame["fwd_return"])
-    metrics, _ = evaluate({"stgnn": relative, "majority": _stitched(rng, _constant)}, model="stgnn", horizon=1,
-                          cost_bps=0, n_boot=20, block_days=5, seed=0)
-    plain, _ = evaluate({"stgnn": frame, "majority": _stitched(rng, _constant)}, model="stgnn", horizon=1,
-                        cost_bps=0, n_boot=20, block_days=5, seed=0)
+    metrics, _ = evaluate({"stgnn": relative, "majority": _stitched(rng, _constant)}, COSTLESS_DAILY, model="stgnn")
+    plain, _ = evaluate({"stgnn": frame, "majority": _stitched(rng, _constant)}, COSTLESS_DAILY, model="stgnn")
     assert plain["skill"]["rank_ic"] > 0.2
     assert metrics["skill"]["rank_ic"] == pytest.approx(plain["skill"]["rank_ic"])  # demeaning keeps ranks
     assert metrics["intervals"]["stgnn"]["rank_ic"]["value"] == pytest.approx(plain["skill"]["rank_ic"])
@@ -151,7 +160,6 @@ def test_rows_without_a_label_are_traded_but_not_scored(rng):
     frame = _stitched(rng, _informed)
     unlabelled = frame.iloc[:N_TICKERS].assign(label=pd.NA, ticker=[f"X{i}" for i in range(N_TICKERS)])
     both = pd.concat([frame, unlabelled], ignore_index=True).astype({"label": "Int64"})
-    metrics, bt = evaluate({"stgnn": both, "majority": _stitched(rng, _constant)}, model="stgnn", horizon=1,
-                           cost_bps=0, n_boot=20, block_days=5, seed=0)
+    metrics, bt = evaluate({"stgnn": both, "majority": _stitched(rng, _constant)}, COSTLESS_DAILY, model="stgnn")
     assert metrics["oos"]["n_rows"] == len(frame)
     assert (bt.weights.iloc[0][[f"X{i}" for i in range(N_TICKERS)]] != 0).any()

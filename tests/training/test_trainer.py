@@ -1,4 +1,3 @@
-import copy
 import logging
 from dataclasses import replace
 
@@ -130,8 +129,15 @@ def test_prediction_chunks_do_not_change_probabilities(tiny):
     config, data = tiny
     t = _fit(config, data)
     whole = t.predict_proba(t.split.test)
-    t.PREDICT_NODES = {t.device.type: 1}  # one day per chunk
-    np.testing.assert_allclose(t.predict_proba(t.split.test), whole, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(t.predict_proba(t.split.test, chunk_nodes=1), whole, rtol=0, atol=1e-6)  # a day a chunk
+
+
+def test_a_trainer_adopts_a_copy_of_a_model_trained_elsewhere(tiny):
+    config, data = tiny
+    t = _fit(config, data)
+    adopted = ClassificationSTGNNTrainer.from_model(config, t.fold, t.split, t.model_)
+    assert adopted.model_ is not t.model_
+    np.testing.assert_array_equal(adopted.predict_proba(t.split.test), t.predict_proba(t.split.test))
 
 
 def test_bf16_autocast_trains_and_predicts_close_to_fp32(tiny):
@@ -177,8 +183,8 @@ def test_gpu_batches_and_probabilities_match_the_cpu(tiny):
     for key in ("x", "y", "sample_weight", "labelled_index", "edge_index", "edge_weight"):
         torch.testing.assert_close(on_gpu[key].cpu(), on_cpu[key], rtol=0, atol=1e-6)
     assert trainer.fold.batcher.to("cuda") is trainer.batcher and trainer.batcher.to("cpu") is trainer.fold.batcher
-    cpu_trainer = ClassificationSTGNNTrainer(config.updated({"training.device": "cpu"}), trainer.fold, trainer.split,
-                                             progress=False)
-    cpu_trainer.model_ = copy.deepcopy(trainer.model_).cpu()
+    cpu_trainer = ClassificationSTGNNTrainer.from_model(config.updated({"training.device": "cpu"}), trainer.fold,
+                                                        trainer.split, trainer.model_)
+    assert cpu_trainer.model_ is not trainer.model_ and next(trainer.model_.parameters()).is_cuda
     diff = trainer.predict_proba(trainer.split.test) - cpu_trainer.predict_proba(trainer.split.test)
     assert np.nanmax(np.abs(diff)) < 1e-4

@@ -16,7 +16,7 @@ import torch
 
 from stgnn.evaluation.metrics import prediction_metrics
 from stgnn.runs import FoldDir, RunDir
-from stgnn.walkforward.optimizer import run_fold
+from stgnn.walkforward.fold_run import run_fold
 from stgnn.walkforward.runner import plan_folds
 
 pytestmark = pytest.mark.slow

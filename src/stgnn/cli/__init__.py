@@ -1,51 +1,38 @@
-"""``python -m stgnn``: ``data summary``, ``predict``, ``ledger score`` and ``export``."""
+"""The ``stgnn`` command (also ``python -m stgnn``): one subcommand per module of this package,
+each with ``add_arguments(parser)`` and ``run(args)``. The repository's scripts are these commands
+under the names users know (:func:`script`), so both parse the same flags and run the same code."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import sys
+from typing import Callable
 
-from stgnn.cli import data as data_cmd
-from stgnn.cli import export as export_cmd
-from stgnn.cli import ledger as ledger_cmd
-from stgnn.cli import predict as predict_cmd
-from stgnn.cli.args import DATA_FLAGS, LABEL_FLAGS, Parser, add_config_file_flag, add_flags, configure_logging, guarded
+from stgnn.cli import ablation, benchmark, data, export, ledger, predict, study, sweep, train, walk_forward
+from stgnn.cli.args import Parser, add_verbose_flag, configure_logging, guarded
+
+COMMANDS = (
+    ("train", train, "train on one chronological split and write a run directory"),
+    ("walk-forward", walk_forward, "retrain on rolling windows and report out of sample beside baselines"),
+    ("study", study, "does the graph help? graph variants against temporal-only over the same folds"),
+    ("sweep", sweep, "focal-gamma sweep, the best gamma chosen on validation"),
+    ("ablation", ablation, "the full model against one change at a time: loss, SMOTE, class weights, sampler, graph"),
+    ("benchmark", benchmark, "throughput, latency, wall time and memory (--device cuda: the GPU against the CPU)"),
+    ("data", data, "inspect a data source"),
+    ("predict", predict, "score the latest window of a panel with a saved model"),
+    ("ledger", ledger, "the prediction ledger of predict --ledger"),
+    ("export", export, "write a torch.export artefact with scaler, graph and thresholds"),
+)
 
 
 def build_parser() -> Parser:
-    parser = Parser(prog="stgnn", description=__doc__)
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser = Parser(prog="stgnn", description="Spatio-temporal GNN for stock movements: train, walk forward, "
+                                              "research, and score with a saved model.")
+    add_verbose_flag(parser)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
-    data = commands.add_parser("data", help="inspect a data source")
-    data_sub = data.add_subparsers(dest="data_command", required=True, parser_class=Parser)
-    summary = data_sub.add_parser("summary", help="tickers, dates, dropped rows and class balance")
-    add_config_file_flag(summary)
-    add_flags(summary, "data", DATA_FLAGS + LABEL_FLAGS)
-    summary.set_defaults(handler=data_cmd.summary)
-    predict = commands.add_parser("predict", help="score the latest window of a panel with a saved model")
-    model = predict.add_mutually_exclusive_group(required=True)
-    model.add_argument("--checkpoint", help="a model.pt: of a training run, or of a walk-forward's fold")
-    model.add_argument("--run-dir", type=Path,
-                       help="a walk-forward run: its final model, with its windows and out-of-sample figures")
-    predict.add_argument("--out", help="also write the table to this csv")
-    predict.add_argument("--ledger", type=Path,
-                         help="append the calls to this prediction ledger (a rerun replaces that day's calls)")
-    # Window, horizon and thresholds are the checkpoint's: only where the prices come from is asked.
-    add_flags(predict, "data (default: the checkpoint's)", DATA_FLAGS, show_defaults=False)
-    predict.set_defaults(handler=predict_cmd.predict)
-    ledger = commands.add_parser("ledger", help="the prediction ledger of predict --ledger")
-    ledger_sub = ledger.add_subparsers(dest="ledger_command", required=True, parser_class=Parser)
-    score = ledger_sub.add_parser("score", help="fill in outcomes once prices for t + h exist; live figures beside "
-                                                "the walk-forward's intervals")
-    score.add_argument("ledger", type=Path, help="the ledger csv")
-    score.add_argument("--run-dir", type=Path,
-                       help="walk-forward run to compare with, for models whose rows record none")
-    score.add_argument("--out", type=Path, help="also write the figures to this json")
-    add_flags(score, "data (the prices to score against)", DATA_FLAGS)
-    score.set_defaults(handler=ledger_cmd.score)
-    export = commands.add_parser("export", help="write a torch.export artefact with scaler, graph and thresholds")
-    export.add_argument("--checkpoint", required=True, help="model.pt of a run directory")
-    export.add_argument("--out", required=True, help="a new directory for the artefact")
-    export.set_defaults(handler=export_cmd.export)
+    for name, module, text in COMMANDS:
+        command = commands.add_parser(name, help=text, description=module.__doc__)
+        module.add_arguments(command)
+        command.set_defaults(handler=module.run)
     return parser
 
 
@@ -53,3 +40,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     configure_logging(args.verbose)
     return guarded(lambda: args.handler(args))
+
+
+def script(command: str) -> Callable[[list[str] | None], int]:
+    """The ``main`` of a repository script: ``stgnn COMMAND`` with the script's arguments."""
+    def script_main(argv: list[str] | None = None) -> int:
+        return main([command, *(sys.argv[1:] if argv is None else argv)])
+    return script_main

@@ -1,4 +1,4 @@
-"""Flags shared by the command line and the scripts, and the guard that turns user errors into
+"""Flags shared by the commands, and the guard that turns user errors into
 one line and exit code 2.
 
 A config flag is one row of a table: its name and the dotted config key it sets. Its type,
@@ -23,6 +23,7 @@ from pydantic.fields import FieldInfo
 from stgnn.config import Config
 from stgnn.errors import StgnnError
 from stgnn.registry import BASELINES
+from stgnn.tracking import add_mlflow_flag
 from stgnn.walkforward.backends import BACKENDS
 
 EXIT_USAGE = 2
@@ -242,12 +243,9 @@ def guarded(fn: Callable[[], int | None]) -> int:
         return 130
 
 
-def experiment_parser(doc: str, *, walk_forward: bool = True) -> Parser:
-    """The parser every experiment script starts from: the config file, data, label and training
-    (and walk-forward and execution) flags, ``--run-dir``, ``--mlflow`` and ``-v``."""
-    from stgnn.tracking import add_mlflow_flag
-
-    parser = Parser(description=doc.splitlines()[0])
+def add_experiment_flags(parser: argparse.ArgumentParser, *, walk_forward: bool = True) -> None:
+    """What every experiment command takes: the config file, data, label and training (and
+    walk-forward and execution) flags, ``--run-dir``, ``--mlflow`` and ``-v``."""
     add_config_file_flag(parser)
     add_flags(parser, "data", DATA_FLAGS + LABEL_FLAGS)
     add_flags(parser, "model and training", TRAINING_FLAGS)
@@ -256,5 +254,9 @@ def experiment_parser(doc: str, *, walk_forward: bool = True) -> Parser:
         add_execution_flags(parser)
     parser.add_argument("--run-dir", type=Path, help="write the run exactly here (default runs/<id>)")
     add_mlflow_flag(parser)
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    return parser
+    # Suppressed default: a -v given before the command (stgnn -v train) is not undone by this one's default.
+    add_verbose_flag(parser, default=argparse.SUPPRESS)
+
+
+def add_verbose_flag(parser: argparse.ArgumentParser, *, default: Any = False) -> None:
+    parser.add_argument("-v", "--verbose", action="store_true", default=default, help="debug logging")

@@ -1,17 +1,25 @@
-"""``stgnn data summary``."""
+"""Inspect a data source before training on it."""
 
 from __future__ import annotations
 
 import argparse
 
-from stgnn.cli.args import config_overrides
+from stgnn.cli.args import DATA_FLAGS, LABEL_FLAGS, add_config_file_flag, add_flags, config_overrides
 from stgnn.config import load_config
 from stgnn.data.graph import configured_sectors
 from stgnn.data.sources import load_panel
 from stgnn.data.summary import summarize
 
 
-def summary(args: argparse.Namespace) -> int:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    commands = parser.add_subparsers(dest="data_command", required=True)
+    summary = commands.add_parser("summary", help="tickers, dates, dropped rows and class balance")
+    add_config_file_flag(summary)
+    add_flags(summary, "data", DATA_FLAGS + LABEL_FLAGS)
+
+
+def run(args: argparse.Namespace) -> int:
+    """``stgnn data summary``, the one data command."""
     config = load_config(args.config, config_overrides(args))
     panel = load_panel(config.data)
     summary = summarize(panel, config.labels, sectors=configured_sectors(config.graph),

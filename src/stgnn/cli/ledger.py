@@ -1,18 +1,31 @@
-"""``stgnn ledger score``: fill in what happened to the ledger's calls and compare the live figures
-with the walk-forward's out-of-sample intervals."""
+"""The prediction ledger of predict --ledger: fill in what happened to its calls and compare the
+live figures with the walk-forward's out-of-sample intervals."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
-from stgnn.cli.args import config_overrides
+from stgnn.cli.args import DATA_FLAGS, add_flags, config_overrides
 from stgnn.config import load_config
 from stgnn.data.sources import load_panel
 from stgnn.io import write_json
 from stgnn.ledger import ledger_report, read_ledger, report_lines, score_ledger, write_ledger
 
 
-def score(args: argparse.Namespace) -> int:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    commands = parser.add_subparsers(dest="ledger_command", required=True)
+    score = commands.add_parser("score", help="fill in outcomes once prices for t + h exist; live figures beside "
+                                              "the walk-forward's intervals")
+    score.add_argument("ledger", type=Path, help="the ledger csv")
+    score.add_argument("--run-dir", type=Path,
+                       help="walk-forward run to compare with, for models whose rows record none")
+    score.add_argument("--out", type=Path, help="also write the figures to this json")
+    add_flags(score, "data (the prices to score against)", DATA_FLAGS)
+
+
+def run(args: argparse.Namespace) -> int:
+    """``stgnn ledger score``, the one ledger command."""
     ledger = read_ledger(args.ledger)
     panel = load_panel(load_config(None, config_overrides(args)).data)
     ledger, state = score_ledger(ledger, panel)

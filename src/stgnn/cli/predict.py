@@ -1,4 +1,4 @@
-"""``stgnn predict``: score the latest window of a panel with a saved model."""
+"""Score the latest window of a panel with a saved model, optionally into a prediction ledger."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from stgnn.checkpoint import load_checkpoint
-from stgnn.cli.args import config_overrides
+from stgnn.cli.args import DATA_FLAGS, add_flags, config_overrides
 from stgnn.config import Config
 from stgnn.data.labels import rule_text
 from stgnn.data.sources import load_panel
@@ -20,7 +20,19 @@ from stgnn.reporting.report import format_interval
 from stgnn.runs import RunDir
 
 
-def predict(args: argparse.Namespace) -> int:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    model = parser.add_mutually_exclusive_group(required=True)
+    model.add_argument("--checkpoint", help="a model.pt: of a training run, or of a walk-forward's fold")
+    model.add_argument("--run-dir", type=Path,
+                       help="a walk-forward run: its final model, with its windows and out-of-sample figures")
+    parser.add_argument("--out", help="also write the table to this csv")
+    parser.add_argument("--ledger", type=Path,
+                        help="append the calls to this prediction ledger (a rerun replaces that day's calls)")
+    # Window, horizon and thresholds are the checkpoint's: only where the prices come from is asked.
+    add_flags(parser, "data (default: the checkpoint's)", DATA_FLAGS, show_defaults=False)
+
+
+def run(args: argparse.Namespace) -> int:
     record = WalkForwardRecord.load(args.run_dir) if args.run_dir else None
     path = Path(args.checkpoint) if args.checkpoint else _final_model(args.run_dir)
     ckpt = load_checkpoint(path)

@@ -21,8 +21,11 @@ settings.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 
+from stgnn.config import Config
 from stgnn.evaluation.backtest import PORTFOLIOS, BacktestResult, backtest, stat_intervals
 from stgnn.evaluation.bootstrap import (SCHEME, block_for_horizon, bootstrap_ci, direction_auroc_of, macro_f1_of,
                                         mcc_of, move_auroc_of, paired_block_bootstrap, rank_ic_of)
@@ -78,9 +81,48 @@ def intervals(frame: pd.DataFrame, *, n_boot: int, block_days: int, seed: int) -
             for name, fn in INTERVALS.items()}
 
 
-def evaluate(frames: dict[str, pd.DataFrame], *, model: str, horizon: int, cost_bps: float, n_boot: int,
-             block_days: int, seed: int, book: str = "dollar_neutral",
-             rank_quantile: float = 0.1) -> tuple[dict, BacktestResult]:
+@dataclass(frozen=True)
+class EvaluationSettings:
+    """How a walk-forward's predictions are judged: the backtest's holding period, costs and books,
+    and the bootstrap's resamples, read from a config in one place (:meth:`from_config`).
+
+    Attributes
+    ----------
+    horizon : int
+        Label horizon in days: the backtest's holding period, and the bootstrap block is at least
+        twice it.
+    cost_bps : float
+        Backtest cost per unit of turnover.
+    n_boot, block_days, seed : int
+        Bootstrap resamples, requested block length in days (:attr:`block` is used) and seed.
+    book : {"dollar_neutral", "unhedged"}, default "dollar_neutral"
+        The backtest's book (see :mod:`stgnn.evaluation.backtest`).
+    rank_quantile : float, default 0.1
+        The rank book's share of the tradeable tickers on each side.
+    """
+
+    horizon: int
+    cost_bps: float
+    n_boot: int
+    block_days: int
+    seed: int
+    book: str = "dollar_neutral"
+    rank_quantile: float = 0.1
+
+    @classmethod
+    def from_config(cls, config: Config) -> EvaluationSettings:
+        wf = config.walkforward
+        return cls(horizon=config.labels.horizon, cost_bps=wf.cost_bps, n_boot=wf.n_boot, block_days=wf.block_days,
+                   seed=config.training.seed, book=wf.book, rank_quantile=wf.rank_quantile)
+
+    @property
+    def block(self) -> int:
+        """The bootstrap block used: ``max(block_days, 2 * horizon)`` days."""
+        return block_for_horizon(self.block_days, self.horizon)
+
+
+def evaluate(frames: dict[str, pd.DataFrame], settings: EvaluationSettings, *,
+             model: str) -> tuple[dict, BacktestResult]:
     """The whole ``metrics.json`` of a walk-forward from stitched frames (model and baselines).
 
     Parameters
@@ -88,19 +130,8 @@ def evaluate(frames: dict[str, pd.DataFrame], *, model: str, horizon: int, cost_
     frames : dict of str to pd.DataFrame
         Each model's stitched predictions (see :func:`stitch`), the model under ``model`` and the
         baselines under their names; rows without a label are traded by the backtest only.
+    settings : EvaluationSettings
     model : str
-    horizon : int
-        Label horizon in days: the backtest's holding period, and the bootstrap block is at least
-        twice it.
-    cost_bps : float
-        Backtest cost per unit of turnover.
-    n_boot, block_days, seed
-        Bootstrap resamples, requested block length in days (``max(block_days, 2 * horizon)`` is
-        used) and seed.
-    book : {"dollar_neutral", "unhedged"}, default "dollar_neutral"
-        The backtest's book (see :mod:`stgnn.evaluation.backtest`).
-    rank_quantile : float, default 0.1
-        The rank book's share of the tradeable tickers on each side (``walkforward.rank_quantile``).
 
     Returns
     -------
@@ -111,14 +142,14 @@ def evaluate(frames: dict[str, pd.DataFrame], *, model: str, horizon: int, cost_
     backtest : BacktestResult
         The model's backtest (its equity curves).
     """
-    block = block_for_horizon(block_days, horizon)
+    block, n_boot, seed = settings.block, settings.n_boot, settings.seed
     main = labelled(frames[model])
     cores = {name: labelled(f.drop(columns="fold")) for name, f in frames.items()}
     core = cores[model]
     baselines = {name: f for name, f in cores.items() if name != model}
     argmax = core.assign(pred=core[["p_down", "p_none", "p_up"]].to_numpy().argmax(axis=1))
-    bt = backtest(frames[model].drop(columns="fold"), horizon=horizon, cost_bps=cost_bps, book=book,
-                  rank_quantile=rank_quantile)
+    bt = backtest(frames[model].drop(columns="fold"), horizon=settings.horizon, cost_bps=settings.cost_bps,
+                  book=settings.book, rank_quantile=settings.rank_quantile)
     bands = stat_intervals(bt, block_days=block, n_boot=n_boot, seed=seed)
     return {
         "oos": prediction_metrics(core),
@@ -132,7 +163,7 @@ def evaluate(frames: dict[str, pd.DataFrame], *, model: str, horizon: int, cost_
         "comparisons": {name: compare(core, f, n_boot=n_boot, block_days=block, seed=seed)
                         for name, f in baselines.items()},
         "backtest": {**bt.stats, **{name: {**bt.stats[name], "intervals": bands[name]} for name in PORTFOLIOS}},
-        "bootstrap": {"n_boot": int(n_boot), "block_days": block, "block_days_requested": int(block_days),
+        "bootstrap": {"n_boot": int(n_boot), "block_days": block, "block_days_requested": int(settings.block_days),
                       "scheme": SCHEME},
     }, bt
 

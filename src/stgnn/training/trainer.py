@@ -115,6 +115,16 @@ class ClassificationSTGNNTrainer:
         self.device = resolve_device(self.config.training.device)
         self.batcher = fold.batcher.to(self.device)  # the panel on the device, once per fold and device
 
+    @classmethod
+    def from_model(cls, config: Config, fold: FoldData, split: Split, model: STGNN) -> ClassificationSTGNNTrainer:
+        """A trainer that predicts with a model trained elsewhere: a copy of ``model`` on
+        ``config``'s device (the original stays where it is), as though this trainer had fitted it.
+
+        So one model's predictions on two devices can be compared."""
+        trainer = cls(config, fold, split, progress=False)
+        trainer.model_ = copy.deepcopy(model).to(trainer.device)
+        return trainer
+
     @property
     def data(self) -> PanelData:
         return self.fold.data
@@ -241,14 +251,16 @@ class ClassificationSTGNNTrainer:
     PREDICT_NODES = {"cpu": 1 << 12, "cuda": 1 << 16}
 
     @torch.inference_mode()
-    def predict_proba(self, days: np.ndarray) -> np.ndarray:
+    def predict_proba(self, days: np.ndarray, *, chunk_nodes: int | None = None) -> np.ndarray:
         """Probabilities of shape (n_days, n_tickers, 3) for day graphs of ``days``; NaN for the
-        tickers not usable on a day (absent from its day graph). Chunks of about
-        :attr:`PREDICT_NODES` nodes; the probabilities are read back once, at the end."""
+        tickers not usable on a day (absent from its day graph). Chunks of about ``chunk_nodes``
+        nodes (by default :attr:`PREDICT_NODES` of the device), whole days each; the probabilities
+        are read back once, at the end."""
         self.model_.eval()
         days = np.asarray(days, dtype=np.int64)
         out = np.full((len(days), len(self.data.tickers), N_CLASSES), np.nan)
-        step = max(1, self.PREDICT_NODES.get(self.device.type, 1 << 16) // len(self.data.tickers))
+        chunk_nodes = self.PREDICT_NODES.get(self.device.type, 1 << 16) if chunk_nodes is None else chunk_nodes
+        step = max(1, chunk_nodes // len(self.data.tickers))
         chunks = np.array_split(np.arange(len(days)), max(1, math.ceil(len(days) / step)))
         proba = []
         for chunk in chunks:

@@ -10,7 +10,7 @@
 - ``logistic_graph``: the same plus the mean of its K graph neighbours' features that day
   (2F columns: linear, with the graph).
 - ``stgnn_no_graph``: the STGNN without its graph layer (the temporal-only ablation). It is
-  trained by the walk-forward itself (:mod:`stgnn.walkforward.optimizer`), with the model's seeds
+  trained by the walk-forward itself (:mod:`stgnn.walkforward.search`), with the model's seeds
   and its own validation-chosen settings. Every name, and whether its ``C`` is tuned and it sees
   the model's window, is written once in :mod:`stgnn.registry`.
 

@@ -1,8 +1,8 @@
 """Run a whole walk-forward into a run directory, resumable, then evaluate and report.
 
-The run directory ends up with a model per fold (``folds/fold_XX/model.pt``) and, unless
-``walkforward.final_model`` is off, the final model fitted on the latest window (``model.pt`` and
-``final.json``): what ``stgnn predict --run-dir`` scores tomorrow's calls with.
+The run directory (:class:`~stgnn.runs.RunDir`) ends up with a model per fold and, unless
+``walkforward.final_model`` is off, the final model fitted on the latest window: what
+``stgnn predict --run-dir`` scores tomorrow's calls with.
 """
 
 from __future__ import annotations
@@ -20,15 +20,17 @@ from tqdm.auto import tqdm
 from stgnn.config import Config, load_config, write_config
 from stgnn.data.dataset import PanelData
 from stgnn.data.labels import rule_text
+from stgnn.data.splits import purge_for
 from stgnn.errors import ConfigError
 from stgnn.evaluation.backtest import BOOKS
-from stgnn.evaluation.evaluate import evaluate, stitch
+from stgnn.evaluation.evaluate import EvaluationSettings, evaluate, stitch
 from stgnn.io import atomic_write
 from stgnn.reporting.report import format_interval, rank_label
 from stgnn.runs import MODEL, RunDir
 from stgnn.walkforward.backends import run_tasks
-from stgnn.walkforward.folds import fold_table
-from stgnn.walkforward.optimizer import load_fold, make_splitter, run_final, run_fold, trial_grid
+from stgnn.walkforward.fold_run import load_fold, run_final, run_fold
+from stgnn.walkforward.folds import WalkForwardSplitter, fold_table
+from stgnn.walkforward.search import trial_grid
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +41,15 @@ class WalkForwardResult:
     metrics: dict
     fold_table: pd.DataFrame
     seconds: float
+
+
+def make_splitter(config: Config) -> WalkForwardSplitter:
+    """The walk-forward's windows as the config sets them, purged for the label horizon."""
+    wf = config.walkforward
+    purge = purge_for(config.split.purge_days, config.labels.horizon)
+    return WalkForwardSplitter(train_days=wf.train_days, val_days=wf.val_days, test_days=wf.test_days,
+                               purge_days=purge, embargo_days=wf.embargo_days, expanding=wf.expanding,
+                               max_folds=wf.folds)
 
 
 def plan_folds(config: Config, data: PanelData):
@@ -90,10 +101,7 @@ def run_walk_forward(config: Config, data: PanelData, run_dir: Path, *, resume: 
     # Finished folds are read back from disk: a resumed fold and a fresh one take the same path.
     outcomes = [load_fold(run.fold(i), names) for i in range(len(splits))]
     frames = {name: stitch(outcomes, name) for name in names}
-    wf = config.walkforward
-    metrics, bt = evaluate(frames, model=MODEL, horizon=config.labels.horizon, cost_bps=wf.cost_bps,
-                           n_boot=wf.n_boot, block_days=wf.block_days, seed=config.training.seed, book=wf.book,
-                           rank_quantile=wf.rank_quantile)
+    metrics, bt = evaluate(frames, EvaluationSettings.from_config(config), model=MODEL)
     metrics["folds"] = [o.info for o in outcomes]
     metrics["seeds"] = seed_spread(outcomes)
     panel = data.panel

@@ -1,0 +1,192 @@
+"""The suites of ``stgnn benchmark``: which cases of :mod:`stgnn.benchmark` run, and their tables.
+
+On the CPU: training throughput, one-day prediction latency, the demo walk-forward's wall time,
+peak memory, and one fold's time and memory for N = 20, 100, 500 synthetic tickers x 1,260 days.
+On a GPU: one fold at N = 500 on the CPU and on the GPU (fp32 and bf16), with their out-of-sample
+scores per seed; one fold at N = 5,000 on the GPU with its peak GPU memory; and the largest
+difference between one model's probabilities on the GPU and on the CPU.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from stgnn.benchmark import run_case, synthetic_config
+from stgnn.config import load_config
+from stgnn.errors import ConfigError
+
+DEMO = Path("configs/demo.yaml")
+SP500 = Path("configs/sp500.yaml")
+"""The repository's configs whose walk-forwards are timed, read from the current directory."""
+
+
+def cpu_suite(*, quick: bool = False, repeats: int = 2, sp500: bool = False) -> dict:
+    """The CPU suite; ``quick`` keeps N = 20 only and skips the demo walk-forward, ``sp500`` adds
+    the 505-stock one. Each fold size runs ``repeats`` times and the fastest is reported."""
+    for config, wanted in ((DEMO, not quick), (SP500, sp500)):
+        if wanted and not config.is_file():  # refused now, not after tens of minutes of measuring
+            raise ConfigError(f"{config} not found: the benchmark times the repository's walk-forward configs; "
+                              "run it from the repository root (or with --quick).")
+    sizes = [20] if quick else [20, 100, 500]
+    results = {"machine": machine(), "scaling": []}
+    results["train_sample"] = run_case("train", load_config(None, {"data.start": "2010-01-01", "training.epochs": 3}))
+    results["encoder_passes"] = run_case("encoder_passes", synthetic_config(20))
+    results["bootstrap"] = run_case("bootstrap", synthetic_config(20 if quick else 500, n_days=750))
+    for n in sizes:
+        runs = [run_case("fold", synthetic_config(n)) for _ in range(max(1, repeats))]
+        row = {**min(runs, key=lambda r: r["fold_seconds"]), "all_fold_seconds": [r["fold_seconds"] for r in runs],
+               "peak_rss_mb": max(r["peak_rss_mb"] for r in runs)}
+        results["scaling"].append(row)
+        print(f"N={n}: {row}", flush=True)
+    first = results["scaling"][0]
+    for row in results["scaling"]:
+        row["seconds_per_ticker"] = round(row["fold_seconds"] / row["n_tickers"], 3)
+        row["time_ratio_vs_linear"] = round(row["fold_seconds"] / first["fold_seconds"] * first["n_tickers"] / row["n_tickers"], 3)
+    if len(sizes) > 1:
+        n, t = (np.log([row[k] for row in results["scaling"]]) for k in ("n_tickers", "fold_seconds"))
+        results["scaling_exponent"] = round(float(np.polyfit(n, t, 1)[0]), 3)
+    if not quick:
+        results["demo_walk_forward_seconds"] = walk_forward_run(DEMO)["seconds"]
+    if sp500:
+        results["sp500_walk_forward"] = walk_forward_run(SP500)
+    return results
+
+
+def device_suite(device: str, *, n: int = 500, big: int = 5000, n_days: int = 1260, epochs: int = 3,
+                 seeds: int = 3, save=None) -> dict:
+    """``device`` against the CPU of the same machine, in the same run (see the module docstring).
+
+    The most telling cases run first and ``save(results)`` is called after each, so a run cut
+    short by a time limit still leaves what it measured; a case that fails is recorded with its
+    error and the suite goes on."""
+    results = {"machine": machine(), "device": device, "gpu": _gpu_name(device), "n_days": n_days, "epochs": epochs,
+               "seeds": seeds}
+
+    def record(name: str, case: str, config) -> None:
+        try:
+            results[name] = run_case(case, config)
+        except RuntimeError as exc:
+            results[name] = {"error": str(exc)}
+        print(f"{name}: {results[name]}", flush=True)
+        if save is not None:
+            save(results)
+
+    def fold_config(n_tickers: int, on: str, precision: str = "fp32"):
+        return synthetic_config(n_tickers, n_days, epochs, device=on, precision=precision, seeds=seeds)
+
+    record("fp32", "fold", fold_config(n, device))
+    record("cpu", "fold", fold_config(n, "cpu"))
+    record("agreement", "agreement", synthetic_config(n, n_days, epochs, device=device))
+    record("big", "fold", fold_config(big, device))
+    record("bf16", "fold", fold_config(n, device, "bf16"))
+    cpu = results["cpu"]
+    if "error" not in cpu:
+        spread = [m["macro_f1"] for m in cpu["seed_metrics"]]
+        results["cpu_seed_range_macro_f1"] = [min(spread), max(spread)]
+        for name in ("fp32", "bf16"):
+            if "error" not in results[name]:
+                results[f"speedup_{name}"] = round(cpu["fold_seconds"] / results[name]["fold_seconds"], 2)
+                results[f"{name}_seeds_within_cpu_range"] = all(min(spread) <= m["macro_f1"] <= max(spread)
+                                                                for m in results[name]["seed_metrics"])
+    if save is not None:
+        save(results)
+    return results
+
+
+def _gpu_name(device: str) -> str | None:
+    return torch.cuda.get_device_name() if device == "cuda" and torch.cuda.is_available() else None
+
+
+def device_markdown(r: dict) -> str:
+    """The device suite as a table and two sentences; cases that failed or never ran say so."""
+    runs = [("cpu", "CPU"), ("fp32", f"{r['device']} fp32"), ("bf16", f"{r['device']} bf16"), ("big", f"{r['device']} fp32")]
+    lines = [f"Machine: {r['machine']['cores']} CPU cores, {r['gpu'] or r['device']}, torch {r['machine']['torch']}, "
+             f"{r['machine']['date']}. One walk-forward fold (train 756, val 126, test 126 days; {r['epochs']} epochs; "
+             f"{r['seeds']} seeds), synthetic market of {r['n_days']:,} days.", "",
+             "| run | fold time (s) | device start-up, not in fold time (s) | peak GPU memory (MB) | macro-F1 | Rank IC | "
+             "macro-F1 per seed |", "|---|---|---|---|---|---|---|"]
+    for key, label in runs:
+        x = r.get(key, {"error": "did not run"})
+        if "error" in x:
+            lines.append(f"| {label} | failed: {x['error']} | | | | | |")
+            continue
+        seeds = ", ".join(str(m["macro_f1"]) for m in x["seed_metrics"])
+        lines.append(f"| N = {x['n_tickers']:,}, {label} | {x['fold_seconds']} | {x['device_start_seconds']} | "
+                     f"{x.get('gpu_peak_mb', 'n/a')} | {x['macro_f1']} | {x['rank_ic']} | {seeds} |")
+    lines.append("")
+    for name in ("fp32", "bf16"):
+        if f"speedup_{name}" in r:
+            within = "yes" if r[f"{name}_seeds_within_cpu_range"] else "no"
+            lines.append(f"{name}: {r[f'speedup_{name}']}x the CPU's speed; every seed's macro-F1 within the CPU's "
+                         f"seed range {r['cpu_seed_range_macro_f1']}: {within}.")
+    agree = r.get("agreement", {"error": "did not run"})
+    lines.append(f"Agreement: failed: {agree['error']}" if "error" in agree else
+                 f"One model's test probabilities on {agree['device']} and on the CPU differ by at most "
+                 f"{agree['max_abs_diff']:.2e} ({agree['n_probabilities']:,} probabilities).")
+    return "\n".join(lines) + "\n"
+
+
+_PEAK = ("import resource, runpy, sys\n"
+         "try:\n    runpy.run_module('stgnn', run_name='__main__', alter_sys=True)\n"
+         "finally:\n    print('peak_rss_kb', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n")
+"""``python -m stgnn ARGS`` that reports its own peak RSS on stderr, even when it fails."""
+
+
+def walk_forward_run(config: Path) -> dict:
+    """Wall time and peak RSS (of that process alone) of a whole walk-forward: what a user waits for."""
+    with tempfile.TemporaryDirectory() as tmp:
+        started = time.perf_counter()
+        proc = subprocess.run([sys.executable, "-c", _PEAK, "walk-forward", "--config", str(config),
+                               "--run-dir", f"{tmp}/run"], check=True, capture_output=True, text=True)
+        seconds = time.perf_counter() - started
+    peak_kb = int(proc.stderr.rsplit("peak_rss_kb", 1)[1].split()[0])
+    return {"config": config.name, "seconds": round(seconds, 1), "peak_rss_mb": round(peak_kb / 1024, 1)}
+
+
+def machine() -> dict:
+    return {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
+            "python": platform.python_version(), "torch": torch.__version__, "threads": torch.get_num_threads(),
+            "date": time.strftime("%Y-%m-%d")}
+
+
+def markdown(r: dict) -> str:
+    """The CPU suite as two tables and its scaling exponent."""
+    t, e = r["train_sample"], r["encoder_passes"]
+    lines = [
+        f"Machine: {r['machine']['cores']} cores ({r['machine']['cpu']}), Python {r['machine']['python']}, "
+        f"torch {r['machine']['torch']}, {r['machine']['date']}.", "",
+        "| measurement | value |", "|---|---|",
+        f"| training throughput, bundled sample from 2010 ({t['n_tickers']} tickers) | {t['samples_per_second']:,.0f} labelled samples/s |",
+        f"| prediction, one day of {t['n_tickers']} tickers | {t['predict_one_day_ms']} ms |",
+        f"| peak RSS, training on the sample | {t['peak_rss_mb']:,.0f} MB |",
+        f"| encoder passes per real ticker-day per epoch | {e['passes_per_real_window']} |",
+    ]
+    if "bootstrap" in r:
+        b = r["bootstrap"]
+        lines.append(f"| five 95% intervals of one model, {b['n_rows']:,} rows, {b['n_boot']} resamples | "
+                     f"{b['interval_seconds']} s |")
+    if "demo_walk_forward_seconds" in r:
+        lines.append(f"| `make demo` walk-forward wall time | {r['demo_walk_forward_seconds']:.0f} s |")
+    if "sp500_walk_forward" in r:
+        w = r["sp500_walk_forward"]
+        lines.append(f"| `configs/sp500.yaml` walk-forward (505 stocks), wall time / peak RSS | "
+                     f"{w['seconds'] / 60:.1f} min / {w['peak_rss_mb'] / 1024:.1f} GB |")
+    lines += ["", "One walk-forward fold (train 756, val 126, test 126 days; 3 epochs) on synthetic markets of 1,260 days, "
+              "the fastest of the runs listed:", "",
+              "| tickers | fold time (s) | runs (s) | s per ticker | time / linear | peak RSS (MB) | other load (cores) |",
+              "|---|---|---|---|---|---|---|"]
+    lines += [f"| {s['n_tickers']} | {s['fold_seconds']} | {', '.join(map(str, s['all_fold_seconds']))} | {s['seconds_per_ticker']} | {s['time_ratio_vs_linear']} | "
+              f"{s['peak_rss_mb']:,.0f} | {s['other_load']} |" for s in r["scaling"]]
+    if "scaling_exponent" in r:
+        lines += ["", f"Fold time grows as N^{r['scaling_exponent']} (least-squares slope of log time on log N)."]
+    return "\n".join(lines) + "\n"
+

@@ -1,0 +1,99 @@
+"""One front door: every command is ``stgnn <command>``, and each repository script is that command
+under its old name (same flags, same code)."""
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from stgnn.cli import COMMANDS, build_parser, main
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO = str(ROOT / "configs" / "demo.yaml")
+
+KEY_FLAGS = {
+    "train": ["--config", "--epochs", "--focal-gamma", "--run-dir", "--mlflow"],
+    "walk-forward": ["--config", "--folds", "--grid", "--workers", "--dry-run", "--resume", "--mlflow"],
+    "study": ["--config", "--variants", "--labels", "--resume", "--workers"],
+    "sweep": ["--gammas", "--walk-forward", "--priority", "--min-precision"],
+    "ablation": ["--config", "--folds", "--variants"],
+    "benchmark": ["--out", "./benchmarks", "--quick", "--sp500", "--repeats", "--device"],
+    "data": ["summary"],
+    "predict": ["--checkpoint", "--run-dir", "--ledger"],
+    "ledger": ["score"],
+    "export": ["--checkpoint", "--out"],
+}
+
+SCRIPTS = {
+    "train_stgnn_improved.py": "train",
+    "walk_forward_optimization.py": "walk-forward",
+    "graph_study.py": "study",
+    "focal_gamma_sweep.py": "sweep",
+    "ablation.py": "ablation",
+    "benchmark.py": "benchmark",
+}
+
+
+def _script_main(name: str):
+    spec = importlib.util.spec_from_file_location(name.removesuffix(".py"), ROOT / "scripts" / name)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.main
+
+
+def _help(run, argv, capsys) -> str:
+    with pytest.raises(SystemExit) as exc:
+        run(argv)
+    assert exc.value.code == 0
+    return capsys.readouterr().out
+
+
+def test_every_command_is_registered():
+    assert [name for name, _, _ in COMMANDS] == list(KEY_FLAGS)
+
+
+@pytest.mark.parametrize("command", KEY_FLAGS)
+def test_help_lists_the_commands_flags(command, capsys):
+    text = _help(main, [command, "--help"], capsys)
+    assert text.startswith(f"usage: stgnn {command}")
+    for flag in KEY_FLAGS[command]:
+        assert flag in text
+
+
+@pytest.mark.parametrize("script, command", SCRIPTS.items())
+def test_a_script_is_its_command(script, command, capsys):
+    assert _help(_script_main(script), ["--help"], capsys) == _help(main, [command, "--help"], capsys)
+
+
+def test_script_and_command_print_the_same_fold_table(capsys):
+    assert _script_main("walk_forward_optimization.py")(["--dry-run", "--config", DEMO]) == 0
+    from_script = capsys.readouterr().out
+    assert main(["walk-forward", "--dry-run", "--config", DEMO]) == 0
+    assert capsys.readouterr().out == from_script
+    assert from_script.count("\n") == 4  # a header and demo.yaml's three folds
+
+
+@pytest.mark.parametrize("argv", [["-v", "train"], ["train", "-v"], ["train"]])
+def test_verbose_before_or_after_the_command(argv):
+    assert build_parser().parse_args(argv).verbose == ("-v" in argv)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["walk-forward", "--folds", "many"], "stgnn walk-forward: error: argument --folds: invalid int value: 'many'"),
+    (["benchmark", "--device", "tpu"], "argument --device: invalid choice: 'tpu'"),
+    (["sweep", "--priority", "luck"], "argument --priority: invalid choice: 'luck'"),
+    (["fit"], "argument command: invalid choice: 'fit'"),
+])
+def test_a_bad_flag_value_is_one_line_exit_2(argv, message, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert exc.value.code == 2 and len(err) == 1 and message in err[0]
+
+
+def test_a_benchmark_away_from_the_repository_is_refused_before_measuring(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["benchmark", "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "configs/demo.yaml not found" in err[0] and "--quick" in err[0]
+    assert not (tmp_path / "out").exists()
