@@ -10,8 +10,8 @@ from stgnn.data.dataset import prepare
 from stgnn.data.features import trailing_volatility
 from stgnn.data.labels import UNKNOWN, forward_log_return, make_labels
 from stgnn.data.panel import build_panel
-from stgnn.data.sources.sp500 import SP500_SECTORS
 from stgnn.data.summary import summarize
+from stgnn.datasets import SP500_SECTORS
 from stgnn.errors import ConfigError
 from stgnn.training.run import load_data
 

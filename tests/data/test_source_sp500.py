@@ -6,7 +6,8 @@ import pytest
 
 from stgnn.config import DataConfig, parse_config
 from stgnn.data.sources import load_panel
-from stgnn.data.sources.sp500 import SP500_SECTORS, SURVIVORSHIP, load_sp500
+from stgnn.data.sources.sp500 import SURVIVORSHIP, load_sp500
+from stgnn.datasets import SP500_SECTORS
 from stgnn.errors import ConfigError
 
 LATE_AND_SHORT = {"APTV": 44, "DWDP": 109, "BHF": 142, "BHGE": 152, "DXC": 215}

@@ -2,7 +2,7 @@
 
 The prices are Cam Nugent's copy of the Kaggle "S&P 500 stock data" set (MIT License), from IEX:
 split-adjusted but not dividend-adjusted, so returns on ex-dividend days are slightly low. The
-GICS sectors of the same tickers (:data:`SP500_SECTORS`, ODC PDDL 1.0) feed the sector graph.
+GICS sectors of the same tickers (:data:`stgnn.datasets.SP500_SECTORS`, ODC PDDL 1.0) feed the sector graph.
 Both ship as package data with their licences; data/README.md gives the provenance.
 
 The set is ragged, as real universes are: 29 tickers start late (IPOs and spin-offs) and a few
