@@ -9,7 +9,7 @@ TORCH  ?= torch==2.13.0
 .PHONY: demo test test-fast notebook-results install install-dev clean
 
 demo: $(VENV)/.installed
-	$(PY) scripts/walk_forward_optimization.py --config configs/demo.yaml --run-dir runs/demo-$$(date +%Y%m%d-%H%M%S)
+	$(VENV)/bin/stgnn walk-forward --config configs/demo.yaml --run-dir runs/demo-$$(date +%Y%m%d-%H%M%S)
 
 test: $(VENV)/.installed-dev
 	$(PY) -m pytest -n 2 --dist loadgroup
