@@ -27,7 +27,7 @@ def test_a_ticker_that_never_reaches_min_history_is_named_never_eligible():
     summary names them with the min_history they miss, cut to a few unless verbose."""
     late = {f"L{i:02d}": [None] * 30 + [10.0] * 10 for i in range(SHOWN + 2)}
     panel = build_panel({"close": _close(A=list(np.linspace(100, 110, 40)), **late)}, origin="toy", min_history=30)
-    summary = summarize(panel, LabelConfig(), min_history=30)
+    summary = summarize(panel, LabelConfig())
     assert summary.tickers == ["A", *late] and summary.never_eligible == list(late)
     short = "\n".join(summary.lines())
     assert ("history    never eligible 12 (kept; listed inside the data, never reach min_history=30 prices): "
@@ -40,4 +40,4 @@ def test_no_label_at_all_is_said_not_divided_by():
     panel = build_panel({"close": _close(A=[100.0, 101.0])}, origin="toy", min_history=30)
     lines = summarize(panel, LabelConfig(horizon=5)).lines()
     assert lines[-1] == "classes    none: no eligible ticker-day has a label  [0 labelled]"
-    assert "history    never eligible none (min_history)" in lines
+    assert "history    never eligible none (min_history=30)" in lines  # the panel keeps its rule

@@ -22,7 +22,6 @@ def run(args: argparse.Namespace) -> int:
     """``stgnn data summary``, the one data command."""
     config = load_config(args.config, config_overrides(args))
     panel = load_panel(config.data)
-    summary = summarize(panel, config.labels, sectors=configured_sectors(config.graph),
-                        min_history=config.data.min_history)
+    summary = summarize(panel, config.labels, sectors=configured_sectors(config.graph))
     print("\n".join(summary.lines(verbose=args.verbose)))
     return 0

@@ -131,6 +131,8 @@ class PricePanel:
     seasoned : pd.DataFrame or None
         Bool, same shape as ``close``: the ticker has had ``min_history`` observed prices by that
         day (:func:`seasoned_mask`); ``None`` means every ticker is seasoned from its first day.
+    min_history : int or None
+        The rule behind ``seasoned``, for reports; ``None`` with it.
     dropped : tuple of Dropped
         Tickers, dates and fields removed during validation, with the reason.
     source : str
@@ -149,6 +151,7 @@ class PricePanel:
     member: pd.DataFrame | None = None
     observed: pd.DataFrame | None = None
     seasoned: pd.DataFrame | None = None
+    min_history: int | None = None
     dropped: tuple[Dropped, ...] = field(default=())
     source: str = ""
     universe: str = EVERY_TICKER
@@ -354,7 +357,7 @@ def build_panel(
             logger.warning("%d ticker(s) of the universe %s have no prices in %s: %s.",
                            len(unpriced), universe, origin, ", ".join(unpriced))
         panel_fields["member"] = member_mask(spells, close.index, close.columns)
-    panel = PricePanel(**panel_fields, dropped=tuple(dropped), source=origin,
+    panel = PricePanel(**panel_fields, min_history=min_history, dropped=tuple(dropped), source=origin,
                        universe=EVERY_TICKER if universe is None else f"members per {universe}")
     never = panel.never_seasoned
     if never:

@@ -40,7 +40,7 @@ class PanelSummary:
         Tickers listed inside the data that never reach ``min_history`` prices
         (:attr:`PricePanel.never_seasoned`): in the panel, never eligible.
     min_history : int or None
-        The ``data.min_history`` the panel was built with, named beside them; ``None`` if not given.
+        The panel's ``min_history``, named beside them.
     absences : tuple of Absence
         Tickers absent on some days.
     class_counts : np.ndarray of shape (3,)
@@ -114,8 +114,7 @@ class PanelSummary:
         ]
 
 
-def summarize(panel: PricePanel, labels: LabelConfig, *, sectors: Mapping[str, str] | None = None,
-              min_history: int | None = None) -> PanelSummary:
+def summarize(panel: PricePanel, labels: LabelConfig, *, sectors: Mapping[str, str] | None = None) -> PanelSummary:
     """Count what ``panel`` holds and the classes of the labels training can have.
 
     The classes are counted over eligible (date, ticker) cells with a price traded at t and at
@@ -126,8 +125,7 @@ def summarize(panel: PricePanel, labels: LabelConfig, *, sectors: Mapping[str, s
     not applied here: it depends on the feature and window settings, and the summary describes any
     panel, one too short for a window included.
 
-    ``sectors`` (ticker -> sector) is needed only for sector-relative labels; ``min_history`` (the
-    panel's ``data.min_history``) is only named beside the tickers that never reach it.
+    ``sectors`` (ticker -> sector) is needed only for sector-relative labels.
 
     Examples
     --------
@@ -158,7 +156,7 @@ def summarize(panel: PricePanel, labels: LabelConfig, *, sectors: Mapping[str, s
         members=None if member is None else int((panel.present & member).to_numpy().sum()),
         never_members=[] if member is None else [str(t) for t in member.columns[~member.any()]],
         never_eligible=panel.never_seasoned,
-        min_history=min_history,
+        min_history=panel.min_history,
         absences=panel.absences,
         fields=[f for f in FIELDS if panel.has(f)],
         dropped=panel.dropped,

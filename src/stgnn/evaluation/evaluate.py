@@ -143,8 +143,8 @@ def evaluate(frames: dict[str, pd.DataFrame], settings: EvaluationSettings, *,
         The model's backtest (its equity curves).
     """
     block, n_boot, seed = settings.block, settings.n_boot, settings.seed
-    main = labelled(frames[model])
-    cores = {name: labelled(f.drop(columns="fold")) for name, f in frames.items()}
+    scored = {name: labelled(f) for name, f in frames.items()}  # with fold, for per_fold
+    cores = {name: f.drop(columns="fold") for name, f in scored.items()}
     core = cores[model]
     baselines = {name: f for name, f in cores.items() if name != model}
     argmax = core.assign(pred=core[["p_down", "p_none", "p_up"]].to_numpy().argmax(axis=1))
@@ -154,7 +154,7 @@ def evaluate(frames: dict[str, pd.DataFrame], settings: EvaluationSettings, *,
     return {
         "oos": prediction_metrics(core),
         "oos_argmax": prediction_metrics(argmax),
-        "per_fold": per_fold(main),
+        "per_fold": per_fold(scored[model]),
         "per_year": per_year(core),
         "skill": directional_skill(core),
         "baselines": {name: prediction_metrics(f) for name, f in baselines.items()},
