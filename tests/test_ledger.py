@@ -209,6 +209,27 @@ def test_a_price_carried_at_t_or_t_plus_h_is_unpriced_not_scored(tmp_path):
     assert scored["fwd_return"].isna().tolist() == [False, True, False, True]
 
 
+def test_a_delayed_rule_is_scored_from_the_entry_close(tmp_path):
+    """With delay 1 the call of day 0 is entered at day 1's close and scored at day 2's: A's jump
+    on day 1 is not its to earn. Day 1's call waits for day 3, which the panel lacks: pending."""
+    close = pd.DataFrame({"A": [100.0, 110.0, 108.0], "B": [100.0, 100.0, 103.0]},
+                         index=pd.bdate_range("2024-01-01", periods=3))
+    config = parse_config({"labels": {"horizon": 1, "threshold": 0.018, "delay": 1}})
+    scored, state = _score_toy(close, [0, 1], config, tmp_path)
+    assert state.tolist() == [SCORED_NOW, SCORED_NOW, PENDING, PENDING]
+    assert scored["label"].tolist()[:2] == [DOWN, UP]
+    np.testing.assert_allclose(scored["fwd_return"].tolist()[:2], np.log([108 / 110, 1.03]))
+
+
+def test_a_ledger_written_before_quantile_labels_and_delays_is_read_with_their_defaults(tmp_path):
+    calls = pd.DataFrame({"date": "2024-01-01", "ticker": ["A"], "p_down": [1 / 3], "p_none": [1 / 3],
+                          "p_up": [1 / 3], "pred": 1, "call": "None"})
+    rows = ledger_rows(calls, "m", parse_config({}))
+    rows.drop(columns=["label_kind", "label_q", "label_delay"]).to_csv(tmp_path / "old.csv", index=False)
+    ledger = read_ledger(tmp_path / "old.csv")
+    assert ledger[["label_kind", "label_delay"]].iloc[0].tolist() == ["threshold", 0]
+
+
 def _one_line_error(capsys, code, message):
     err = capsys.readouterr().err
     assert code == 2 and len(err.strip().splitlines()) == 1 and message in err and "Traceback" not in err

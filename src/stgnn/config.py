@@ -82,13 +82,37 @@ class LabelConfig(_Section):
     vol_window: int = Field(20, ge=2, le=252)
     relative_to: Literal["none", "universe", "sector"] = Field(
         "none", description="label the forward return minus the equal-weight return of the present universe (or sector)")
+    kind: Literal["threshold", "quantile"] = Field(
+        "threshold", description="threshold: cut the return at +-theta; quantile: each day's top q of the labelled "
+                                 "tickers Up, bottom q Down")
+    q: float = Field(0.2, gt=0.0, lt=0.5, description="quantile labels: the fraction of each day's tickers called Up (and Down)")
+    delay: int = Field(0, ge=0, le=5, description="days between the call (after t's close) and the trade: the label runs "
+                                                  "from the close of t + delay to that of t + delay + h")
+
+    @model_validator(mode="after")
+    def _quantile(self) -> LabelConfig:
+        if self.kind == "quantile" and self.vol_scaled:
+            raise ValueError("vol_scaled scales theta, which quantile labels do not use; set vol_scaled: false")
+        return self
+
+    @property
+    def span(self) -> int:
+        """Days from the call to the label's last price (``delay + horizon``): what a purge must cover."""
+        return self.delay + self.horizon
 
 
 MARKET_VOL_WINDOW = 20
 """Days of the universe's trailing volatility feature (``features.market``)."""
 
 
+FACTOR_WARMUP = {"basic": None, "alpha158": 61, "alpha360": 60}
+"""Feature sets, and the days of history each factor library needs (``basic``: from its windows)."""
+
+
 class FeatureConfig(_Section):
+    set: Literal["basic", "alpha158", "alpha360"] = Field(
+        "basic", description="basic: the returns, volatilities and oscillators below; alpha158 / alpha360: Qlib's "
+                             "factor libraries (alpha360 is a 60-day sequence the encoder reads, with model.window 1)")
     return_lags: tuple[int, ...] = (1, 2, 5, 10, 20)
     vol_windows: tuple[int, ...] = (5, 20)
     ma_windows: tuple[int, ...] = (10, 50)
@@ -109,9 +133,11 @@ class FeatureConfig(_Section):
     @property
     def warmup(self) -> int:
         """Days of history needed before every feature is defined."""
-        market = MARKET_VOL_WINDOW if self.market else 0
+        market = MARKET_VOL_WINDOW + 1 if self.market else 0
+        if self.set != "basic":
+            return max(FACTOR_WARMUP[self.set], market)
         return max(*self.return_lags, *self.vol_windows, *self.ma_windows, self.rsi_window,
-                   self.macd[1] + self.macd[2], self.zscore_window, market) + 1
+                   self.macd[1] + self.macd[2], self.zscore_window, market - 1) + 1
 
 
 class SplitConfig(_Section):
@@ -215,7 +241,9 @@ class TrainingConfig(_Section):
     grad_clip: float = Field(1.0, gt=0.0)
     scheduler: Literal["cosine", "plateau", "none"] = "cosine"
     patience: int = Field(5, ge=1)
-    monitor: Literal["macro_f1", "mcc", "auroc", "loss"] = "auroc"
+    monitor: Literal["macro_f1", "mcc", "auroc", "rank_ic", "loss"] = Field(
+        "auroc", description="validation figure that chooses the best epoch (rank_ic: mean daily Spearman of p_up - p_down "
+                             "with the labelled return)")
     balanced_sampler: bool = Field(False, description="draw training days rich in Down/Up more often")
     fnr_target: float | None = Field(None, gt=0.0, lt=1.0, description="early stop only once FNR of Down and Up <= target")
     collapse_abort: bool = False
@@ -264,7 +292,7 @@ class WalkForwardConfig(_Section):
                     "(not labels.*, features.*, model.window or other settings fixed per run: vary those across runs)",
     )
     n_trials: int = Field(8, ge=1, description="optuna: trials per fold")
-    select_on: Literal["macro_f1", "auroc"] = Field("macro_f1", description="val metric that picks the trial")
+    select_on: Literal["macro_f1", "auroc", "rank_ic"] = Field("macro_f1", description="val metric that picks the trial")
     seeds: int = Field(1, ge=1, le=20, description="models per fold; their mean probabilities are the ensemble")
     baselines: tuple[str, ...] = Field(
         tuple(BASELINES),
@@ -347,6 +375,16 @@ class Config(_Section):
 
             tree = {**tree, "graph": {**graph, "sector_file": SP500_SECTORS}}
         return tree
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Config:
+        if self.features.set == "alpha360" and self.model.window != 1:
+            raise ValueError("features.set alpha360 already gives each node its last 60 days as a sequence; "
+                             "set model.window: 1")
+        if self.labels.kind == "quantile" and self.loss.hard_negative_weight > 1:
+            raise ValueError("loss.hard_negative_weight weighs None rows near theta, which quantile labels do not "
+                             "have; set it to 1 or use labels.kind: threshold")
+        return self
 
     def updated(self, overrides: dict[str, Any]) -> Config:
         """A copy with dotted-key overrides applied (``{"loss.focal_gamma": 3.0}``), re-validated."""

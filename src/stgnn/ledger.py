@@ -11,9 +11,10 @@ model), with the columns of :data:`COLUMNS`:
     As ``stgnn predict`` prints them (``pred`` 0/1/2, ``call`` Down/None/Up).
 ``model_id``
     The first 12 hex digits of the checkpoint file's SHA-256 (:func:`model_id`).
-``horizon``, ``label_threshold``, ``label_vol_scaled``, ``label_vol_window``, ``label_relative_to``
+``horizon``, ``label_threshold``, ``label_vol_scaled``, ``label_vol_window``, ``label_relative_to``, ``label_kind``, ``label_q``, ``label_delay``
     The label rule of the model's config (:class:`stgnn.config.LabelConfig`), so each row is
-    scored by the rule its model was trained on, whatever else the ledger holds.
+    scored by the rule its model was trained on, whatever else the ledger holds. With a delay d
+    the call of ``date`` t is entered at the close of t + d and scored at t + d + h.
 ``label_sector_file``
     The ``ticker,sector`` csv of a sector-relative rule (its ``graph.sector_file``); empty for
     the others. Relative labels are cut against the peers in the scoring panel: score with the
@@ -119,6 +120,7 @@ def read_ledger(path: str | Path) -> pd.DataFrame:
                                     "run_dir": str})
     except (ValueError, UnicodeDecodeError) as exc:  # pandas' parser and empty-file errors are ValueErrors
         raise _corrupt(path, f"not a readable csv ({type(exc).__name__})") from None
+    ledger = _with_later_rule_fields(ledger)
     missing = [c for c in COLUMNS if c not in ledger.columns and c != "target_return"]
     if missing:
         raise _corrupt(path, f"missing columns {missing}")
@@ -128,6 +130,16 @@ def read_ledger(path: str | Path) -> pd.DataFrame:
         return _checked(ledger)
     except (ValueError, TypeError) as exc:  # TypeError: a fractional label
         raise _corrupt(path, str(exc).splitlines()[0]) from None
+
+
+LATER_RULE_FIELDS = ("kind", "q", "delay")
+"""Label-rule fields added after ledgers were first written; an older ledger's rows used their defaults."""
+
+
+def _with_later_rule_fields(ledger: pd.DataFrame) -> pd.DataFrame:
+    """A ledger written before a label-rule field existed: its rows followed that field's default."""
+    absent = {RULE[f]: LabelConfig.model_fields[f].default for f in LATER_RULE_FIELDS if RULE[f] not in ledger.columns}
+    return ledger.assign(**absent) if absent and "date" in ledger.columns else ledger
 
 
 def _with_target_return(ledger: pd.DataFrame) -> pd.DataFrame:
@@ -201,7 +213,7 @@ def score_ledger(ledger: pd.DataFrame, panel: PricePanel) -> tuple[pd.DataFrame,
         priced = (day >= 0) & (column >= 0)
         y = np.where(priced, labels.y[day, column], UNKNOWN)
         known = y != UNKNOWN
-        future = np.where(day >= 0, day + rule.horizon >= len(dates), rows["date"].to_numpy() > dates[-1])
+        future = np.where(day >= 0, day + rule.span >= len(dates), rows["date"].to_numpy() > dates[-1])
         index = rows.index[known]
         ledger.loc[index, "label"] = y[known]
         ledger.loc[index, "fwd_return"] = labels.fwd_return[day[known], column[known]]

@@ -140,8 +140,11 @@ def test_summary_names_the_label_rule():
                         origin="toy", min_history=30)
     lines = summarize(panel, LabelConfig(relative_to="universe", vol_scaled=True)).lines()
     assert "labels     horizon 1 day(s), theta 0.018 x trailing vol / its median, on the forward return minus " \
-           "the universe's equal-weight return" in lines
-    assert "labels     horizon 1 day(s), theta 0.018" in summarize(panel, LabelConfig()).lines()
+           "the universe's equal-weight return; delay 0 (traded at the call's own close)" in lines
+    assert "labels     horizon 1 day(s), theta 0.018; delay 0 (traded at the call's own close)" in \
+        summarize(panel, LabelConfig()).lines()
+    assert "labels     horizon 1 day(s), top / bottom 0.1 of each day; delay 1 (traded at the next close)" in \
+        summarize(panel, LabelConfig(kind="quantile", q=0.1, delay=1)).lines()
 
 
 def test_sp500_sector_labels_load_the_bundled_sectors():

@@ -61,7 +61,7 @@ def test_temporal_only_baseline_gets_the_seeds_and_its_own_search(tiny, tmp_path
 def test_purge_gaps_hold(tiny):
     config, data = tiny
     for split in plan_folds(config, data)[0]:
-        split.check(config.labels.horizon)
+        split.check(config.labels.span)
         assert split.val[0] - split.train[-1] > config.labels.horizon
         assert split.test[0] - split.val[-1] > config.labels.horizon
 

@@ -11,7 +11,7 @@ import pandas as pd
 
 from stgnn.config import FeatureConfig, LabelConfig
 from stgnn.data.features import FeatureSet, compute_features, log_returns
-from stgnn.data.labels import UNKNOWN, Labels, exit_log_return, make_labels
+from stgnn.data.labels import Labels, exit_log_return, make_labels
 from stgnn.data.panel import PricePanel
 from stgnn.errors import DataError
 
@@ -75,29 +75,36 @@ class PanelData:
 
 
 def traded_labels(panel: PricePanel, config: LabelConfig = LabelConfig(), *,
-                  sectors: Mapping[str, str] | None = None) -> Labels:
-    """The labels of a panel as they could have been traded: :func:`make_labels`, with every node
-    whose price at t or at t + h was carried forward rather than traded (a halt, or the days after
-    a delisting) marked unknown (-1), and each position's exit return (:func:`exit_log_return`:
-    the book holds a stock that stops trading, and labels never say who will).
+                  sectors: Mapping[str, str] | None = None, among: np.ndarray | None = None) -> Labels:
+    """The labels of a panel as they could have been traded: :func:`make_labels` on the nodes that
+    trade at t (the call), at t + d (the entry) and at t + d + h (the exit), every other node
+    unknown (-1): a price carried forward through a halt or after a delisting gives no label. Each
+    position also gets its exit return (:func:`exit_log_return`: the book holds a stock that stops
+    trading, and labels never say who will).
+
+    Quantile labels are cut among those nodes (and ``among``, when given), so each day's Up and
+    Down counts hold on the rows that have a label.
 
     The one labelling rule: the walk-forward's training and test rows (through
     :func:`usable_labels`) and the live ledger's scores both come from it."""
-    labels = make_labels(panel.close, config, sectors=sectors)
     traded = panel.traded.to_numpy()
-    ahead = np.zeros_like(traded)
-    ahead[: len(traded) - labels.horizon] = traded[labels.horizon:]
-    known = traded & ahead
-    exit_return = np.where(known, labels.fwd_return, exit_log_return(panel.close, panel.traded, labels.horizon))
-    return replace(labels, y=np.where(known, labels.y, UNKNOWN), exit_return=exit_return)
+    known = traded.copy()
+    for lag in (config.delay, config.span):
+        later = np.zeros_like(traded)
+        later[: max(len(traded) - lag, 0)] = traded[lag:]
+        known &= later
+    if among is not None:
+        known &= among
+    labels = make_labels(panel.close, config, sectors=sectors, among=known)
+    exit_return = np.where(known, labels.fwd_return,
+                           exit_log_return(panel.close, panel.traded, config.horizon, config.delay))
+    return replace(labels, exit_return=exit_return)
 
 
 def usable_labels(panel: PricePanel, usable: np.ndarray, config: LabelConfig = LabelConfig(), *,
                   sectors: Mapping[str, str] | None = None) -> Labels:
-    """:func:`traded_labels` with every unusable node marked unknown too: the rows a model trains
-    and is scored on."""
-    labels = traded_labels(panel, config, sectors=sectors)
-    return replace(labels, y=np.where(usable, labels.y, UNKNOWN))
+    """:func:`traded_labels` on the usable nodes only: the rows a model trains and is scored on."""
+    return traded_labels(panel, config, sectors=sectors, among=usable)
 
 
 def prepare(
@@ -118,11 +125,11 @@ def prepare(
     data = PanelData(panel, feature_set, usable_labels(panel, usable, labels, sectors=sectors),
                      window, usable, labels, sectors)
     if len(data.labelled_days) < 1:
-        needed = features.warmup + window + labels.horizon
+        needed = features.warmup + window + labels.span
         raise DataError(
-            f"{panel.source}: no ticker has a labelled day; features, a {window}-day window and a "
-            f"{labels.horizon}-day horizon need more than {needed} consecutive days with prices. "
-            "Use a longer date range."
+            f"{panel.source}: no ticker has a labelled day; features, a {window}-day window, a "
+            f"{labels.horizon}-day horizon and a {labels.delay}-day delay need more than {needed} consecutive days "
+            "with prices. Use a longer date range (or a shorter horizon or delay)."
         )
     never = [t for t, ok in zip(panel.tickers, usable.any(axis=0)) if not ok]
     if never:

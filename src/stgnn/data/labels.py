@@ -1,8 +1,14 @@
-"""Labels: the forward log return over ``h`` days, cut at +-theta into Down / None / Up.
+"""Labels: the forward log return over ``h`` days, cut into Down / None / Up.
 
 Raw daily moves are dominated by the market factor, which no graph predicts. With
 ``relative_to`` the label is cut from the forward return in excess of an equal-weight benchmark
 (the present universe, or the ticker's sector), so Up and Down mean "beat" and "lagged" its peers.
+
+Two cuts: ``threshold`` (at +-theta) mostly asks *whether* a stock moves; ``quantile`` (each day's
+top and bottom ``q`` of the labelled tickers) asks *which way, relative to the others*, the
+question a ranking book trades. With ``delay`` d the return runs from the close of t + d to that
+of t + d + h: a call made after the close of t is traded at a later close, never at the one that
+produced its features.
 """
 
 from __future__ import annotations
@@ -30,12 +36,14 @@ class Labels:
     ----------
     y : np.ndarray of shape (n_days, n_tickers), int64
         Class per (date, ticker): Down=0, None=1, Up=2, or ``UNKNOWN`` (-1) where the forward
-        return is not yet known (the last ``horizon`` days) or the threshold is undefined.
+        return is not yet known (the last ``delay + horizon`` days) or the threshold is undefined.
     fwd_return : np.ndarray of shape (n_days, n_tickers)
-        ``log(close[t + h] / close[t])``; NaN where unknown. Always the raw return: the backtest
-        trades it, and a per-day Rank IC is the same against it as against the excess.
+        ``log(close[t + d + h] / close[t + d])`` (d: the delay); NaN where unknown. Always the raw
+        return: the backtest trades it, and a per-day Rank IC is the same against it as against
+        the excess.
     threshold : np.ndarray of shape (n_days, n_tickers)
-        The theta used for each cell (constant unless ``vol_scaled``).
+        The theta used for each cell (constant unless ``vol_scaled``); NaN for quantile labels,
+        which have none.
     benchmark : np.ndarray of shape (n_days, n_tickers) or None
         The equal-weight forward return of the ticker's peers (universe or sector) subtracted
         before cutting; ``None`` for raw labels (``relative_to: none``).
@@ -51,6 +59,7 @@ class Labels:
     horizon: int
     benchmark: np.ndarray | None = None
     exit_return: np.ndarray | None = None
+    delay: int = 0
 
     @property
     def target_return(self) -> np.ndarray:
@@ -64,18 +73,23 @@ class Labels:
         return np.bincount(y[y >= 0], minlength=3)
 
 
-def forward_log_return(close: pd.DataFrame, horizon: int) -> np.ndarray:
-    """``log(close[t + h] / close[t])``, NaN for the last ``h`` rows."""
-    return log_returns(close.astype(np.float64), horizon).shift(-horizon).to_numpy()
+def forward_log_return(close: pd.DataFrame, horizon: int, delay: int = 0) -> np.ndarray:
+    """``log(close[t + d + h] / close[t + d])``, NaN for the last ``d + h`` rows.
+
+    >>> forward_log_return(pd.DataFrame({"A": [1.0, 1.0, np.e, np.e]}), 1, delay=1)[:, 0].tolist()
+    [1.0, 0.0, nan, nan]
+    """
+    return log_returns(close.astype(np.float64), horizon).shift(-horizon - delay).to_numpy()
 
 
-def exit_log_return(close: pd.DataFrame, traded: pd.DataFrame, horizon: int) -> np.ndarray:
-    """Log return of a position bought at t's close and sold ``horizon`` days later, or at the last
-    traded price before then when the stock stops trading sooner (a halt, or a delisting: no
-    delisting return is in the data, so the last trade stands for it).
+def exit_log_return(close: pd.DataFrame, traded: pd.DataFrame, horizon: int, delay: int = 0) -> np.ndarray:
+    """Log return of a position bought at the close of t + ``delay`` and sold ``horizon`` days
+    later, or at the last traded price before then when the stock stops trading sooner (a halt, or
+    a delisting: no delisting return is in the data, so the last trade stands for it).
 
-    NaN where the stock does not trade at t (no position can be opened on a carried price) or
-    where t + h lies beyond the panel (the period is not over).
+    NaN where the stock does not trade at t or at t + delay (no call is made on a carried price,
+    and no position opened on one) or where t + delay + h lies beyond the panel (the period is
+    not over).
 
     Examples
     --------
@@ -85,12 +99,20 @@ def exit_log_return(close: pd.DataFrame, traded: pd.DataFrame, horizon: int) -> 
     >>> traded = pd.DataFrame({"A": [True, True, True, False, False]})
     >>> np.round(np.exp(exit_log_return(close, traded, 2)[:, 0]), 3).tolist()
     [1.21, 1.1, 1.0, nan, nan]
+
+    Called on day 0 and traded a day later: bought at 110, sold at 121.
+
+    >>> np.round(np.exp(exit_log_return(close, traded, 2, delay=1)[:, 0]), 3).tolist()
+    [1.1, 1.0, nan, nan, nan]
     """
-    price = close.where(traded.to_numpy()).astype(np.float64)
-    last = price.ffill().to_numpy()
+    is_traded = traded.to_numpy()
+    price = close.where(is_traded).astype(np.float64).to_numpy()
+    last = pd.DataFrame(price).ffill().to_numpy()
     out = np.full(price.shape, np.nan)
-    if len(price) > horizon:
-        out[:-horizon] = np.log(last[horizon:] / price.to_numpy()[:-horizon])
+    span = delay + horizon
+    if len(price) > span:
+        entry = price[delay: len(price) - horizon]
+        out[:-span] = np.where(is_traded[:-span], np.log(last[span:] / entry), np.nan)
     return out
 
 
@@ -110,21 +132,31 @@ def peer_mean(returns: pd.DataFrame, groups: np.ndarray) -> pd.DataFrame:
 
 
 def make_labels(close: pd.DataFrame, config: LabelConfig = LabelConfig(), *,
-                sectors: Mapping[str, str] | None = None) -> Labels:
+                sectors: Mapping[str, str] | None = None, among: np.ndarray | None = None) -> Labels:
     """Classify each (date, ticker) by its forward log return, raw or in excess of its peers.
 
     ``relative_to: universe`` subtracts the equal-weight forward return of the tickers whose
     forward return exists that day (:func:`peer_mean`); ``sector`` does the same within each GICS
-    sector of ``sectors`` (ticker -> sector). Every ticker with a price at t and t + h counts, a
-    universe file's non-members included: membership decides which nodes are trained on, not what
-    the market did. A ticker alone in its group that day has an excess of exactly 0: None.
+    sector of ``sectors`` (ticker -> sector). Every ticker with a price at t + d and t + d + h
+    counts, a universe file's non-members included: membership decides which nodes are trained
+    on, not what the market did. A ticker alone in its group that day has an excess of exactly 0.
 
-    With ``vol_scaled``, theta at (t, i) is ``threshold * vol[t, i] / median(vol[:t+1, i])``:
-    each ticker's trailing ``vol_window``-day volatility relative to its own history so far, so the
-    threshold never uses the future and keeps the units of ``threshold``. For relative labels
-    ``vol`` is that of the daily *excess* return (same benchmark, 1-day returns): theta should
-    widen with the dispersion of what is being cut, and a market-wide shock that lifts every raw
-    volatility but cancels out of the excess would otherwise push the excess labels into None.
+    ``kind: threshold`` cuts at +-theta. With ``vol_scaled``, theta at (t, i) is
+    ``threshold * vol[t, i] / median(vol[:t+1, i])``: each ticker's trailing ``vol_window``-day
+    volatility relative to its own history so far, so the threshold never uses the future and
+    keeps the units of ``threshold``. For relative labels ``vol`` is that of the daily *excess*
+    return (same benchmark, 1-day returns): theta should widen with the dispersion of what is being
+    cut, and a market-wide shock that lifts every raw volatility but cancels out of the excess
+    would otherwise push the excess labels into None.
+
+    ``kind: quantile`` cuts each day separately (:func:`quantile_classes`) among that day's
+    labelled cells: those with a return and, when given, ``among`` (the caller's usable, traded
+    nodes), so the counts hold on the rows a model is trained and scored on.
+
+    Parameters
+    ----------
+    among : np.ndarray of shape (n_days, n_tickers), bool, optional
+        The cells that may be labelled; the others are ``UNKNOWN``. Default: every cell.
 
     Raises
     ------
@@ -145,36 +177,86 @@ def make_labels(close: pd.DataFrame, config: LabelConfig = LabelConfig(), *,
     [2, 1]
     >>> make_labels(close, LabelConfig(threshold=0.018, relative_to="universe")).y[0].tolist()
     [2, 0]
+
+    Quantile labels with q = 0.25 on four tickers: the best Up, the worst Down, whatever the size.
+
+    >>> close = pd.DataFrame({"A": [100.0, 100.1], "B": [100.0, 99.9], "C": [100.0, 100.0], "D": [100.0, 100.05]})
+    >>> make_labels(close, LabelConfig(kind="quantile", q=0.25)).y[0].tolist()
+    [2, 0, 1, 1]
     """
     groups = _groups(list(close.columns), config, sectors)
-    fwd = forward_log_return(close, config.horizon)
+    fwd = forward_log_return(close, config.horizon, config.delay)
     benchmark = None if groups is None else peer_mean(pd.DataFrame(fwd), groups).to_numpy()
     target = fwd if benchmark is None else fwd - benchmark
-    if config.vol_scaled:
-        daily = log_returns(close)
-        excess = daily if groups is None else daily - peer_mean(daily, groups)
-        vol = excess.rolling(config.vol_window).std()
-        threshold = (config.threshold * vol / vol.expanding().median()).to_numpy()
+    known = np.isfinite(target) if among is None else np.isfinite(target) & among
+    if config.kind == "quantile":
+        threshold = np.full(fwd.shape, np.nan)
+        y = quantile_classes(np.where(known, target, np.nan), config.q)
     else:
-        threshold = np.full(fwd.shape, config.threshold)
-    y = np.full(fwd.shape, UNKNOWN, dtype=np.int64)
-    known = np.isfinite(target) & np.isfinite(threshold)
-    y[known] = NONE
-    y[known & (target < -threshold)] = DOWN
-    y[known & (target > threshold)] = UP
-    return Labels(y=y, fwd_return=fwd, threshold=threshold, horizon=config.horizon, benchmark=benchmark)
+        if config.vol_scaled:
+            daily = log_returns(close)
+            excess = daily if groups is None else daily - peer_mean(daily, groups)
+            vol = excess.rolling(config.vol_window).std()
+            threshold = (config.threshold * vol / vol.expanding().median()).to_numpy()
+        else:
+            threshold = np.full(fwd.shape, config.threshold)
+        known &= np.isfinite(threshold)
+        y = np.full(fwd.shape, UNKNOWN, dtype=np.int64)
+        y[known] = NONE
+        y[known & (target < -threshold)] = DOWN
+        y[known & (target > threshold)] = UP
+    return Labels(y=y, fwd_return=fwd, threshold=threshold, horizon=config.horizon, benchmark=benchmark,
+                  delay=config.delay)
+
+
+def quantile_classes(target: np.ndarray, q: float) -> np.ndarray:
+    """Each day's top ``q`` fraction Up and bottom ``q`` Down, the rest None; NaN cells ``UNKNOWN``.
+
+    With n finite cells on a day, ``k = floor(q * n)`` tickers at most are Up and k Down. A ticker
+    is Up when at most k cells are >= its value, Down when at most k are <= it: a tie straddling a
+    boundary goes to None as a whole (equal returns always share a class), so a day with ties there
+    has fewer than k Up or Down. A day with ``q * n < 1`` is all None.
+
+    Examples
+    --------
+    >>> quantile_classes(np.array([[1.0, 2.0, 3.0, 4.0, 5.0, np.nan]]), 0.4)[0].tolist()
+    [0, 0, 1, 2, 2, -1]
+    >>> quantile_classes(np.array([[1.0, 1.0, 3.0, 5.0, 5.0, 5.0]]), 0.34)[0].tolist()
+    [0, 0, 1, 1, 1, 1]
+    """
+    frame = pd.DataFrame(target)
+    n = frame.notna().sum(axis=1).to_numpy()[:, None]
+    k = np.floor(q * n + 1e-9)
+    at_most = frame.rank(axis=1, method="max").to_numpy()  # cells <= this one
+    at_least = n - frame.rank(axis=1, method="min").to_numpy() + 1  # cells >= this one
+    y = np.where(np.isfinite(target), NONE, UNKNOWN).astype(np.int64)
+    y[at_most <= k] = DOWN
+    y[at_least <= k] = UP
+    return y
 
 
 def rule_text(config: LabelConfig) -> str:
     """The label rule in words, for summaries and reports.
 
     >>> print(rule_text(LabelConfig(horizon=5, threshold=0.03, relative_to="sector")))
-    horizon 5 day(s), theta 0.03, on the forward return minus its sector's equal-weight return
+    horizon 5 day(s), theta 0.03, on the forward return minus its sector's equal-weight return; delay 0 (traded at the call's own close)
     """
     theta = f"{config.threshold:g}" + (" x trailing vol / its median" if config.vol_scaled else "")
+    cut = f"top / bottom {config.q:g} of each day" if config.kind == "quantile" else f"theta {theta}"
     peers = {"none": "", "universe": ", on the forward return minus the universe's equal-weight return",
              "sector": ", on the forward return minus its sector's equal-weight return"}[config.relative_to]
-    return f"horizon {config.horizon} day(s), theta {theta}{peers}"
+    return f"horizon {config.horizon} day(s), {cut}{peers}; {delay_text(config.delay)}"
+
+
+def delay_text(delay: int) -> str:
+    """When a call is traded, in words: every table says which delay it used.
+
+    >>> delay_text(0), delay_text(1)
+    ("delay 0 (traded at the call's own close)", 'delay 1 (traded at the next close)')
+    """
+    if delay == 0:
+        return "delay 0 (traded at the call's own close)"
+    return f"delay {delay} (traded at the {'next close' if delay == 1 else f'close {delay} days later'})"
 
 
 def _groups(tickers: list[str], config: LabelConfig, sectors: Mapping[str, str] | None) -> np.ndarray | None:

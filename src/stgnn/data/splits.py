@@ -30,25 +30,27 @@ class Split:
             if len(d)
         }
 
-    def check(self, horizon: int) -> None:
-        """Refuse overlapping or unpurged parts (a leak, never a user mistake we can fix silently)."""
+    def check(self, span: int) -> None:
+        """Refuse overlapping or unpurged parts (a leak, never a user mistake we can fix silently);
+        ``span``: the days a label reaches past its own (delay + horizon)."""
         for earlier, later, name in ((self.train, self.val, "train/val"), (self.val, self.test, "val/test")):
-            if len(earlier) and len(later) and later[0] - earlier[-1] <= horizon:
+            if len(earlier) and len(later) and later[0] - earlier[-1] <= span:
                 raise ValueError(
-                    f"Expected a purge of more than horizon={horizon} days between {name}, "
+                    f"Expected a purge of more than the label span of {span} days between {name}, "
                     f"got {later[0] - earlier[-1] - 1}."
                 )
 
 
-def purge_for(purge_days: int | None, horizon: int) -> int:
-    """The purge between parts: the configured days, never fewer than the label horizon.
+def purge_for(purge_days: int | None, span: int) -> int:
+    """The purge between parts: the configured days, never fewer than the label's span (delay +
+    horizon: a label at t reads prices up to t + d + h).
 
     Examples
     --------
     >>> purge_for(None, 5), purge_for(2, 5), purge_for(10, 5)
     (5, 5, 10)
     """
-    return horizon if purge_days is None else max(purge_days, horizon)
+    return span if purge_days is None else max(purge_days, span)
 
 
 def chronological_split(

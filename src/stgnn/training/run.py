@@ -60,7 +60,7 @@ def single_split(config: Config, data: PanelData) -> Split:
     """The chronological train / val / test split of ``config.split`` over the labelled days."""
     return chronological_split(
         data.labelled_days, val_fraction=config.split.val_fraction, test_fraction=config.split.test_fraction,
-        purge_days=purge_for(config.split.purge_days, config.labels.horizon), embargo_days=config.split.embargo_days)
+        purge_days=purge_for(config.split.purge_days, config.labels.span), embargo_days=config.split.embargo_days)
 
 
 def run_experiment(config: Config, run_dir: Path | None = None, *, data: PanelData | None = None) -> RunResult:

@@ -107,7 +107,7 @@ class ClassificationSTGNNTrainer:
         if FoldFitter.key(self.config) != fold.key:
             raise ValueError("Expected the config the fold was fitted with (labels, features, graph, SMOTE, window, "
                              "scaler, sampler, class weights); fit a FoldData with this config.")
-        split.check(config.labels.horizon)
+        split.check(config.labels.span)
         self.fold = fold
         self.split = split
         self.plan_ = fold.plan_for(self.config.loss)

@@ -16,8 +16,9 @@ and may skip values (a day without a label), but every window and gap counts pos
 labelled trading days. Since ``days`` increase strictly, a gap of ``g`` positions is a gap of at
 least ``g`` day indices, so every fold passes ``Split.check(purge_days)``.
 
-The purge must cover the label horizon (a label at day t uses prices up to t + h): that is the
-caller's responsibility; the walk-forward passes ``purge_days=max(user purge, horizon)``.
+The purge must cover the label's span (a label at day t uses prices up to t + d + h, delay d and
+horizon h): that is the caller's responsibility; the walk-forward passes
+``purge_days=max(user purge, span)``.
 """
 
 from __future__ import annotations
@@ -76,8 +77,8 @@ class WalkForwardSplitter:
         Test window; also the step between folds.
     purge_days : int, default 1
         Days dropped between train and val and again between val and test. Pass at least the
-        label horizon ``h``, so no training label overlaps the days it is judged on; the splitter
-        cannot know ``h`` and does not check this.
+        label's span ``d + h`` (delay and horizon), so no training label overlaps the days it is
+        judged on; the splitter cannot know it and does not check this.
     embargo_days : int, default 0
         Extra days dropped after each purge.
     expanding : bool, default False

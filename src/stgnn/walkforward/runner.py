@@ -46,7 +46,7 @@ class WalkForwardResult:
 def make_splitter(config: Config) -> WalkForwardSplitter:
     """The walk-forward's windows as the config sets them, purged for the label horizon."""
     wf = config.walkforward
-    purge = purge_for(config.split.purge_days, config.labels.horizon)
+    purge = purge_for(config.split.purge_days, config.labels.span)
     return WalkForwardSplitter(train_days=wf.train_days, val_days=wf.val_days, test_days=wf.test_days,
                                purge_days=purge, embargo_days=wf.embargo_days, expanding=wf.expanding,
                                max_folds=wf.folds)
