@@ -84,6 +84,21 @@ def test_history_has_per_class_loss_and_val_metrics(tiny):
     assert {"macro_f1", "recall_down", "auroc_mean"} <= set(h.val)
 
 
+def test_monitor_rank_ic_keeps_the_epoch_with_the_best_validation_rank_ic(tiny):
+    """The kept epoch is the one whose mean daily validation Rank IC (recomputed here from the
+    predictions, not read from the trainer) is highest."""
+    from stgnn.evaluation.metrics import information_coefficients
+
+    config, data = tiny
+    cfg = config.updated({"training.monitor": "rank_ic", "training.epochs": 4, "training.patience": 4})
+    t = _fit(cfg, data)
+    ics = [h.val["rank_ic"] for h in t.result_.history]
+    assert t.result_.monitor == "rank_ic" and t.result_.best_score == max(ics)
+    assert t.result_.best_epoch == int(np.argmax(ics)) + 1
+    frame = t.predictions(t.split.val)
+    assert information_coefficients(frame.assign(pred=1))["rank_ic"] == pytest.approx(max(ics), abs=1e-6)
+
+
 def test_collapse_alarm_aborts_when_asked(tiny):
     config, data = tiny
     # lr=0 and a huge None weight keep the untrained model predicting one class.

@@ -564,6 +564,12 @@ def daily_ic_unchecked(frame: pd.DataFrame) -> pd.DataFrame:
     return out.rename_axis("date")
 
 
+def mean_rank_ic(frame: pd.DataFrame) -> float:
+    """Mean daily Rank IC of a frame already checked (NaN over no days): what early stopping and
+    trial selection rank by with ``rank_ic``."""
+    return _ic_summary(daily_ic_unchecked(frame))["rank_ic"]
+
+
 def information_coefficients(frame: pd.DataFrame) -> dict[str, float | int]:
     """Mean daily IC and rank IC of the score ``p_up - p_down``, and the rank-IC information ratio.
 

@@ -22,7 +22,7 @@ from stgnn.data.dataset import PanelData
 from stgnn.data.splits import Split
 from stgnn.device import autocast, resolve_device
 from stgnn.errors import StgnnError
-from stgnn.evaluation.metrics import PROBA_COLUMNS, monitor_metrics
+from stgnn.evaluation.metrics import PROBA_COLUMNS, mean_rank_ic, monitor_metrics, proba_of
 from stgnn.models.losses import WeightedFocalLoss
 from stgnn.models.stgnn import STGNN
 from stgnn.training import imbalance
@@ -278,14 +278,13 @@ class ClassificationSTGNNTrainer:
 
     @torch.no_grad()
     def _evaluate(self, days: np.ndarray, criterion) -> tuple[float, dict[str, float]]:
-        """Validation loss (the training criterion on log-probabilities) and monitored metrics."""
-        proba = self.predict_proba(days).reshape(-1, N_CLASSES)
-        y = self.data.labels.y[days].reshape(-1)
-        known = y >= 0
-        proba, y = proba[known], y[known]
-        log_proba = torch.log(torch.as_tensor(proba).clamp_min(1e-12)).to(self.device)
-        loss = float(criterion(log_proba, torch.as_tensor(y).to(self.device)))
-        return loss, monitor_metrics(y, proba)
+        """Validation loss (the training criterion on log-probabilities) and monitored metrics,
+        the mean daily Rank IC of ``p_up - p_down`` among them."""
+        frame = predictions_frame(self.data, days, self.predict_proba(days))
+        proba, y = proba_of(frame), frame["label"].to_numpy()
+        log_proba = torch.log(torch.tensor(proba).clamp_min(1e-12)).to(self.device)
+        loss = float(criterion(log_proba, torch.tensor(y).to(self.device)))
+        return loss, {**monitor_metrics(y, proba), "rank_ic": mean_rank_ic(frame)}
 
 
 def predictions_frame(data: PanelData, days: np.ndarray, proba: np.ndarray, *, every_usable: bool = False) -> pd.DataFrame:
@@ -360,6 +359,6 @@ def _epoch_line(r: EpochRecord, monitor: str, improved: bool) -> str:
     return (f"epoch {r.epoch:3d}  loss {r.train_loss:.4f} (D {r.train_loss_per_class['Down']:.3f} "
             f"N {r.train_loss_per_class['None']:.3f} U {r.train_loss_per_class['Up']:.3f})  "
             f"val loss {r.val_loss:.4f}  macro-F1 {v['macro_f1']:.3f}  recall D/N/U "
-            f"{v['recall_down']:.2f}/{v['recall_none']:.2f}/{v['recall_up']:.2f}  AUROC D/U "
+            f"{v['recall_down']:.2f}/{v['recall_none']:.2f}/{v['recall_up']:.2f}  Rank IC {v['rank_ic']:+.3f}  AUROC D/U "
             f"{v['auroc_down']:.3f}/{v['auroc_up']:.3f}  lr {r.lr:.2e}  {r.seconds:.1f}s"
             + ("  *" if improved else ""))

@@ -20,7 +20,7 @@ from stgnn.config import Config
 from stgnn.data.dataset import PanelData
 from stgnn.data.splits import Split
 from stgnn.errors import ConfigError
-from stgnn.evaluation.metrics import headline, prediction_metrics, proba_of
+from stgnn.evaluation.metrics import headline, mean_rank_ic, prediction_metrics, proba_of
 from stgnn.models.stgnn import STGNN
 from stgnn.training.fold import FoldData, FoldFitter
 from stgnn.training.imbalance import ImbalancePlan
@@ -193,6 +193,8 @@ def _selection_score(data: PanelData, val_days: np.ndarray, proba: np.ndarray, s
     proba = proba_of(frame)
     if select_on == "auroc":
         return prediction_metrics(frame.assign(pred=proba.argmax(1)))["auroc_mean"]
+    if select_on == "rank_ic":
+        return mean_rank_ic(frame)
     return tune_thresholds(frame["label"].to_numpy(), proba).value
 
 
