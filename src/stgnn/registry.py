@@ -21,7 +21,8 @@ class Baseline:
     description : str
         What it is, for help texts and reports.
     tuned : bool
-        Its ``C`` is chosen on each fold's validation window from ``walkforward.baseline_C``.
+        Its setting is chosen on each fold's validation window (the linear models' ``C`` from
+        ``walkforward.baseline_C``, the trees' leaves from their own small grid).
     windowed : bool
         With ``walkforward.baseline_window: model`` it sees the model's window (flattened lags).
     """
@@ -41,6 +42,8 @@ BASELINES: dict[str, Baseline] = {b.name: b for b in (
     Baseline("volatility", "logistic regression on trailing 20-day volatility", tuned=True),
     Baseline("logistic", "logistic regression on the ticker's own features", tuned=True, windowed=True),
     Baseline("logistic_graph", "the same plus its graph neighbours' mean features", tuned=True, windowed=True),
+    Baseline("lightgbm", "LightGBM's gradient-boosted trees on the ticker's own features that day", tuned=True),
+    Baseline("lightgbm_graph", "the same plus its graph neighbours' mean features", tuned=True),
     Baseline(NO_GRAPH, "the STGNN without its neighbour layers, with its own grid search and seeds"),
 )}
 """Every baseline a config may name, in the order reports list them."""

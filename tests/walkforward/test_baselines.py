@@ -79,7 +79,7 @@ def test_validation_chooses_C_and_never_sees_test_days(prices):
 
     val, test, info = fit_on_validation("logistic", data, split, graph, score=score, C_grid=(0.001, 0.1, 10.0),
                                         window=2)
-    assert info["C"] == 10.0 and info["window"] == 2 and set(info["val_scores"]) == {"0.001", "0.1", "10"}
+    assert info["C"] == 10.0 and info["window"] == 2 and set(info["val_scores"]) == {"C=0.001", "C=0.1", "C=10"}
     np.testing.assert_array_equal(test, MODELS["logistic"](C=10.0, window=2).fit(data, split.train, graph)
                                   .predict_proba(data, split.test))
     # Rewriting every test-day feature and label changes neither the choice nor validation.
@@ -184,6 +184,62 @@ def test_subsampling_is_seeded(prices):
     assert not np.array_equal(fit(0).model_.coef_, fit(1).model_.coef_)
 
 
+def test_one_feature_rules_compute_their_feature_from_the_closes_when_the_set_lacks_it(prices):
+    """A factor library has no ret_20 / vol_20 column: momentum and volatility then read the raw
+    trailing return and volatility of the closes, the same numbers the basic set holds."""
+    data, split, graph = prices
+    renamed = _with(data, names=[f"x{i}" for i in range(data.n_features)])
+    for name in ("momentum", "volatility"):
+        model = MODELS[name]()
+        np.testing.assert_allclose(model._columns(renamed, split.test, graph)[0],
+                                   model._columns(data, split.test, graph)[0], rtol=1e-5)
+        np.testing.assert_allclose(model.fit(renamed, split.train, graph).predict_proba(renamed, split.test),
+                                   model.fit(data, split.train, graph).predict_proba(data, split.test), atol=1e-5)
+
+
+def test_lightgbm_stops_early_on_validation_and_never_reads_test_days(prices):
+    """The grid's choice, the rounds kept and the validation probabilities are those of training
+    and validation days alone; a fit with validation rows in its training set differs."""
+    data, split, graph = prices
+
+    def score(val):
+        return float(-np.nanmean(np.abs(val[..., 2] - val[..., 0])))
+
+    val, test, info = fit_on_validation("lightgbm", data, split, graph, score=score)
+    assert set(info["val_scores"]) == {"num_leaves=15", "num_leaves=63"} and 1 <= info["n_trees"] <= 400
+    values = data.features.values.copy()
+    values[split.test] = 5.0
+    y = data.labels.y.copy()
+    y[split.test] = 2
+    val2, test2, info2 = fit_on_validation("lightgbm", _with(data, values=values, y=y), split, graph, score=score)
+    assert info2 == info
+    np.testing.assert_array_equal(val, val2)
+    # The chosen fit is one on training days alone, validation rows used only to stop.
+    alone = MODELS["lightgbm"](**info["params"]).fit(data, split.train, graph, eval_days=split.val)
+    np.testing.assert_array_equal(alone.predict_proba(data, split.val), val)
+    np.testing.assert_array_equal(alone.predict_proba(data, split.test), test)
+    assert alone.n_train_rows_ == int((data.labels.y[split.train] >= 0).sum())
+
+
+def test_a_missing_lightgbm_is_one_clear_error(prices, monkeypatch):
+    import sys
+
+    data, split, graph = prices
+    monkeypatch.setitem(sys.modules, "lightgbm", None)
+    with pytest.raises(ConfigError, match="pip install lightgbm"):
+        MODELS["lightgbm"]().fit(data, split.train, graph)
+
+
+def test_lightgbm_graph_reads_the_neighbours():
+    data, graph = _neighbour_market()
+    days = data.labelled_days
+    train, test = days[:300], days[300:]
+    y = data.labels.y[test].reshape(-1)
+    auc = {name: score_metrics(y, MODELS[name](min_child_samples=20).fit(data, train, graph).predict_proba(data, test)
+                               .reshape(-1, 3))["auroc_mean"] for name in ("lightgbm", "lightgbm_graph")}
+    assert auc["lightgbm"] < 0.6 < 0.8 < auc["lightgbm_graph"]
+
+
 def test_errors(prices):
     data, split, graph = prices
     with pytest.raises(NotFittedError, match="call fit"):
@@ -192,9 +248,6 @@ def test_errors(prices):
         Majority().predict_proba(data, split.test)
     with pytest.raises(ValueError, match="Expected C > 0, got 0"):
         MODELS["logistic"](C=0)
-    renamed = _with(data, names=[f"x{i}" for i in range(data.n_features)])
-    with pytest.raises(ConfigError, match="'ret_20'"):
-        MODELS["momentum"]().fit(renamed, split.train, graph)
     model = MODELS["logistic"]().fit(data, split.train, graph)
     assert np.isnan(model.predict_proba(data, np.arange(3))).all()  # warm-up days: no usable node
     with pytest.raises(ValueError, match="Expected days in \\[0, 200\\)"):

@@ -405,7 +405,10 @@ def _baseline_settings_sections(metrics: dict) -> list[Section]:
         for name, info in f.get("baselines", {}).items():
             if "chosen" in info:
                 setting = ", ".join(f"{k}={v}" for k, v in info["chosen"].items()) + f"; {info['n_seeds']} seed(s)"
-            elif info.get("C") is not None:
+            elif info.get("params"):
+                setting = ", ".join(f"{k}={v:g}" for k, v in info["params"].items()) + \
+                    (f", {info['n_trees']} trees" if "n_trees" in info else f", window={info['window']} day(s)")
+            elif info.get("C") is not None:  # a run from before the trees
                 setting = f"C={info['C']:g}, window={info['window']} day(s)"
             else:
                 setting = "no setting to tune"

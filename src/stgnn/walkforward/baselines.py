@@ -9,6 +9,10 @@
 - ``logistic``: on all F features of the centre ticker that day (linear, no graph).
 - ``logistic_graph``: the same plus the mean of its K graph neighbours' features that day
   (2F columns: linear, with the graph).
+- ``lightgbm`` and ``lightgbm_graph``: gradient-boosted trees (LightGBM's multiclass
+  ``LGBMClassifier``) on the same columns as ``logistic`` and ``logistic_graph`` on day t: the
+  practitioner's reference on a factor library. A small grid (:data:`BOOSTING_GRID`) is chosen on
+  the validation window, each fit stopping early on that window's log-loss.
 - ``stgnn_no_graph``: the STGNN without its graph layer (the temporal-only ablation). It is
   trained by the walk-forward itself (:mod:`stgnn.walkforward.search`), with the model's seeds
   and its own validation-chosen settings. Every name, and whether its ``C`` is tuned and it sees
@@ -38,16 +42,24 @@ Design choices
 - A class absent from the training rows still gets its probability column, always 0. When only
   one class is present at all, the regression is undefined and its limit (probability 1 for that
   class) is used, like :class:`Majority`.
+- LightGBM runs deterministically (``deterministic``, row-wise histograms, seeded bagging) on
+  ``torch.get_num_threads()`` threads: a walk-forward worker's share of the cores, as torch's.
+- ``momentum`` and ``volatility`` read ``ret_20`` / ``vol_20`` from the run's features when the
+  feature set has them (then cross-sectioned like the rest, with ``features.cross_section``); a
+  factor library has no such column, and they compute it from the closes (raw), so the one-feature
+  rule stays the same rule whatever the model reads.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import torch
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
 from stgnn.classes import N_CLASSES
 from stgnn.data.dataset import PanelData
+from stgnn.data.features import log_returns, trailing_volatility
 from stgnn.data.graph import Graph
 from stgnn.data.splits import Split
 from stgnn.errors import ConfigError, NotFittedError
@@ -87,6 +99,11 @@ class Majority:
 
     def __repr__(self) -> str:
         return "Majority()"
+
+    @staticmethod
+    def candidates(C_grid) -> list[dict]:
+        """Settings tried on validation: none."""
+        return [{}]
 
     def fit(self, data: PanelData, train_days: np.ndarray, graph: Graph | None = None) -> Majority:
         """Count the known labels of ``train_days``; ``graph`` is ignored."""
@@ -157,6 +174,11 @@ class LinearBaseline:
         return (f"{type(self).__name__}(C={self.C}, window={self.window}, max_iter={self.max_iter}, "
                 f"max_train_rows={self.max_train_rows}, seed={self.seed})")
 
+    @staticmethod
+    def candidates(C_grid) -> list[dict]:
+        """Settings tried on validation: each ``C`` of the grid."""
+        return [{"C": C} for C in C_grid]
+
     # Subclasses: the columns of some days, of shape (n_days, n_tickers, n_columns), and their names.
     def _columns(self, data: PanelData, days: np.ndarray, graph: Graph | None) -> tuple[np.ndarray, list[str]]:
         raise NotImplementedError
@@ -221,11 +243,8 @@ def _check_finite(x: np.ndarray, columns: list[str], what: str) -> None:
                          "pass sample days (PanelData.sample_days) only.")
 
 
-def _feature_index(data: PanelData, name: str) -> int:
-    if name not in data.features.names:
-        raise ConfigError(f"Baseline needs feature {name!r}, got features {data.features.names}; "
-                          "keep 20 in features.return_lags and features.vol_windows.")
-    return data.features.names.index(name)
+BASIC_FROM_CLOSE = {"ret_20": lambda close: log_returns(close, 20), "vol_20": lambda close: trailing_volatility(close, 20)}
+"""The one-feature rules' columns, computed from the closes when the feature set lacks them."""
 
 
 class OneFeature(LinearBaseline):
@@ -234,8 +253,12 @@ class OneFeature(LinearBaseline):
     feature = ""
 
     def _columns(self, data, days, graph):
-        j = _feature_index(data, self.feature)
-        return data.features.values[days][..., [j]].astype(np.float64), [self.feature]
+        if self.feature in data.features.names:
+            values = data.features.values[days][..., data.features.names.index(self.feature)]
+        else:
+            close = data.panel.close.astype(np.float64)
+            values = BASIC_FROM_CLOSE[self.feature](close).to_numpy()[days]
+        return values[..., None].astype(np.float64), [self.feature]
 
 
 class Momentum(OneFeature):
@@ -253,35 +276,187 @@ class Volatility(OneFeature):
     feature = "vol_20"
 
 
-class Logistic(LinearBaseline):
-    """Multinomial logistic regression on all F features of the centre ticker (no graph)."""
-
-    def _columns(self, data, days, graph):
-        return data.features.values[days].astype(np.float64), list(data.features.names)
+def own_columns(data: PanelData, days: np.ndarray, graph: Graph | None) -> tuple[np.ndarray, list[str]]:
+    """All F features of the centre ticker on ``days``: (n_days, n_tickers, F) and their names."""
+    return data.features.values[days].astype(np.float64), list(data.features.names)
 
 
-class LogisticGraph(LinearBaseline):
-    """Logistic regression on the centre's F features and the mean of its K neighbours' (2F columns).
+def graph_columns(data: PanelData, days: np.ndarray, graph: Graph | None) -> tuple[np.ndarray, list[str]]:
+    """The centre's F features and the mean of its K neighbours' (2F columns).
 
     ``x_graph[t, i] = [x[t, i], mean_k x[t, neighbours[i, k]]]``, neighbours from ``graph``; the
     mean runs over the neighbours present that day (0 when none is).
     """
+    if graph is None:
+        raise ValueError("A graph baseline: expected a Graph, got None.")
+    n = len(data.tickers)
+    if graph.neighbours.shape[0] != n or list(graph.tickers) != list(data.tickers):
+        raise ValueError(f"Expected a graph over the panel's {n} tickers, got one over "
+                         f"{graph.neighbours.shape[0]} ({graph.tickers[:3]}...).")
+    x, names = own_columns(data, days, graph)
+    # Mean over the neighbours that exist and have features that day; 0 when none has.
+    slots = x[:, np.where(graph.neighbours >= 0, graph.neighbours, 0)]  # (n_days, N, K, F)
+    slots[:, graph.neighbours < 0] = np.nan
+    seen = np.isfinite(slots)
+    neighbour_mean = np.where(seen, slots, 0.0).sum(axis=2) / np.maximum(seen.sum(axis=2), 1)
+    return np.concatenate([x, neighbour_mean], axis=-1), names + [f"neighbours_mean:{f}" for f in names]
 
-    def _columns(self, data, days, graph):
-        if graph is None:
-            raise ValueError("LogisticGraph: expected a Graph, got None.")
-        n = len(data.tickers)
-        if graph.neighbours.shape[0] != n or list(graph.tickers) != list(data.tickers):
-            raise ValueError(f"Expected a graph over the panel's {n} tickers, got one over "
-                             f"{graph.neighbours.shape[0]} ({graph.tickers[:3]}...).")
-        x = data.features.values[days].astype(np.float64)
-        # Mean over the neighbours that exist and have features that day; 0 when none has.
-        slots = x[:, np.where(graph.neighbours >= 0, graph.neighbours, 0)]  # (n_days, N, K, F)
-        slots[:, graph.neighbours < 0] = np.nan
-        seen = np.isfinite(slots)
-        neighbour_mean = np.where(seen, slots, 0.0).sum(axis=2) / np.maximum(seen.sum(axis=2), 1)
-        names = list(data.features.names)
-        return np.concatenate([x, neighbour_mean], axis=-1), names + [f"neighbours_mean:{f}" for f in names]
+
+class Logistic(LinearBaseline):
+    """Multinomial logistic regression on all F features of the centre ticker (no graph)."""
+
+    _columns = staticmethod(own_columns)
+
+
+class LogisticGraph(LinearBaseline):
+    """Logistic regression on the centre's F features and the mean of its K neighbours' (2F
+    columns, :func:`graph_columns`)."""
+
+    _columns = staticmethod(graph_columns)
+
+
+BOOSTING_GRID = ({"num_leaves": 15}, {"num_leaves": 63})
+"""LightGBM's settings tried on each fold's validation window: shallow and deeper trees (the
+learning rate is fixed and the number of trees set by early stopping on the same window)."""
+
+
+class Boosting:
+    """LightGBM's multiclass trees on per-(day, ticker) rows of day t; subclasses choose the columns.
+
+    Parameters
+    ----------
+    num_leaves : int, default 31
+    learning_rate : float, default 0.05
+    n_estimators : int, default 400
+        Most boosting rounds; early stopping on ``eval_days`` usually ends sooner.
+    early_stopping_rounds : int, default 30
+    min_child_samples : int, default 200
+        Rows per leaf at least: daily returns are noisy, and small leaves fit the noise.
+    max_train_rows : int, default 200_000
+        Training rows beyond this are subsampled (seeded by ``seed``).
+    seed : int, default 0
+        Seed of the subsample, of LightGBM's row and column bagging.
+
+    Attributes
+    ----------
+    columns_ : list of str
+    model_ : lightgbm.LGBMClassifier or None
+        None when the training rows hold one class only.
+    classes_ : np.ndarray
+    n_train_rows_ : int
+    best_iteration_ : int
+        Rounds kept (the early-stopping choice; ``n_estimators`` without ``eval_days``).
+    """
+
+    uses_eval_days = True
+
+    def __init__(self, *, num_leaves: int = 31, learning_rate: float = 0.05, n_estimators: int = 400,
+                 early_stopping_rounds: int = 30, min_child_samples: int = 200, max_train_rows: int = 200_000,
+                 seed: int = 0):
+        if num_leaves < 2:
+            raise ValueError(f"Expected num_leaves >= 2, got {num_leaves}.")
+        if not learning_rate > 0:
+            raise ValueError(f"Expected learning_rate > 0, got {learning_rate}.")
+        self.num_leaves = num_leaves
+        self.learning_rate = learning_rate
+        self.n_estimators = n_estimators
+        self.early_stopping_rounds = early_stopping_rounds
+        self.min_child_samples = min_child_samples
+        self.max_train_rows = max_train_rows
+        self.seed = seed
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}(num_leaves={self.num_leaves}, learning_rate={self.learning_rate}, "
+                f"n_estimators={self.n_estimators}, seed={self.seed})")
+
+    @staticmethod
+    def candidates(C_grid) -> list[dict]:
+        """Settings tried on validation: :data:`BOOSTING_GRID` (``C`` is the linear models')."""
+        return [dict(params) for params in BOOSTING_GRID]
+
+    def _columns(self, data: PanelData, days: np.ndarray, graph: Graph | None) -> tuple[np.ndarray, list[str]]:
+        raise NotImplementedError
+
+    def _rows(self, data: PanelData, days: np.ndarray, graph: Graph | None):
+        """The known labels' rows of ``days``: columns (n, C), labels (n,) and the columns' names."""
+        x, names = self._columns(data, days, graph)
+        y = data.labels.y[days]
+        known = y >= 0
+        _check_finite(x[known], names, "labelled")
+        return x[known], y[known], names
+
+    def fit(self, data: PanelData, train_days: np.ndarray, graph: Graph | None = None, *,
+            eval_days: np.ndarray | None = None) -> Boosting:
+        """Fit on the known labels of ``train_days``, stopping early on those of ``eval_days``."""
+        lightgbm = _lightgbm()
+        train_days = _check_days(data, train_days, "train_days")
+        _train_labels(data, train_days)
+        x, y, self.columns_ = self._rows(data, train_days, graph)
+        if len(y) > self.max_train_rows:
+            pick = np.sort(np.random.default_rng(self.seed).choice(len(y), self.max_train_rows, replace=False))
+            x, y = x[pick], y[pick]
+        self.graph_ = graph
+        self.classes_ = np.unique(y)
+        self.n_train_rows_ = len(y)
+        self.model_, self.best_iteration_ = None, 0
+        if len(self.classes_) < 2:
+            return self
+        self.model_ = lightgbm.LGBMClassifier(
+            objective="multiclass" if len(self.classes_) > 2 else "binary", n_estimators=self.n_estimators,
+            learning_rate=self.learning_rate, num_leaves=self.num_leaves, min_child_samples=self.min_child_samples,
+            subsample=0.8, subsample_freq=1, colsample_bytree=0.8, reg_lambda=1.0, max_bin=63,
+            random_state=self.seed, deterministic=True, force_row_wise=True, n_jobs=torch.get_num_threads(),
+            verbose=-1)
+        fit_kwargs = {}
+        if eval_days is not None:
+            ex, ey, _ = self._rows(data, _check_days(data, eval_days, "eval_days"), graph)
+            seen = np.isin(ey, self.classes_)  # a validation class unseen in training has no output to score
+            if seen.any():
+                fit_kwargs = {"eval_X": (ex[seen],), "eval_y": (ey[seen],),
+                              "callbacks": [lightgbm.early_stopping(self.early_stopping_rounds, verbose=False)]}
+        self.model_.fit(x, y, **fit_kwargs)
+        self.best_iteration_ = int(self.model_.best_iteration_ or self.n_estimators)
+        return self
+
+    def predict_proba(self, data: PanelData, days: np.ndarray) -> np.ndarray:
+        """Class probabilities of shape (n_days, n_tickers, 3); a class unseen in training gets 0;
+        NaN for tickers not usable on a day."""
+        if not hasattr(self, "classes_"):
+            raise NotFittedError(f"{type(self).__name__}: call fit(data, train_days, graph) first.")
+        days = _check_days(data, days, "days")
+        x, _ = self._columns(data, days, self.graph_)
+        usable = data.usable[days].reshape(-1)
+        flat = x.reshape(-1, x.shape[-1])[usable]
+        _check_finite(flat, self.columns_, "prediction")
+        proba = np.full((len(usable), N_CLASSES), np.nan)
+        known = np.zeros((len(flat), N_CLASSES))
+        if self.model_ is None:
+            known[:, self.classes_[0]] = 1.0
+        elif len(flat):
+            known[:, self.classes_] = self.model_.predict_proba(flat, num_iteration=self.best_iteration_)
+        proba[usable] = known
+        return proba.reshape(len(days), len(data.tickers), N_CLASSES)
+
+
+class LightGBM(Boosting):
+    """LightGBM on all F features of the centre ticker (no graph)."""
+
+    _columns = staticmethod(own_columns)
+
+
+class LightGBMGraph(Boosting):
+    """LightGBM on the centre's F features and its K neighbours' mean (:func:`graph_columns`)."""
+
+    _columns = staticmethod(graph_columns)
+
+
+def _lightgbm():
+    try:
+        import lightgbm
+    except ImportError:
+        raise ConfigError("The lightgbm baselines need LightGBM: pip install lightgbm (or drop lightgbm and "
+                          "lightgbm_graph from walkforward.baselines).") from None
+    return lightgbm
 
 
 MODELS: dict[str, type] = {
@@ -290,6 +465,8 @@ MODELS: dict[str, type] = {
     "volatility": Volatility,
     "logistic": Logistic,
     "logistic_graph": LogisticGraph,
+    "lightgbm": LightGBM,
+    "lightgbm_graph": LightGBMGraph,
 }
 """Baselines fitted here: name (of :data:`stgnn.registry.BASELINES`) -> class; every class takes
 ``seed=``. The other, :data:`~stgnn.registry.NO_GRAPH`, is trained by the walk-forward."""
@@ -297,7 +474,8 @@ MODELS: dict[str, type] = {
 
 def fit_on_validation(name: str, data: PanelData, split: Split, graph: Graph | None, *, score, C_grid=(1.0,),
                       window: int = 1, seed: int = 0) -> tuple[np.ndarray, np.ndarray, dict]:
-    """Fit baseline ``name`` on ``split.train`` for each ``C``, keep the best by ``score`` on ``split.val``.
+    """Fit baseline ``name`` on ``split.train`` for each candidate setting, keep the best by
+    ``score`` on ``split.val``.
 
     Parameters
     ----------
@@ -307,8 +485,8 @@ def fit_on_validation(name: str, data: PanelData, split: Split, graph: Graph | N
         ``score(val_proba) -> float``, higher is better: the same validation criterion the model's
         own search uses. Test days are predicted only by the chosen fit.
     C_grid : sequence of float
-        Values of ``C`` tried (only for ``tuned`` baselines of :data:`stgnn.registry.BASELINES`;
-        others are fitted once).
+        Values of ``C`` tried by the linear baselines; the trees try :data:`BOOSTING_GRID`, and
+        stop early on the validation window; untuned baselines are fitted once.
     window : int
         Days of history for ``windowed`` baselines (others see day t only).
 
@@ -316,8 +494,9 @@ def fit_on_validation(name: str, data: PanelData, split: Split, graph: Graph | N
     -------
     val_proba, test_proba : np.ndarray of shape (n_days, n_tickers, 3)
     info : dict
-        ``{"C", "window", "val_score"}`` of the chosen fit (``C`` None where it has none), and
-        ``val_scores`` per ``C`` tried.
+        ``{"params", "C", "window", "val_score", "val_scores"}`` of the chosen fit: its settings
+        (``C`` None where it has none), and the validation score per candidate tried; the trees add
+        ``n_trees``, the rounds early stopping kept.
 
     Examples
     --------
@@ -334,21 +513,24 @@ def fit_on_validation(name: str, data: PanelData, split: Split, graph: Graph | N
     >>> val, test, info = fit_on_validation("logistic", data, split, None, score=lambda p: -p[..., 1].mean(),
     ...                                     C_grid=(0.01, 1.0), window=3)
     >>> test.shape == (len(split.test), 3, 3), info["window"], sorted(info["val_scores"])
-    (True, 3, ['0.01', '1'])
+    (True, 3, ['C=0.01', 'C=1'])
     """
     if name not in MODELS:
         raise ConfigError(f"Unknown baseline {name!r}; choose from {sorted(MODELS)}.")
     cls, spec = MODELS[name], BASELINES[name]
     window = window if spec.windowed else 1
-    grid = list(C_grid) if spec.tuned else [None]
+    fixed = {"seed": seed, **({"window": window} if spec.windowed else {})}
+    eval_days = {"eval_days": split.val} if getattr(cls, "uses_eval_days", False) else {}
     best, scores = None, {}
-    for C in grid:
-        kwargs = {"seed": seed} if C is None else {"seed": seed, "C": C, "window": window}
-        model = cls(**kwargs).fit(data, split.train, graph)
+    for params in cls.candidates(C_grid) if spec.tuned else [{}]:
+        model = cls(**fixed, **params).fit(data, split.train, graph, **eval_days)
         val = model.predict_proba(data, split.val)
-        scores[f"{C:g}" if C is not None else "-"] = value = float(score(val))
-        if best is None or value > best[0]:  # ties keep the stronger regularisation (the grid is sorted)
-            best = (value, C, model, val)
-    value, C, model, val = best
-    info = {"C": C, "window": window if C is not None else 1, "val_score": value, "val_scores": scores}
+        key = ", ".join(f"{k}={v:g}" for k, v in params.items()) or "-"
+        scores[key] = value = float(score(val))
+        if best is None or value > best[0]:  # ties keep the first candidate (the strongest regularisation)
+            best = (value, params, model, val)
+    value, params, model, val = best
+    info = {"params": params, "C": params.get("C"), "window": window, "val_score": value, "val_scores": scores}
+    if hasattr(model, "best_iteration_"):
+        info["n_trees"] = model.best_iteration_
     return val, model.predict_proba(data, split.test), info
