@@ -41,6 +41,7 @@ def build_checkpoint(model: STGNN | Sequence[STGNN], config: Config, fold: FoldD
         **weights,
         "config": config.model_dump(mode="json"),
         "n_features": fold.data.n_features,
+        "channels": fold.data.features.channels,
         "feature_names": fold.data.features.names,
         "tickers": fold.data.tickers,
         "graph": fold.graph.to_dict(),
@@ -90,7 +91,7 @@ def model_from_checkpoint(ckpt: dict) -> tuple[torch.nn.Module, Config, FeatureS
     config = Config.model_validate(ckpt["config"])
     models = []
     for state in ckpt["state_dicts"] if "state_dicts" in ckpt else [ckpt["state_dict"]]:
-        model = STGNN(ckpt["n_features"], config.model)
+        model = STGNN(ckpt["n_features"], config.model, channels=ckpt.get("channels"))
         model.load_state_dict(state)
         models.append(model)
     model = models[0] if len(models) == 1 else SeedEnsemble(models)

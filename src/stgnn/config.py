@@ -381,6 +381,9 @@ class Config(_Section):
         if self.features.set == "alpha360" and self.model.window != 1:
             raise ValueError("features.set alpha360 already gives each node its last 60 days as a sequence; "
                              "set model.window: 1")
+        if self.features.set == "alpha360" and self.features.market:
+            raise ValueError("features.market appends two values to a day that alpha360 reads as 60 steps of its "
+                             "channels; set features.market: false with alpha360")
         if self.labels.kind == "quantile" and self.loss.hard_negative_weight > 1:
             raise ValueError("loss.hard_negative_weight weighs None rows near theta, which quantile labels do not "
                              "have; set it to 1 or use labels.kind: threshold")

@@ -4,8 +4,8 @@ import pandas as pd
 import pytest
 
 from stgnn.evaluation.bootstrap import (block_bootstrap, block_for_horizon, block_indices, bootstrap_ci,
-                                        direction_auroc_of, macro_f1_of, mcc_of, move_auroc_of, pair_counts,
-                                        paired_block_bootstrap, rank_ic_of, resample_frame)
+                                        direction_auroc_of, icir_of, macro_f1_of, mcc_of, move_auroc_of,
+                                        pair_counts, paired_block_bootstrap, rank_ic_of, resample_frame)
 from stgnn.evaluation.metrics import classification_metrics, information_coefficients, score_metrics
 
 TICKERS = [f"T{i:02d}" for i in range(50)]
@@ -41,6 +41,10 @@ def _mcc(frame):
 
 def _rank_ic(frame):
     return information_coefficients(frame)["rank_ic"]
+
+
+def _icir(frame):
+    return information_coefficients(frame)["icir"]
 
 
 def _move_auroc(frame):
@@ -103,6 +107,8 @@ def test_fast_metrics_equal_their_definitions(rng):
     assert macro_f1_of(f) == pytest.approx(_macro_f1(f))
     assert mcc_of(f) == pytest.approx(_mcc(f))
     assert rank_ic_of(f) == pytest.approx(_rank_ic(f))
+    _, noisy = _pair()  # the frame's own score ranks every day perfectly: an ICIR of 0 spread
+    assert np.isfinite(_icir(noisy)) and icir_of(noisy) == pytest.approx(_icir(noisy))
     assert move_auroc_of(f) == _move_auroc(f) and direction_auroc_of(f) == _direction_auroc(f)
 
 
@@ -187,6 +193,15 @@ def test_fast_path_equals_generic_path(fast, slow):
     assert fast_res == pytest.approx(slow_res)
     assert bootstrap_ci(a, fast, n_boot=30, block_days=4, seed=3) == pytest.approx(
         bootstrap_ci(a, slow, n_boot=30, block_days=4, seed=3))
+
+
+def test_icir_fast_path_equals_generic_path():
+    _, b = _pair(n_days=15, n_tickers=5, better=0.6, worse=0.4)
+    c = b.assign(p_up=np.random.default_rng(7).permutation(b["p_up"].to_numpy()))
+    c["p_down"] = c["p_none"] = (1 - c["p_up"]) / 2
+    fast_res = paired_block_bootstrap(b, c, icir_of, n_boot=30, block_days=4, seed=3)
+    assert np.isfinite(fast_res["diff"])
+    assert fast_res == pytest.approx(paired_block_bootstrap(b, c, _icir, n_boot=30, block_days=4, seed=3))
 
 
 def test_deterministic_for_a_seed(rng):

@@ -130,9 +130,14 @@ LABEL_FLAGS = (
     Flag("--threshold", "labels.threshold"),
     Flag("--vol-scaled", "labels.vol_scaled"),
     Flag("--relative-to", "labels.relative_to"),
+    Flag("--label-kind", "labels.kind"),
+    Flag("--quantile", "labels.q"),
+    Flag("--delay", "labels.delay"),
 )
 
-TRAINING_FLAGS = (
+FEATURE_FLAGS = (Flag("--features", "features.set"),)
+
+TRAINING_FLAGS = FEATURE_FLAGS + (
     Flag("--window", "model.window"),
     Flag("--k", "graph.k"),
     Flag("--graph-method", "graph.method"),
@@ -154,6 +159,7 @@ TRAINING_FLAGS = (
     Flag("--epochs", "training.epochs"),
     Flag("--batch-days", "training.batch_days"),
     Flag("--lr", "training.lr"),
+    Flag("--monitor", "training.monitor"),
     Flag("--seed", "training.seed"),
     Flag("--device", "training.device"),
     Flag("--precision", "training.precision"),

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import argparse
 
-from stgnn.cli.args import DATA_FLAGS, LABEL_FLAGS, add_config_file_flag, add_flags, config_overrides
+from stgnn.cli.args import DATA_FLAGS, FEATURE_FLAGS, LABEL_FLAGS, add_config_file_flag, add_flags, config_overrides
 from stgnn.config import load_config
+from stgnn.data.features import compute_features
 from stgnn.data.graph import configured_sectors
 from stgnn.data.sources import load_panel
 from stgnn.data.summary import summarize
+
+SHOWN_NAMES = 8
+"""Feature names shown unless verbose."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     commands = parser.add_subparsers(dest="data_command", required=True)
     summary = commands.add_parser("summary", help="tickers, dates, dropped rows and class balance")
     add_config_file_flag(summary)
-    add_flags(summary, "data", DATA_FLAGS + LABEL_FLAGS)
+    add_flags(summary, "data", DATA_FLAGS + LABEL_FLAGS + FEATURE_FLAGS)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -23,5 +27,9 @@ def run(args: argparse.Namespace) -> int:
     config = load_config(args.config, config_overrides(args))
     panel = load_panel(config.data)
     summary = summarize(panel, config.labels, sectors=configured_sectors(config.graph))
-    print("\n".join(summary.lines(verbose=args.verbose)))
+    features = compute_features(panel, config.features)
+    shown = features.names if args.verbose else features.names[:SHOWN_NAMES]
+    more = "" if len(shown) == len(features.names) else f", ... ({len(features.names) - len(shown)} more, -v lists all)"
+    print("\n".join([*summary.lines(verbose=args.verbose),
+                     f"features   {len(features.names)} ({config.features.set}): {', '.join(shown)}{more}"]))
     return 0

@@ -5,17 +5,29 @@ cross-section of the same day, so nothing from t+1 on can reach it (a property t
 by rewriting the future). Range and volume features appear only when the panel has those fields.
 A cross-section (``ret_rel_1``, the ``cross_section`` option, the ``market`` features) is taken
 over the tickers present that day only: an absent ticker's cells are NaN and take no part.
+
+``features.set`` chooses the per-ticker columns: ``basic`` (this module's), or one of Qlib's
+factor libraries (:mod:`stgnn.data.factors`); the options above apply to either.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import logging
+
 import numpy as np
 import pandas as pd
 
 from stgnn.config import MARKET_VOL_WINDOW, FeatureConfig
+from stgnn.data.factors import ALPHA360_DAYS, factor_library
 from stgnn.data.panel import PricePanel
+
+logger = logging.getLogger(__name__)
+
+
+CROSS_SECTION_BLOCK = 16
+"""Features cross-sectioned at a time: float64 precision without a float64 copy of a whole library."""
 
 
 @dataclass(frozen=True)
@@ -29,12 +41,17 @@ class FeatureSet:
     names : list of str
     dates : pd.DatetimeIndex
     tickers : list of str
+    channels : int or None
+        When a day's features are themselves a sequence (``alpha360``: 60 days of 6 channels,
+        oldest first), the values per step; the encoder reads them as that sequence. ``None``:
+        one value per feature.
     """
 
     values: np.ndarray
     names: list[str]
     dates: pd.DatetimeIndex
     tickers: list[str]
+    channels: int | None = None
 
     def complete_windows(self, window: int) -> np.ndarray:
         """Whether every feature of a ticker is defined on each of the ``window`` days ending at t,
@@ -80,6 +97,32 @@ def compute_features(panel: PricePanel, config: FeatureConfig = FeatureConfig())
     >>> fs.names[-2:], float(np.nanmin(fs.values[..., :-2])), float(np.nanmax(fs.values[..., :-2]))
     (['market_ret_1', 'market_vol_20'], -1.0, 1.0)
     """
+    frames, channels = _per_ticker(panel, config), None
+    if config.set == "alpha360":
+        channels = len(frames) // ALPHA360_DAYS
+    present = panel.present.to_numpy()
+    values = _cube(frames.values(), present)
+    if config.cross_section != "none":
+        for block in range(0, values.shape[-1], CROSS_SECTION_BLOCK):  # float64 a block at a time
+            part = slice(block, block + CROSS_SECTION_BLOCK)
+            values[..., part] = cross_section(values[..., part].astype(np.float64), config.cross_section)
+    names = list(frames)
+    if config.market:
+        market = market_features(panel.close)
+        shared = [np.repeat(market[name].to_numpy()[:, None], len(panel.tickers), axis=1) for name in market]
+        values = np.concatenate([values, _cube(shared, present)], axis=-1)
+        names += list(market)
+    return FeatureSet(values.astype(np.float32, copy=False), names, panel.dates, panel.tickers, channels)
+
+
+def _per_ticker(panel: PricePanel, config: FeatureConfig) -> dict[str, pd.DataFrame]:
+    """The per-ticker columns of ``features.set``, by name."""
+    if config.set != "basic":
+        factors = factor_library(config.set, panel)
+        if factors.missing:
+            logger.warning("%s on %s: %d factors; without the price fields they need, no %s", config.set,
+                           panel.source or "this panel", len(factors.frames), "; ".join(factors.missing))
+        return factors.frames
     frames = dict(_price_features(panel.close, config))
     if panel.has("high") and panel.has("low"):
         frames.update(_range_features(panel))
@@ -87,17 +130,7 @@ def compute_features(panel: PricePanel, config: FeatureConfig = FeatureConfig())
         frames["gap"] = np.log(panel.open / panel.close.shift(1))
     if panel.has("volume"):
         frames.update(_volume_features(panel.volume))
-    present = panel.present.to_numpy()
-    values = _cube(frames.values(), present)
-    if config.cross_section != "none":
-        values = cross_section(values, config.cross_section)
-    names = list(frames)
-    if config.market:
-        market = market_features(panel.close)
-        shared = [np.repeat(market[name].to_numpy()[:, None], len(panel.tickers), axis=1) for name in market]
-        values = np.concatenate([values, _cube(shared, present)], axis=-1)
-        names += list(market)
-    return FeatureSet(values.astype(np.float32), names, panel.dates, panel.tickers)
+    return frames
 
 
 def cross_section(values: np.ndarray, method: str) -> np.ndarray:
@@ -216,7 +249,11 @@ def _rsi(ret: pd.DataFrame, window: int) -> pd.DataFrame:
 
 
 def _cube(frames, present: np.ndarray) -> np.ndarray:
-    """Stack (n_days, n_tickers) frames as features, NaN where a value is not finite or the ticker absent."""
-    values = np.stack([np.asarray(f, dtype=np.float64) for f in frames], axis=-1)
+    """Stack (n_days, n_tickers) frames as float32 features, NaN where a value is not finite or the
+    ticker absent (float32 from the start: a factor library's cube is hundreds of MB)."""
+    frames = list(frames)
+    values = np.empty((*present.shape, len(frames)), np.float32)
+    for j, frame in enumerate(frames):
+        values[..., j] = np.asarray(frame, dtype=np.float64)
     values[~np.isfinite(values) | ~present[..., None]] = np.nan
     return values

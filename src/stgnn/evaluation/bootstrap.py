@@ -137,6 +137,17 @@ def _mean_ic(ics: np.ndarray) -> np.ndarray:
     return np.divide(total, n, out=np.full(len(ics), np.nan), where=n > 0)
 
 
+def _icir(ics: np.ndarray) -> np.ndarray:
+    """Mean over sample standard deviation (ddof=1) of the finite daily ICs of each row; NaN with
+    fewer than 2 days or no spread."""
+    kept = np.isfinite(ics)
+    n = kept.sum(axis=1)
+    mean = _mean_ic(ics)
+    squares = np.where(kept, ics - mean[:, None], 0.0) ** 2
+    std = np.sqrt(np.divide(squares.sum(axis=1), n - 1, out=np.full(len(ics), np.nan), where=n > 1))
+    return np.divide(mean, std, out=np.full(len(ics), np.nan), where=std > 0)
+
+
 macro_f1_of = DayMetric("macro_f1", daily_confusions, _macro_f1)
 """Macro-F1 over Down, None, Up of ``pred`` (as ``classification_metrics(...)["macro_f1"]``)."""
 
@@ -145,6 +156,9 @@ mcc_of = DayMetric("mcc", daily_confusions, _mcc)
 
 rank_ic_of = DayMetric("rank_ic", daily_rank_ic, _mean_ic)
 """Mean daily rank IC of ``p_up - p_down`` (as ``information_coefficients(...)["rank_ic"]``)."""
+
+icir_of = DayMetric("icir", daily_rank_ic, _icir)
+"""Mean over spread of the daily rank IC (as ``information_coefficients(...)["icir"]``)."""
 
 PAIR_CHUNK = 128
 """Rows per chunk of :func:`pair_counts`: pairs inside a chunk are counted one by one, across

@@ -60,6 +60,10 @@ class STGNN(nn.Module):
     the head gives Down / None / Up logits for every node. With ``graph=False`` the neighbour
     layers are skipped: the temporal-only ablation, same encoder and head.
 
+    With ``channels`` (a feature set whose day is itself a sequence, like ``alpha360``'s 60 days
+    of 6 channels, oldest first) each node's ``W x F`` values are read as ``W * F / channels``
+    steps of ``channels`` values: the encoder runs over the 60 days, not over one step of 360.
+
     Shapes:
         - **input:** ``x (n_nodes, W, F)``, ``edge_index (2, E)``, ``edge_weight (E,)``
         - **output:** logits ``(n_nodes, 3)``
@@ -73,11 +77,15 @@ class STGNN(nn.Module):
     torch.Size([5, 3])
     """
 
-    def __init__(self, n_features: int, config: ModelConfig = ModelConfig()):
+    def __init__(self, n_features: int, config: ModelConfig = ModelConfig(), *, channels: int | None = None):
         super().__init__()
+        if channels is not None and (channels < 1 or n_features % channels):
+            raise ValueError(f"Expected channels dividing n_features={n_features}, got {channels}.")
         self.config = config
+        self.channels = channels
         encoder = GRUEncoder if config.encoder == "gru" else TCNEncoder
-        self.encoder = encoder(n_features, config.hidden, layers=config.temporal_layers, dropout=config.dropout)
+        self.encoder = encoder(channels or n_features, config.hidden, layers=config.temporal_layers,
+                               dropout=config.dropout)
         self.layers = nn.ModuleList(
             NeighbourLayer(config.hidden, conv=config.conv, heads=config.heads, dropout=config.dropout)
             for _ in range(config.graph_layers if config.graph else 0)
@@ -96,6 +104,8 @@ class STGNN(nn.Module):
     def forward(self, x: torch.Tensor, edge_index: torch.Tensor, edge_weight: torch.Tensor) -> torch.Tensor:
         if x.dim() != 3:
             raise ValueError(f"Expected x of shape (n_nodes, W, F), got {tuple(x.shape)}.")
+        if self.channels is not None:
+            x = x.reshape(x.shape[0], -1, self.channels)
         h = self.dropout(self.encoder(x))
         for layer in self.layers:
             h = self.dropout(layer(h, edge_index, edge_weight))

@@ -30,7 +30,7 @@ from stgnn.evaluation.bootstrap import block_for_horizon, macro_f1_of, paired_bl
 from stgnn.io import atomic_write, atomic_write_text, write_json
 from stgnn.reporting.report import NO_DIFFERENCE, format_interval, markdown_table
 from stgnn.research.ablation import VARIANTS as ABLATIONS
-from stgnn.research.sweep import walk_forward_val_macro_f1
+from stgnn.research.sweep import walk_forward_val_score
 from stgnn.runs import MODEL, RunDir
 from stgnn.walkforward.runner import WalkForwardResult, equity_columns, run_walk_forward
 
@@ -152,7 +152,7 @@ def run_study(config: Config, data: PanelData, run_dir: Path, *, labels: list[st
         runs = results[label] = {}
         for variant, cfg in configs.items():
             runs[variant] = _walk_forward(cfg, relabelled, run_dir / label / variant, resume, execution)
-        scores = {v: walk_forward_val_macro_f1(runs[v].metrics["folds"]) for v in configs if v != REFERENCE}
+        scores = {v: walk_forward_val_score(runs[v].metrics["folds"]) for v in configs if v != REFERENCE}
         if not scores:
             logger.info("%s labels: no graph variant requested, so no imbalance runs", label)
             continue
@@ -203,7 +203,7 @@ def collate(results: dict[str, dict[str, WalkForwardResult]], config: Config) ->
         for variant, model, run, frame in scored:
             m = run.metrics
             row = {"labels": label, "variant": variant, "model": model,
-                   "val_score": walk_forward_val_macro_f1(m["folds"]) if model == MODEL else math.nan}
+                   "val_score": walk_forward_val_score(m["folds"]) if model == MODEL else math.nan}
             own = m["intervals"][MODEL if model == MODEL else variant]
             row.update({name: _num(own[name]["value"]) for name in METRICS})
             row.update(_bounds("rank_ic", own["rank_ic"]))

@@ -69,9 +69,10 @@ def walk_forward_stability(folds: list[dict]) -> dict:
             "collapse_alarms": sum(len(f["alarms"]) for f in folds)}
 
 
-def walk_forward_val_macro_f1(folds: list[dict]) -> float:
-    """Mean over folds of the chosen trial's validation score (the best one, by construction): each
-    fold's validation macro-F1 at thresholds tuned for macro-F1 on that window."""
+def walk_forward_val_score(folds: list[dict]) -> float:
+    """Mean over folds of the chosen trial's validation score (the best one, by construction), in
+    ``walkforward.select_on``'s metric: macro-F1 at thresholds tuned for it on that window, or the
+    mean daily Rank IC."""
     return float(np.mean([max(t["val_score"] for t in f["trials"]) for f in folds]))
 
 
@@ -117,7 +118,7 @@ def run_gamma_sweep(config: Config, data: PanelData, gammas: list[float], run_di
     write the comparison.
 
     A single split is judged on its validation metrics at the tuned thresholds (``val_``) and read
-    on test (``test_``). A walk-forward is judged on :func:`walk_forward_val_macro_f1` and read out
+    on test (``test_``). A walk-forward is judged on :func:`walk_forward_val_score` and read out
     of sample (``oos_``); it keeps no other validation metric per fold, so it takes priority
     ``macro_f1`` only. Each fold's grid holds the one gamma, so ``select_on`` chooses nothing there
     and is set to ``macro_f1`` to make the folds record that score.
@@ -136,7 +137,7 @@ def run_gamma_sweep(config: Config, data: PanelData, gammas: list[float], run_di
                                "walkforward.final_model": False})  # a sweep compares, it serves no calls
             result = run_walk_forward(cfg, data, out, **(execution or {}))
             folds = result.metrics["folds"]
-            scores = {VAL + "macro_f1": walk_forward_val_macro_f1(folds),
+            scores = {VAL + "macro_f1": walk_forward_val_score(folds),
                       **comparison_columns(result.metrics["oos"], held)}
             stability = walk_forward_stability(folds)
         else:

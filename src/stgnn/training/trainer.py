@@ -137,7 +137,7 @@ class ClassificationSTGNNTrainer:
         for line in self.plan_.lines():
             logger.info(line)
         logger.info("%d train / %d val days; device %s", len(self.split.train), len(self.split.val), self.device)
-        self.model_ = STGNN(self.data.n_features, self.config.model).to(self.device)
+        self.model_ = STGNN(self.data.n_features, self.config.model, channels=self.data.features.channels).to(self.device)
         plan = self.plan_
         # Labels and sample weights were checked by the batcher: the loss reads nothing back.
         criterion = WeightedFocalLoss(torch.as_tensor(plan.class_weights, dtype=torch.float32), alpha=plan.alpha,
