@@ -17,9 +17,10 @@ test: $(VENV)/.installed-dev
 test-fast: $(VENV)/.installed-dev
 	$(PY) -m pytest -n 2 -m "not slow"
 
-# Notebook 04 is committed with its outputs: rerun it after results/sp500_study changes.
+# Notebooks 04 and 05 are committed with their outputs: rerun them after results/sp500_study or
+# results/sp500_signal changes.
 notebook-results: $(VENV)/.installed-dev
-	cd notebooks && ../$(VENV)/bin/jupyter-execute --inplace 04_sp500_results.ipynb
+	cd notebooks && ../$(VENV)/bin/jupyter-execute --inplace 04_sp500_results.ipynb 05_signal.ipynb
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev

@@ -6,8 +6,9 @@ import time
 import pytest
 
 from stgnn.benchmark import _busy_cpu_seconds, run_case, synthetic_config
-from stgnn.benchmark_suite import device_markdown, device_suite
+from stgnn.benchmark_suite import FOLD_MEMORY, device_markdown, device_suite, factor_markdown
 from stgnn.cli import main
+from stgnn.config import parse_config
 
 pytestmark = pytest.mark.slow
 
@@ -21,6 +22,24 @@ def test_fold_case_reports_time_and_memory():
 def test_each_real_window_passes_the_encoder_once_per_epoch():
     row = run_case("encoder_passes", synthetic_config(10, n_days=1100, epochs=1))
     assert row["passes_per_real_window"] == 1.0
+
+
+def test_factors_case_reports_the_feature_set_time_and_memory():
+    config = parse_config({"data": {"source": "sample"}, "features": {"set": "alpha158"}})
+    row = run_case("factors", config)
+    # The bundled sample has closes only: alpha158's close-based part.
+    assert row["feature_set"] == "alpha158" and row["n_features"] == 75 and row["n_tickers"] == 20
+    assert row["seconds"] > 0 and row["peak_rss_mb"] >= row["panel_rss_mb"] > 0 and row["cube_mb"] > 0
+
+
+def test_factor_markdown_shows_each_fold_setting():
+    r = {"machine": {"cores": 2, "cpu": "x86_64", "torch": "2.13.0", "date": "2026-12-05"},
+         "alpha158_sp500": {"n_tickers": 505, "n_days": 1259, "n_features": 158, "seconds": 8.7, "peak_rss_mb": 1500.0,
+                            "panel_rss_mb": 700.0, "cube_mb": 383.0, "other_load": 0.0},
+         "fold_memory": [{"features": name, "fold_seconds": 60.0, "peak_rss_mb": 2000.0, "other_load": 0.0}
+                         for name in FOLD_MEMORY]}
+    text = factor_markdown(r)
+    assert "158 features in 8.7 s" in text and all(f"| {name} | 60.0 |" in text for name in FOLD_MEMORY)
 
 
 def test_command_writes_json_and_markdown(tmp_path):

@@ -1,9 +1,10 @@
 """The research notebooks run top to bottom; a failing cell fails the test.
 
-Notebooks 01-03 are committed without outputs. Notebook 04 is committed with the outputs it shows
-for the committed S&P 500 study (``results/sp500_study``), so a reader sees them without running
-it; the tests run it on a tiny synthetic study (``RUN_DIR = None`` after its parameters cell) and
-check that its committed outputs are what the current code makes of the committed results.
+Notebooks 01-03 are committed without outputs. Notebooks 04 and 05 are committed with the outputs
+they show for the committed S&P 500 studies (``results/sp500_study``, ``results/sp500_signal``), so
+a reader sees them without running them; the tests run each on a tiny synthetic study
+(``RUN_DIR = None`` after its parameters cell) and check that its committed outputs are what the
+current code makes of the committed results.
 """
 
 from pathlib import Path
@@ -14,7 +15,7 @@ from nbclient import NotebookClient
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
-WITH_OUTPUTS = {"04_sp500_results.ipynb"}
+WITH_OUTPUTS = {"04_sp500_results.ipynb", "05_signal.ipynb"}
 TEXT_OUTPUTS = ("text/html", "text/markdown")  # figures are compared by presence: PNG bytes vary with matplotlib
 
 
@@ -47,7 +48,7 @@ def test_notebook_runs(path, tmp_path):
 
 def test_outputs_committed_only_where_meant():
     assert [p.name for p in NOTEBOOKS] == ["01_data_and_graph.ipynb", "02_train_and_diagnose.ipynb", "03_walk_forward.ipynb",
-                                           "04_sp500_results.ipynb"]
+                                           "04_sp500_results.ipynb", "05_signal.ipynb"]
     for path in NOTEBOOKS:
         cells = code_cells(nbformat.read(path, as_version=4))
         outputs = [c.get("outputs") for c in cells]

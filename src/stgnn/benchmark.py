@@ -21,6 +21,8 @@ import pandas as pd
 import torch
 
 from stgnn.config import Config, parse_config
+from stgnn.data.features import compute_features
+from stgnn.data.sources import load_panel
 from stgnn.device import resolve_device, start
 from stgnn.evaluation.evaluate import intervals
 from stgnn.evaluation.metrics import headline, labelled, prediction_metrics
@@ -159,8 +161,20 @@ def case_bootstrap(config: Config) -> dict:
             "interval_seconds": round(time.perf_counter() - started, 2)}
 
 
+def case_factors(config: Config) -> dict:
+    """Seconds and memory of the config's feature set on its whole panel (``peak_rss_mb`` is the
+    process's; ``panel_rss_mb`` its peak before the features, so the difference is theirs)."""
+    panel = load_panel(config.data)
+    before = peak_rss_mb()
+    started = time.perf_counter()
+    features = compute_features(panel, config.features)
+    return {"feature_set": config.features.set, "n_tickers": len(panel.tickers), "n_days": len(panel.dates),
+            "n_features": len(features.names), "seconds": round(time.perf_counter() - started, 2),
+            "cube_mb": round(features.values.nbytes / 2**20, 1), "panel_rss_mb": round(before, 1)}
+
+
 CASES = {"train": case_train, "encoder_passes": case_encoder_passes, "fold": case_fold, "bootstrap": case_bootstrap,
-         "agreement": case_agreement}
+         "agreement": case_agreement, "factors": case_factors}
 
 
 def run_case(case: str, config: Config, *, timeout: float = 3600) -> dict:

@@ -61,6 +61,44 @@ def cpu_suite(*, quick: bool = False, repeats: int = 2, sp500: bool = False) -> 
     return results
 
 
+FOLD_MEMORY = {"basic": {}, "alpha158": {"features.set": "alpha158"},
+               "alpha158, 2 trials x 2 seeds": {"features.set": "alpha158", "walkforward.seeds": 2,
+                                                "walkforward.grid": {"loss.focal_gamma": [1.0, 2.0]}}}
+"""One sp500 fold (1 epoch, no baselines) per feature setting: the peak memory a factor library adds,
+and whether trials and seeds copy the scaled panel (the last row's peak should match the one above)."""
+
+
+def factor_suite() -> dict:
+    """``alpha158`` on the 505-stock set (time and memory), and one fold's peak memory with it."""
+    base = load_config(SP500, {"walkforward.folds": 1, "training.epochs": 1, "walkforward.baselines": [],
+                               "walkforward.final_model": False})
+    results = {"machine": machine(), "alpha158_sp500": run_case("factors", base.updated({"features.set": "alpha158"})),
+               "fold_memory": []}
+    print(f"alpha158: {results['alpha158_sp500']}", flush=True)
+    for name, change in FOLD_MEMORY.items():
+        fold = run_case("fold", base.updated(change))
+        results["fold_memory"].append({"features": name, **{k: fold[k] for k in ("fold_seconds", "peak_rss_mb",
+                                                                                   "other_load")}})
+        print(f"fold, {name}: {results['fold_memory'][-1]}", flush=True)
+    return results
+
+
+def factor_markdown(r: dict) -> str:
+    """The factor library's cost as a table."""
+    a = r["alpha158_sp500"]
+    lines = [f"Machine: {r['machine']['cores']} cores ({r['machine']['cpu']}), torch {r['machine']['torch']}, "
+             f"{r['machine']['date']}.", "",
+             f"`alpha158` on the bundled S&P 500 set ({a['n_tickers']} tickers x {a['n_days']:,} days): "
+             f"{a['n_features']} features in {a['seconds']} s; peak RSS {a['peak_rss_mb']:,.0f} MB "
+             f"({a['panel_rss_mb']:,.0f} MB before the features; the float32 cube is {a['cube_mb']:,.0f} MB); "
+             f"other load {a['other_load']} cores.", "",
+             "One sp500 walk-forward fold (train 504, val 126, test 126 days; 1 epoch; no baselines):", "",
+             "| features | fold time (s) | peak RSS (MB) | other load (cores) |", "|---|---|---|---|"]
+    lines += [f"| {f['features']} | {f['fold_seconds']} | {f['peak_rss_mb']:,.0f} | {f['other_load']} |"
+              for f in r["fold_memory"]]
+    return "\n".join(lines) + "\n"
+
+
 def device_suite(device: str, *, n: int = 500, big: int = 5000, n_days: int = 1260, epochs: int = 3,
                  seeds: int = 3, save=None) -> dict:
     """``device`` against the CPU of the same machine, in the same run (see the module docstring).

@@ -166,7 +166,7 @@ class GraphConfig(_Section):
 
 
 class ModelConfig(_Section):
-    window: int = Field(20, ge=2, le=256, description="days of history per node (the window each node sees)")
+    window: int = Field(20, ge=1, le=256, description="days of history per node (the window each node sees)")
     encoder: Literal["gru", "tcn"] = Field("gru", description="temporal encoder of each node's window")
     hidden: int = Field(32, ge=4, le=1024, description="width of the hidden layers")
     temporal_layers: int = Field(1, ge=1, le=8)

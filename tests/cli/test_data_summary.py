@@ -29,6 +29,9 @@ def test_restrictions(capsys):
     (["--start", "2020-01-01", "--end", "2019-01-01"], "must be before end"),
     (["--start", "yesterday"], "argument --start: expected a date"),
     (["--bogus"], "unrecognized arguments"),
+    (["--features", "alpha101"], "argument --features: invalid choice: 'alpha101'"),
+    (["--label-kind", "quantile", "--quantile", "0.6"], "'labels.q' (got 0.6)"),
+    (["--delay", "-1"], "'labels.delay' (got -1)"),
 ])
 def test_bad_input_is_one_line_exit_2(args, message, capsys):
     try:
@@ -37,6 +40,29 @@ def test_bad_input_is_one_line_exit_2(args, message, capsys):
         code = exc.code
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and message in err[0] and "Traceback" not in err[0]
+
+
+def test_a_feature_set_in_a_config_file_is_checked(tmp_path, capsys):
+    config = tmp_path / "run.yaml"
+    config.write_text("features:\n  set: alpha101\n")
+    assert main(["data", "summary", "--config", str(config)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "features.set" in err[0]
+
+
+def test_a_horizon_and_delay_that_leave_no_labelled_day_are_one_line(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "--start", "2022-10-01", "--horizon", "50", "--delay", "5", "--run-dir", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no ticker has a labelled day" in err[0] and "5-day delay" in err[0]
+    assert not out.exists()
+
+
+def test_closes_only_give_the_close_part_of_a_factor_library_and_say_what_is_missing(capsys, caplog):
+    assert main(["data", "summary", "--features", "alpha158"]) == 0
+    assert "features   75 (alpha158): ROC5, ROC10," in capsys.readouterr().out
+    warning = " ".join(r.getMessage() for r in caplog.records if r.levelname == "WARNING")
+    assert "alpha158 on sample" in warning and "75 factors" in warning and "KBAR (no open, high, low)" in warning
 
 
 def test_subprocess_exit_code():
@@ -58,8 +84,15 @@ def test_sp500_summary_keeps_every_date_and_warns(capsys):
             "APTV, BHF, BHGE, DWDP, DXC") in out
     assert "dropped    none" in out
     assert "[611,819 labelled]" in out  # eligible, traded at t and t + 1: no halt's carried price
+    assert "features   " in out and "(basic)" in out
     assert "universe   every ticker while it has prices" in out
     assert "warning    survivorship: the tickers are the S&P 500 members of February 2018" in out
+
+
+@pytest.mark.slow
+def test_sp500_summary_reports_alpha158(capsys):
+    assert main(["data", "summary", "--source", "sp500", "--features", "alpha158"]) == 0
+    assert "features   158 (alpha158): KMID, KLEN," in capsys.readouterr().out
 
 
 def test_verbose_lists_every_name(capsys):

@@ -3,9 +3,21 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stgnn.evaluation.bootstrap import (block_bootstrap, block_for_horizon, block_indices, bootstrap_ci,
-                                        direction_auroc_of, icir_of, macro_f1_of, mcc_of, move_auroc_of,
-                                        pair_counts, paired_block_bootstrap, rank_ic_of, resample_frame)
+from stgnn.evaluation.bootstrap import (
+    block_bootstrap,
+    block_for_horizon,
+    block_indices,
+    bootstrap_ci,
+    direction_auroc_of,
+    icir_of,
+    macro_f1_of,
+    mcc_of,
+    move_auroc_of,
+    pair_counts,
+    paired_block_bootstrap,
+    rank_ic_of,
+    resample_frame,
+)
 from stgnn.evaluation.metrics import classification_metrics, information_coefficients, score_metrics
 
 TICKERS = [f"T{i:02d}" for i in range(50)]

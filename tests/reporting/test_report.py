@@ -8,7 +8,6 @@ import pandas as pd
 import pytest
 
 from stgnn.evaluation.metrics import prediction_metrics
-from stgnn.io import write_json
 from stgnn.reporting.report import NO_DIFFERENCE, UNDEFINED, verdict, write_report
 from stgnn.runs import RunDir
 from stgnn.walkforward.folds import FOLD_COLUMNS

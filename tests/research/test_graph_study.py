@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from stgnn.errors import ConfigError
-from stgnn.research import graph_study
+from stgnn.research import studies
 from stgnn.research.graph_study import choose_on_validation, plan_study, run_study
 from tests.conftest import tiny_config
 
@@ -39,7 +39,7 @@ def study(tmp_path_factory):
     data = load_data(config)
     run_dir = tmp_path_factory.mktemp("study")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(graph_study, "run_walk_forward", _validation_against_oos(graph_study.run_walk_forward))
+        patch.setattr(studies, "run_walk_forward", _validation_against_oos(studies.run_walk_forward))
         yield config, data, run_dir, run_study(config, data, run_dir, variants=VARIANTS)
 
 

@@ -7,13 +7,14 @@ from __future__ import annotations
 import sys
 from typing import Callable
 
-from stgnn.cli import ablation, benchmark, data, export, ledger, predict, study, sweep, train, walk_forward
+from stgnn.cli import ablation, benchmark, data, export, ledger, predict, signal, study, sweep, train, walk_forward
 from stgnn.cli.args import Parser, add_verbose_flag, configure_logging, guarded
 
 COMMANDS = (
     ("train", train, "train on one chronological split and write a run directory"),
     ("walk-forward", walk_forward, "retrain on rolling windows and report out of sample beside baselines"),
     ("study", study, "does the graph help? graph variants against temporal-only over the same folds"),
+    ("signal", signal, "is there signal? feature sets x labels, the STGNN beside LightGBM and momentum, same folds"),
     ("sweep", sweep, "focal-gamma sweep, the best gamma chosen on validation"),
     ("ablation", ablation, "the full model against one change at a time: loss, SMOTE, class weights, sampler, graph"),
     ("benchmark", benchmark, "throughput, latency, wall time and memory (--device cuda: the GPU against the CPU)"),

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from stgnn.benchmark_suite import cpu_suite, device_markdown, device_suite, markdown
+from stgnn.benchmark_suite import cpu_suite, device_markdown, device_suite, factor_markdown, factor_suite, markdown
 from stgnn.io import atomic_write_text, write_json
 
 
@@ -19,6 +19,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quick", action="store_true", help="N = 20 only, no demo walk-forward")
     parser.add_argument("--sp500", action="store_true",
                         help="also time configs/sp500.yaml, the 505-stock walk-forward (tens of minutes)")
+    parser.add_argument("--factors", action="store_true",
+                        help="only the factor library's cost: alpha158 on the 505-stock set and one fold's memory with "
+                             "it, written to <out>/results_factors.{json,md} (a few minutes)")
     parser.add_argument("--repeats", type=int, default=2,
                         help="runs of each fold size; the fastest is reported (run-to-run noise here is ~10%%)")
     parser.add_argument("--seeds", type=int, default=3, help="seeds per fold in the device suite (for their spread)")
@@ -33,6 +36,12 @@ def run(args: argparse.Namespace) -> int:
             atomic_write_text(args.out / f"{args.device}.md", device_markdown(results))
 
         print(device_markdown(device_suite(args.device, seeds=args.seeds, save=save)))
+        return 0
+    if args.factors:
+        results = factor_suite()
+        write_json(args.out / "results_factors.json", results)
+        atomic_write_text(args.out / "results_factors.md", factor_markdown(results))
+        print(factor_markdown(results))
         return 0
     results = cpu_suite(quick=args.quick, repeats=args.repeats, sp500=args.sp500)
     write_json(args.out / "results.json", results)

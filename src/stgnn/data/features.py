@@ -12,9 +12,8 @@ factor libraries (:mod:`stgnn.data.factors`); the options above apply to either.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import logging
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import math
-import subprocess
 import time
 from pathlib import Path
 
@@ -28,11 +27,21 @@ from stgnn.data.dataset import PanelData
 from stgnn.errors import ConfigError
 from stgnn.evaluation.bootstrap import block_for_horizon, macro_f1_of, paired_block_bootstrap, rank_ic_of
 from stgnn.io import atomic_write, atomic_write_text, write_json
-from stgnn.reporting.report import NO_DIFFERENCE, format_interval, markdown_table
+from stgnn.reporting.report import NO_DIFFERENCE, markdown_table
 from stgnn.research.ablation import VARIANTS as ABLATIONS
+from stgnn.research.studies import (
+    bounds,
+    check_run_dir,
+    choose_on_validation,
+    commit,
+    excludes_zero,
+    interval_text,
+    num,
+    walk_forward_row,
+)
 from stgnn.research.sweep import walk_forward_val_score
 from stgnn.runs import MODEL, RunDir
-from stgnn.walkforward.runner import WalkForwardResult, equity_columns, run_walk_forward
+from stgnn.walkforward.runner import WalkForwardResult, equity_columns
 
 logger = logging.getLogger(__name__)
 
@@ -102,14 +111,6 @@ def plan_study(config: Config, labels: list[str] | None = None,
     return plan
 
 
-def choose_on_validation(scores: dict[str, float]) -> str:
-    """The variant with the highest validation score (ties: the first listed).
-
-    Only validation scores are passed in, so no test row can take part in the choice: a variant
-    chosen on the test rows would be scored on the rows that chose it."""
-    if not scores:
-        raise ValueError("Expected at least one validation score, got none.")
-    return max(scores, key=lambda name: scores[name])
 
 
 def run_study(config: Config, data: PanelData, run_dir: Path, *, labels: list[str] | None = None,
@@ -131,7 +132,7 @@ def run_study(config: Config, data: PanelData, run_dir: Path, *, labels: list[st
         Resume every sub run that has started (finished folds are read back, not retrained);
         without it ``run_dir`` must be new or empty.
     execution : dict, optional
-        Backend keyword arguments of :func:`run_walk_forward` (``backend``, ``workers``,
+        Backend keyword arguments of :func:`~stgnn.walkforward.runner.run_walk_forward` (``backend``, ``workers``,
         ``ray_address``): each walk-forward spreads its folds.
 
     Returns
@@ -143,15 +144,14 @@ def run_study(config: Config, data: PanelData, run_dir: Path, *, labels: list[st
     started = time.perf_counter()
     plan = plan_study(config, labels, variants)
     run_dir = Path(run_dir)
-    if not resume and run_dir.exists() and any(run_dir.iterdir()):
-        raise ConfigError(f"Run directory {run_dir} exists and is not empty; pass a new --run-dir or --resume it.")
+    check_run_dir(run_dir, resume)
     results: dict[str, dict[str, WalkForwardResult]] = {}
     imbalance = {}
     for label, configs in plan.items():
         relabelled = data.relabel(configs[REFERENCE].labels)
         runs = results[label] = {}
         for variant, cfg in configs.items():
-            runs[variant] = _walk_forward(cfg, relabelled, run_dir / label / variant, resume, execution)
+            runs[variant] = walk_forward_row(cfg, relabelled, run_dir / label / variant, resume, execution)
         scores = {v: walk_forward_val_score(runs[v].metrics["folds"]) for v in configs if v != REFERENCE}
         if not scores:
             logger.info("%s labels: no graph variant requested, so no imbalance runs", label)
@@ -162,7 +162,7 @@ def run_study(config: Config, data: PanelData, run_dir: Path, *, labels: list[st
                     label, best, scores[best])
         for name, change in IMBALANCE.items():
             variant = f"{best}_{name}"
-            runs[variant] = _walk_forward(configs[best].updated(change), relabelled, run_dir / label / variant,
+            runs[variant] = walk_forward_row(configs[best].updated(change), relabelled, run_dir / label / variant,
                                           resume, execution)
     table = collate(results, config)
     wall = time.perf_counter() - started
@@ -176,14 +176,6 @@ def run_study(config: Config, data: PanelData, run_dir: Path, *, labels: list[st
     return {"table": table, "imbalance": imbalance, "wall_seconds": wall}
 
 
-def _walk_forward(config: Config, data: PanelData, out: Path, resume: bool,
-                  execution: dict | None) -> WalkForwardResult:
-    """One sub run; resumed where it has started (its config.yaml is written first)."""
-    result = run_walk_forward(config, data, out, resume=resume and RunDir(out).config.is_file(),
-                              **(execution or {}))
-    logger.info("%s: OOS macro-F1 %.4f, Rank IC %.4f", out, result.metrics["oos"]["macro_f1"],
-                result.metrics["oos"]["rank_ic"])
-    return result
 
 
 def collate(results: dict[str, dict[str, WalkForwardResult]], config: Config) -> pd.DataFrame:
@@ -205,13 +197,13 @@ def collate(results: dict[str, dict[str, WalkForwardResult]], config: Config) ->
             row = {"labels": label, "variant": variant, "model": model,
                    "val_score": walk_forward_val_score(m["folds"]) if model == MODEL else math.nan}
             own = m["intervals"][MODEL if model == MODEL else variant]
-            row.update({name: _num(own[name]["value"]) for name in METRICS})
-            row.update(_bounds("rank_ic", own["rank_ic"]))
+            row.update({name: num(own[name]["value"]) for name in METRICS})
+            row.update(bounds("rank_ic", own["rank_ic"]))
             for name, fn in DIFFS.items():
                 diff = (paired_block_bootstrap(frame, reference, fn, block_days=block, n_boot=wf.n_boot,
                                                seed=config.training.seed)
                         if run is not reference_run or model != MODEL else {})
-                row.update({f"d_{name}": _num(diff.get("diff")), **_bounds(f"d_{name}", diff)})
+                row.update({f"d_{name}": num(diff.get("diff")), **bounds(f"d_{name}", diff)})
             seeds = m["seeds"] if model == MODEL else {"n_seeds": 1}
             for name in DIFFS:
                 row[f"seed_std_{name}"] = (seeds[name]["std_across_seeds"] if seeds["n_seeds"] > 1 else math.nan)
@@ -219,19 +211,14 @@ def collate(results: dict[str, dict[str, WalkForwardResult]], config: Config) ->
                 bands = m["backtest"][book]["intervals"] if model == MODEL else {}
                 for suffix, stat in BOOK_STATS.items():
                     band = bands.get(stat, {})
-                    row.update({f"{prefix}_{suffix}": _num(band.get("value")), **_bounds(f"{prefix}_{suffix}", band)})
+                    row.update({f"{prefix}_{suffix}": num(band.get("value")), **bounds(f"{prefix}_{suffix}", band)})
             row["run_dir"] = str(run.run_dir)
             rows.append(row)
     return pd.DataFrame(rows)
 
 
-def _num(value) -> float:
-    """A metric as a float; NaN where it is undefined or absent (null in JSON)."""
-    return math.nan if value is None else float(value)
 
 
-def _bounds(name: str, interval: dict) -> dict:
-    return {f"{name}_lo": _num(interval.get("lo")), f"{name}_hi": _num(interval.get("hi"))}
 
 
 def rank_equity(results: dict[str, dict[str, WalkForwardResult]]) -> pd.DataFrame:
@@ -241,32 +228,10 @@ def rank_equity(results: dict[str, dict[str, WalkForwardResult]]) -> pd.DataFram
                       for label, runs in results.items() for variant, run in runs.items()}, axis=1)
 
 
-def commit() -> dict:
-    """The code's commit and whether the tree had uncommitted changes (then the hash alone does not
-    pin the code); None where git or the repository is missing."""
-    here = Path(__file__).resolve().parent
-
-    def git(*args: str) -> str | None:
-        try:
-            done = subprocess.run(["git", *args], cwd=here, capture_output=True, text=True, timeout=10)
-        except (OSError, subprocess.SubprocessError):
-            return None
-        return done.stdout.strip() if done.returncode == 0 else None
-
-    head = git("rev-parse", "HEAD")
-    status = git("status", "--porcelain") if head else None
-    return {"commit": head, "commit_dirty": None if status is None else bool(status)}
 
 
-def _excludes_zero(row: pd.Series, name: str) -> bool:
-    """The 95% interval lies wholly above or below 0 (False where undefined)."""
-    return bool(row[f"{name}_lo"] > 0 or row[f"{name}_hi"] < 0)
 
 
-def _interval(row: pd.Series, name: str) -> str:
-    """``estimate [lo, hi]`` of a table column (a ``d_`` difference signed), as the report writes it."""
-    key = "diff" if name.startswith("d_") else "value"
-    return format_interval({key: row[name], "lo": row[f"{name}_lo"], "hi": row[f"{name}_hi"]})
 
 
 INTERVAL_COLUMNS = ("rank_ic", *(f"d_{name}" for name in DIFFS),
@@ -279,7 +244,7 @@ def shown_table(table: pd.DataFrame) -> pd.DataFrame:
     plain = [m for m in METRICS if m not in INTERVAL_COLUMNS]
     out = table[["labels", "variant", "model", "val_score", *plain]].copy()
     for name in INTERVAL_COLUMNS:
-        out[name] = [_interval(r, name) for _, r in table.iterrows()]
+        out[name] = [interval_text(r, name) for _, r in table.iterrows()]
     return out.join(table.filter(like="seed_std_"))
 
 
@@ -288,13 +253,13 @@ def reading(table: pd.DataFrame) -> list[str]:
     lines = []
     for label, rows in table.groupby("labels", sort=False):
         graph = rows[(rows["model"] == MODEL) & (rows["variant"] != REFERENCE)]
-        found = [f"{metric}: {r['variant']} {_interval(r, 'd_' + metric)}" for metric in DIFFS
-                 for _, r in graph.iterrows() if _excludes_zero(r, "d_" + metric)]
+        found = [f"{metric}: {r['variant']} {interval_text(r, 'd_' + metric)}" for metric in DIFFS
+                 for _, r in graph.iterrows() if excludes_zero(r, "d_" + metric)]
         lines.append(f"- **{label} labels, graph vs temporal-only:** " + (
             "an interval of the difference excludes 0 for " + "; ".join(found) if found else
             f"{NO_DIFFERENCE}: every graph variant's macro-F1 and Rank-IC difference from temporal-only "
             "has a 95% interval that includes 0."))
-        skill = [f"{r['variant']} {_interval(r, 'rank_ic')}" for _, r in rows.iterrows() if _excludes_zero(r, "rank_ic")]
+        skill = [f"{r['variant']} {interval_text(r, 'rank_ic')}" for _, r in rows.iterrows() if excludes_zero(r, "rank_ic")]
         lines.append(f"- **{label} labels, Rank IC:** " + (
             "the interval excludes 0 for " + "; ".join(skill) if skill else
             f"{NO_DIFFERENCE} from 0: no model's Rank-IC interval excludes 0."))
