@@ -50,3 +50,42 @@ def test_reset_parameters_reinitialises():
     before = [p.clone() for p in model.parameters()]
     model.reset_parameters()
     assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters()))
+
+
+def test_alpha360_day_is_read_as_sixty_steps_of_its_channels_oldest_first():
+    import numpy as np
+    import pandas as pd
+
+    from stgnn.data.factors import ALPHA360_CHANNELS, alpha360
+    from stgnn.data.panel import build_panel
+
+    rng = np.random.default_rng(0)
+    index = pd.bdate_range("2024-01-01", periods=70)
+    close = pd.DataFrame({"A": 100 * np.exp(np.cumsum(rng.normal(0, 0.01, 70)))}, index=index)
+    fields = {"close": close, "open": close * 0.99, "high": close * 1.01, "low": close * 0.98,
+              "volume": close * 0 + 1e6}
+    names = list(alpha360(build_panel(fields, origin="toy", min_history=60)).frames)
+    channels = len(ALPHA360_CHANNELS)
+    model = STGNN(len(names), ModelConfig(hidden=8, graph=False), channels=channels)
+    seen = []
+    model.encoder.register_forward_hook(lambda module, inputs, output: seen.append(inputs[0]))
+    x = torch.arange(len(names), dtype=torch.float32).reshape(1, 1, -1)  # one node, window 1: feature j has value j
+    model(x, torch.empty(2, 0, dtype=torch.long), torch.empty(0))
+    (steps,) = seen
+    assert steps.shape == (1, 60, channels)
+    for step in (0, 30, 59):  # step 0 is 59 days before the node's day, step 59 the day itself
+        assert [names[int(v)] for v in steps[0, step]] == [f"{c.upper()}{59 - step}" for c in ALPHA360_CHANNELS]
+    with pytest.raises(ValueError, match="channels dividing"):
+        STGNN(len(names) + 1, ModelConfig(hidden=8), channels=channels)
+
+
+def test_an_alpha360_run_trains_and_its_checkpoint_keeps_the_channels(tmp_path):
+    from stgnn.checkpoint import load_checkpoint, model_from_checkpoint
+    from stgnn.training.run import run_experiment
+    from tests.conftest import tiny_config
+
+    config = tiny_config(features={"set": "alpha360"}, model={"window": 1}, training={"epochs": 1})
+    result = run_experiment(config, tmp_path / "run")
+    model, *_ = model_from_checkpoint(load_checkpoint(tmp_path / "run" / "model.pt"))
+    # The synthetic market has closes only: 60 steps of one channel.
+    assert model.channels == 1 and result.metrics["test"]["tuned"]["macro_f1"] >= 0
