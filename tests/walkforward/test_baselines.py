@@ -14,7 +14,7 @@ from stgnn.data.splits import Split
 from stgnn.errors import ConfigError, NotFittedError
 from stgnn.evaluation.metrics import score_metrics
 from stgnn.registry import BASELINES, NO_GRAPH
-from stgnn.walkforward.baselines import MODELS, LinearBaseline, Majority, fit_on_validation
+from stgnn.walkforward.baselines import MODELS, LinearBaseline, Majority, fit_on_validation, neighbour_mean
 
 
 def _close(n_days, n_tickers, seed=0):
@@ -174,6 +174,19 @@ def test_graph_baseline_uses_the_neighbours():
                                .reshape(-1, 3))["auroc_mean"] for name in ("logistic", "logistic_graph")}
     assert auc["logistic"] < 0.6
     assert auc["logistic_graph"] > 0.8
+
+
+def test_neighbour_mean_skips_absent_neighbours_and_missing_features():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(5, 7, 3))
+    x[rng.uniform(size=x.shape) < 0.3] = np.nan
+    neighbours = rng.integers(-1, 7, size=(7, 4))
+    neighbours[0] = -1  # a ticker with no neighbour at all
+    expected = np.zeros_like(x)
+    for t, i, f in np.ndindex(x.shape):
+        values = [x[t, j, f] for j in neighbours[i] if j >= 0 and np.isfinite(x[t, j, f])]
+        expected[t, i, f] = np.mean(values) if values else 0.0
+    np.testing.assert_allclose(neighbour_mean(x, neighbours), expected)
 
 
 def test_subsampling_is_seeded(prices):

@@ -294,12 +294,23 @@ def graph_columns(data: PanelData, days: np.ndarray, graph: Graph | None) -> tup
         raise ValueError(f"Expected a graph over the panel's {n} tickers, got one over "
                          f"{graph.neighbours.shape[0]} ({graph.tickers[:3]}...).")
     x, names = own_columns(data, days, graph)
-    # Mean over the neighbours that exist and have features that day; 0 when none has.
-    slots = x[:, np.where(graph.neighbours >= 0, graph.neighbours, 0)]  # (n_days, N, K, F)
-    slots[:, graph.neighbours < 0] = np.nan
-    seen = np.isfinite(slots)
-    neighbour_mean = np.where(seen, slots, 0.0).sum(axis=2) / np.maximum(seen.sum(axis=2), 1)
-    return np.concatenate([x, neighbour_mean], axis=-1), names + [f"neighbours_mean:{f}" for f in names]
+    columns = names + [f"neighbours_mean:{f}" for f in names]
+    return np.concatenate([x, neighbour_mean(x, graph.neighbours)], axis=-1), columns
+
+
+def neighbour_mean(x: np.ndarray, neighbours: np.ndarray) -> np.ndarray:
+    """Mean of x (n_days, N, F) over each ticker's neighbours that exist and have features that
+    day; 0 where none has. One neighbour slot at a time: the (n_days, N, K, F) gather would need
+    gigabytes at alpha360's 360 features."""
+    total = np.zeros_like(x)
+    count = np.zeros(x.shape, dtype=np.int32)
+    for slot in neighbours.T:
+        exists = slot >= 0
+        part = x[:, np.where(exists, slot, 0)]
+        seen = np.isfinite(part) & exists[None, :, None]
+        total += np.where(seen, part, 0.0)
+        count += seen
+    return total / np.maximum(count, 1)
 
 
 class Logistic(LinearBaseline):
