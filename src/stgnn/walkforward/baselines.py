@@ -221,17 +221,26 @@ class LinearBaseline:
             raise NotFittedError(f"{type(self).__name__}: call fit(data, train_days, graph) first.")
         days = _check_days(data, days, "days")
         x, _ = self._design(data, days, self.graph_)
-        usable = data.usable[days].reshape(-1)
-        flat = x.reshape(-1, x.shape[-1])[usable]
-        _check_finite(flat, self.columns_, "prediction")
-        proba = np.full((len(usable), N_CLASSES), np.nan)
-        known = np.zeros((len(flat), N_CLASSES))
-        if self.model_ is None:
-            known[:, self.classes_[0]] = 1.0
-        elif len(flat):
-            known[:, self.model_.classes_] = self.model_.predict_proba(self.scaler_.transform(flat))
-        proba[usable] = known
-        return proba.reshape(len(days), len(data.tickers), N_CLASSES)
+        predict = None if self.model_ is None else lambda flat: self.model_.predict_proba(self.scaler_.transform(flat))
+        return _proba_of_usable(data, days, x, self.columns_, self.classes_, predict)
+
+
+def _proba_of_usable(data: PanelData, days: np.ndarray, x: np.ndarray, columns: list[str], classes: np.ndarray,
+                     predict) -> np.ndarray:
+    """(n_days, n_tickers, 3) probabilities from ``predict`` on the usable rows of ``x`` (NaN on the
+    others); a class absent from ``classes`` (unseen in training) gets 0, and with ``predict`` None
+    (one training class) that class gets 1."""
+    usable = data.usable[days].reshape(-1)
+    flat = x.reshape(-1, x.shape[-1])[usable]
+    _check_finite(flat, columns, "prediction")
+    known = np.zeros((len(flat), N_CLASSES))
+    if predict is None:
+        known[:, classes[0]] = 1.0
+    elif len(flat):
+        known[:, classes] = predict(flat)
+    proba = np.full((len(usable), N_CLASSES), np.nan)
+    proba[usable] = known
+    return proba.reshape(len(days), len(data.tickers), N_CLASSES)
 
 
 def _check_finite(x: np.ndarray, columns: list[str], what: str) -> None:
@@ -436,17 +445,9 @@ class Boosting:
             raise NotFittedError(f"{type(self).__name__}: call fit(data, train_days, graph) first.")
         days = _check_days(data, days, "days")
         x, _ = self._columns(data, days, self.graph_)
-        usable = data.usable[days].reshape(-1)
-        flat = x.reshape(-1, x.shape[-1])[usable]
-        _check_finite(flat, self.columns_, "prediction")
-        proba = np.full((len(usable), N_CLASSES), np.nan)
-        known = np.zeros((len(flat), N_CLASSES))
-        if self.model_ is None:
-            known[:, self.classes_[0]] = 1.0
-        elif len(flat):
-            known[:, self.classes_] = self.model_.predict_proba(flat, num_iteration=self.best_iteration_)
-        proba[usable] = known
-        return proba.reshape(len(days), len(data.tickers), N_CLASSES)
+        predict = None if self.model_ is None else (
+            lambda flat: self.model_.predict_proba(flat, num_iteration=self.best_iteration_))
+        return _proba_of_usable(data, days, x, self.columns_, self.classes_, predict)
 
 
 class LightGBM(Boosting):
