@@ -23,6 +23,7 @@ KEY_FLAGS = {
     "predict": ["--checkpoint", "--run-dir", "--ledger"],
     "ledger": ["score"],
     "export": ["--checkpoint", "--out"],
+    "export-factor": ["run_dir", "--out", "--model"],
 }
 
 SCRIPTS = {

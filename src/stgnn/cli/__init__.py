@@ -7,7 +7,20 @@ from __future__ import annotations
 import sys
 from typing import Callable
 
-from stgnn.cli import ablation, benchmark, data, export, ledger, predict, signal, study, sweep, train, walk_forward
+from stgnn.cli import (
+    ablation,
+    benchmark,
+    data,
+    export,
+    export_factor,
+    ledger,
+    predict,
+    signal,
+    study,
+    sweep,
+    train,
+    walk_forward,
+)
 from stgnn.cli.args import Parser, add_verbose_flag, configure_logging, guarded
 
 COMMANDS = (
@@ -22,6 +35,7 @@ COMMANDS = (
     ("predict", predict, "score the latest window of a panel with a saved model"),
     ("ledger", ledger, "the prediction ledger of predict --ledger"),
     ("export", export, "write a torch.export artefact with scaler, graph and thresholds"),
+    ("export-factor", export_factor, "a walk-forward's out-of-sample scores and prices for alphalens' tear sheets"),
 )
 
 
