@@ -11,6 +11,7 @@ from stgnn.reporting.plots import (
     plot_bar_with_ci,
     plot_confusion_matrix,
     plot_equity_curves,
+    plot_forest,
     plot_metric_over_time,
     plot_metric_vs_param,
     plot_pr_curves,
@@ -56,6 +57,11 @@ SWEEP = pd.DataFrame({"gamma": [2.0, 0.0, 5.0, 1.0], "macro_f1": [0.35, 0.30, np
                       "recall_down": [0.4, 0.2, 0.45, 0.3]})
 ABLATION = pd.DataFrame({"variant": ["full", "no graph", "no SMOTE"], "sharpe": [1.2, -0.3, 0.8],
                          "lo": [0.5, -1.0, np.nan], "hi": [1.9, 0.4, np.nan]})
+FOREST = pd.DataFrame({
+    "metric": ["rank_ic", "rank_ic", "rank_ic", "macro_f1", "macro_f1"],  # lightgbm has no macro-F1 row
+    "model": ["stgnn", "lightgbm", "momentum", "stgnn", "momentum"],
+    "value": [0.01, 0.02, np.nan, 0.38, 0.36], "lo": [-0.01, 0.005, np.nan, 0.37, 0.35],
+    "hi": [0.03, 0.04, np.nan, 0.39, 0.37]})
 
 WRITERS = {
     "confusion": lambda p: plot_confusion_matrix([[50, 10, 5], [12, 80, 9], [4, 11, 40]], p),
@@ -67,6 +73,8 @@ WRITERS = {
     "over_time": lambda p: plot_metric_over_time(METRIC_FRAME, p, metrics=["macro_f1", "auroc_mean", "ic"]),
     "vs_param": lambda p: plot_metric_vs_param(SWEEP, p, param="gamma", metrics=["macro_f1", "recall_down"]),
     "bars": lambda p: plot_bar_with_ci(ABLATION, p, label="variant", value="sharpe", lo="lo", hi="hi"),
+    "forest": lambda p: plot_forest(FOREST, p, panel="metric", label="model", value="value", lo="lo", hi="hi",
+                                    nulls={"rank_ic": 0.0, "macro_f1": None}),
 }
 
 
@@ -184,6 +192,14 @@ def test_bar_with_ci_draws_a_percentile_interval_that_misses_its_value(tmp_path)
     with pytest.raises(ValueError, match="empty frame"):
         plot_bar_with_ci(ABLATION.iloc[:0], tmp_path / "b.png",
                          label="variant", value="sharpe", lo="lo", hi="hi")
+
+
+def test_forest_refuses_an_empty_frame_or_a_missing_column(tmp_path):
+    args = dict(panel="metric", label="model", value="value", lo="lo", hi="hi")
+    with pytest.raises(ValueError, match="empty frame"):
+        plot_forest(FOREST.iloc[:0], tmp_path / "f.png", **args)
+    with pytest.raises(ValueError, match=r"columns \['lo'\]"):
+        plot_forest(FOREST.drop(columns="lo"), tmp_path / "f.png", **args)
 
 
 def test_png_data_uri_round_trips(tmp_path):

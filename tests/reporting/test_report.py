@@ -141,7 +141,7 @@ def test_verdict_comes_first_and_says_whether_each_interval_excludes_its_null(pa
 
 def test_html_is_self_contained_without_raw_markdown(page, tmp_path):
     text, parsed = page
-    assert len(parsed.images) == 4 and all(src.startswith("data:image/png;base64,") for src in parsed.images)
+    assert len(parsed.images) == 5 and all(src.startswith("data:image/png;base64,") for src in parsed.images)
     assert "**" not in text and "|---" not in text and "`" not in text
     assert parsed.styles == 1
     equity, first_table = parsed.body.index("<img>"), parsed.body.index("<table>")
@@ -150,6 +150,23 @@ def test_html_is_self_contained_without_raw_markdown(page, tmp_path):
     assert [parsed.body[i + 1] for i in folds] == ["Fold 0", "Fold 1"]
     md = (tmp_path / "report.md").read_text()
     assert "- **Does the STGNN beat trailing volatility?**" in md and "### Fold 1" in md
+
+
+def test_every_figure_has_a_caption_and_the_forests_come_before_the_tables_they_fold(page):
+    _, parsed = page
+    body = parsed.body
+    figures = [i for i, e in enumerate(body) if e == "<figure>"]
+    captions = [body[body.index("<figcaption>", i) + 1] for i in figures]
+    assert len(captions) == len(parsed.images) == 5
+    assert [c.split(" ", 1)[0] for c in captions] == ["Out-of-sample", "Out-of-sample", "The", "Metrics",
+                                                     "Confusion"]
+    assert "no skill" in captions[1] and "paired on the same rows" in captions[2]
+    assert all("metrics.json" in c for c in captions[1:3])
+    # Each forest's table is folded right below it, and no other table comes before the forests.
+    for figure, summary in zip(figures[1:3], ["the intervals as a table", "the differences as a table"]):
+        assert body[body.index("<details>", figure):].index("<table>") == 3  # details, summary, its text, the table
+        assert body[body.index("<summary>", figure) + 1] == summary
+    assert body.index("<table>") > figures[1]
 
 
 def test_one_seed_says_once_that_seed_noise_is_not_measured(tmp_path, rng):

@@ -447,6 +447,67 @@ def plot_bar_with_ci(frame: pd.DataFrame, path: PathLike, *, label: str, value: 
     return _save(path, draw, figsize=(FIGSIZE[0], max(2.5, 0.4 * len(frame) + 1.5)))
 
 
+def plot_forest(frame: pd.DataFrame, path: PathLike, *, panel: str, label: str, value: str, lo: str, hi: str,
+                nulls: Mapping[str, float | None] | None = None, title: str = "Estimates with 95% intervals") -> Path:
+    """A forest plot: one panel per value of ``panel`` (a metric), each row a point with its interval.
+
+    Rows keep their first-seen order, top to bottom, in every panel; a row missing from a panel, or
+    with a NaN value, leaves its line empty there. ``nulls`` maps a panel to the value of no effect
+    (0 for a difference or a correlation), drawn as a dashed line, and greys the rows whose interval
+    contains it; None or absent draws none.
+
+    Parameters
+    ----------
+    frame : pd.DataFrame
+        Long format: one row per (panel, label).
+    path : str or path-like
+        Where to write the PNG.
+    panel, label, value, lo, hi : str
+        Columns of the panel's name, the row's name, its estimate and its interval's bounds.
+    nulls : mapping, optional
+    title : str
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    ValueError
+        If a column is missing or ``frame`` is empty.
+    """
+    _check_columns(frame, [panel, label, value, lo, hi])
+    if frame.empty:
+        raise ValueError("Expected at least one row to plot, got an empty frame.")
+    nulls = nulls or {}
+    rows = list(dict.fromkeys(frame[label].astype(str)))
+    panels = list(dict.fromkeys(frame[panel]))
+    y = {name: i for i, name in enumerate(rows)}
+
+    def draw(fig: Figure) -> None:
+        axes = fig.subplots(1, len(panels), sharey=True, squeeze=False)[0]
+        for ax, name in zip(axes, panels):
+            part = frame[frame[panel] == name]
+            v, low, high = (part[c].to_numpy(dtype=float) for c in (value, lo, hi))
+            err = np.nan_to_num(np.clip(np.vstack([v - low, high - v]), 0, None))
+            null = nulls.get(name)
+            clear = np.ones(len(part), bool) if null is None else (low > null) | (high < null)
+            for keep, color in ((clear, "tab:blue"), (~clear, "tab:gray")):
+                ax.errorbar(v[keep], [y[str(r)] for r in part[label][keep]], xerr=err[:, keep], fmt="o", color=color,
+                            ms=4, capsize=3)
+            if null is not None:
+                ax.axvline(null, color="black", lw=0.8, ls="--")
+            ax.set(title=str(name))
+            ax.xaxis.set_major_locator(MaxNLocator(4))
+            ax.grid(axis="x", alpha=0.3)
+        axes[0].set_yticks(range(len(rows)), rows)
+        axes[0].set_ylim(len(rows) - 0.5, -0.5)
+        fig.suptitle(title)
+
+    return _save(path, draw, figsize=(max(FIGSIZE[0], 2.6 * len(panels) + 1.5), max(2.5, 0.35 * len(rows) + 1.5)))
+
+
 def png_data_uri(path: PathLike) -> str:
     """Return a PNG file as a base64 data URI, so a self-contained HTML report can embed it.
 

@@ -212,6 +212,21 @@ class Image:
 
 
 @dataclass(frozen=True)
+class Details:
+    """Blocks folded under a summary line in HTML (tables kept for copying below a figure)."""
+
+    summary: str
+    blocks: tuple
+
+    def md(self) -> str:
+        return "\n\n".join([f"*{self.summary}:*", *(b.md() for b in self.blocks)])
+
+    def html(self) -> str:
+        return (f"<details><summary>{html.escape(self.summary)}</summary>"
+                + "\n".join(b.html() for b in self.blocks) + "</details>")
+
+
+@dataclass(frozen=True)
 class Section:
     """A heading and its blocks; a block may be a deeper Section."""
 
@@ -302,11 +317,11 @@ def _equity_sections(run: RunDir) -> list[Section]:
                     (Image("Out-of-sample equity of the calls beside the equal-weight universe", path),))]
 
 
-def _comparison_table(metrics: dict) -> Table | Paragraph:
+def _comparison_table(metrics: dict) -> Table:
     spreads = _seed_spreads(metrics)
     rows = [{"baseline": name, **{f"{k} diff [95% CI]": format_interval(c[k], spreads.get(k)) for k in COMPARED}}
             for name, c in metrics["comparisons"].items()]
-    return Table(pd.DataFrame(rows)) if rows else Paragraph("no baselines")
+    return Table(pd.DataFrame(rows))
 
 
 def _seed_sections(metrics: dict) -> list[Section]:
@@ -318,13 +333,49 @@ def _seed_sections(metrics: dict) -> list[Section]:
                     (Table(spread),))]
 
 
-def _interval_sections(metrics: dict) -> list[Section]:
-    """Each model's own metrics with their intervals (older runs lack them: no section)."""
+FOREST_METRICS = {"macro_f1": None, "mcc": 0.0, "rank_ic": 0.0}
+"""The forest plots' panels and each one's value of no skill (macro-F1 has none that fits every
+class mix: the majority baseline's row shows it)."""
+
+
+def _forest_rows(groups: dict, estimate: str) -> pd.DataFrame:
+    """Long rows (metric, name, value, lo, hi) of the :data:`FOREST_METRICS` in ``groups``."""
+    return pd.DataFrame([{"metric": metric, "name": name, "value": c.get(estimate), "lo": c.get("lo"),
+                          "hi": c.get("hi")}
+                         for metric in FOREST_METRICS for name, group in groups.items() if metric in group
+                         for c in [group[metric]]], columns=["metric", "name", "value", "lo", "hi"]).astype(
+        {"value": float, "lo": float, "hi": float})
+
+
+def _forest_sections(run: RunDir, metrics: dict) -> list[Section]:
+    """Each model's metrics, and the STGNN's paired differences from each baseline, as forest plots
+    with their 95% intervals, the tables folded below (older runs lack intervals: no section)."""
     spreads = _seed_spreads(metrics)
-    rows = [{"model": name, **{f"{k} [95% CI]": format_interval(c, spreads.get(k) if name == "stgnn" else None)
-                               for k, c in intervals.items()}}
-            for name, intervals in metrics.get("intervals", {}).items()]
-    return [Section("Each model's metrics with 95% intervals", (Table(pd.DataFrame(rows)),))] if rows else []
+    sections = []
+    intervals = metrics.get("intervals", {})
+    if intervals:
+        rows = [{"model": name, **{f"{k} [95% CI]": format_interval(c, spreads.get(k) if name == "stgnn" else None)
+                                   for k, c in group.items()}} for name, group in intervals.items()]
+        figure = plots.plot_forest(_forest_rows(intervals, "value"), run.figure("forest_models"), panel="metric",
+                                   label="name", value="value", lo="lo", hi="hi", nulls=FOREST_METRICS,
+                                   title="Each model out of sample (95% CI)")
+        sections.append(Section("Each model's metrics with 95% intervals", (
+            Image("Out-of-sample macro-F1, MCC and Rank IC of every model on the same rows, each with its 95% "
+                  f"interval{_resampling(metrics)}, from metrics.json's intervals; dashed: no skill", figure),
+            Details("the intervals as a table", (Table(pd.DataFrame(rows)),)))))
+    comparisons = metrics["comparisons"]
+    if comparisons:
+        figure = plots.plot_forest(_forest_rows(comparisons, "diff"), run.figure("forest_differences"),
+                                   panel="metric", label="name", value="value", lo="lo", hi="hi",
+                                   nulls=dict.fromkeys(FOREST_METRICS, 0.0), title="STGNN minus each baseline (95% CI)")
+        sections.append(Section("Differences from each baseline", (
+            Image("The STGNN's macro-F1, MCC and Rank IC minus each baseline's, paired on the same rows, with 95% "
+                  "intervals from metrics.json's comparisons; right of the dashed line the STGNN is ahead, an "
+                  "interval across it shows no difference", figure),
+            Details("the differences as a table", (_comparison_table(metrics),)))))
+    else:
+        sections.append(Section("Differences from each baseline", (Paragraph("no baselines"),)))
+    return sections
 
 
 QUANTILE_NAMES = {0.1: "decile", 0.2: "quintile", 0.25: "quartile", 0.5: "half"}
@@ -385,8 +436,6 @@ def _table_sections(run: RunDir, metrics: dict) -> list[Section]:
         *_baseline_settings_sections(metrics),
         Section("Out-of-sample metrics beside the baselines (same folds, same rows)", (Table(table),)),
         *_seed_sections(metrics),
-        *_interval_sections(metrics),
-        Section("Differences from each baseline", (_comparison_table(metrics),)),
         Section("Move detection versus direction", (Paragraph(
             "Most skill on daily prices is volatility timing. auroc_move: Up-or-Down vs None from p_up + p_down; "
             "auroc_direction: Up vs Down among rows that moved. Rank IC and the directional hit rate score the "
@@ -429,11 +478,6 @@ def _figure_section(run: RunDir, metrics: dict) -> Section:
             metrics["oos"]["confusion_matrix"], run.figure("confusion_matrix"),
             title="Out-of-sample confusion matrix")),
     ]
-    diffs = pd.DataFrame([{"baseline": name, **c["macro_f1"]} for name, c in metrics["comparisons"].items()])
-    if len(diffs):
-        images.append(Image("STGNN minus each baseline, macro-F1, 95% block-bootstrap CI", plots.plot_bar_with_ci(
-            diffs, run.figure("comparisons"), label="baseline", value="diff", lo="lo", hi="hi",
-            title="STGNN - baseline (macro-F1)")))
     return Section("Figures", tuple(images))
 
 
@@ -441,7 +485,8 @@ def write_report(result) -> Path:
     """Write report.md and report.html into the run directory; returns the HTML path."""
     run = RunDir(result.run_dir)
     metrics = run.read_metrics()
-    sections = [_verdict_section(metrics), *_equity_sections(run), *_table_sections(run, metrics),
+    sections = [_verdict_section(metrics), *_equity_sections(run), *_forest_sections(run, metrics),
+                *_table_sections(run, metrics),
                 _figure_section(run, metrics)]
     title = f"Walk-forward report: {run.root.name}"
     atomic_write_text(run.report_md, "\n\n".join([f"# {title}", *(s.md() for s in sections)]) + "\n")
