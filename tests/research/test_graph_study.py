@@ -96,6 +96,7 @@ def test_study_table_rows_choice_and_outputs(study):
     assert "commit" in saved and saved["wall_seconds"] > 0
     text = (run_dir / "results.md").read_text()
     assert "## Reading" in text and text.count("labels, graph vs temporal-only:") == 2
+    assert (run_dir / "results.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     equity = pd.read_csv(run_dir / "rank_equity.csv", index_col=0)
     assert list(equity.columns) == [f"{lab}/{v}" for lab in ("raw", "universe")
                                     for v in table.loc[(table["labels"] == lab) & (table["model"] == "stgnn"),

@@ -91,6 +91,7 @@ def test_study_rows_choice_and_paired_differences(study):
     text = (run_dir / "results.md").read_text()
     assert "## Reading" in text and "Headline STGNN" in text and "traded at" in text
     assert saved["delay"] == 1 and saved["config"] == config.model_dump(mode="json")
+    assert (run_dir / "results.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.mark.slow

@@ -35,6 +35,7 @@ from stgnn.research.studies import (
     choose_on_validation,
     commit,
     excludes_zero,
+    forest_figure,
     interval_text,
     num,
     walk_forward_row,
@@ -173,7 +174,14 @@ def run_study(config: Config, data: PanelData, run_dir: Path, *, labels: list[st
         "select_on": config.walkforward.select_on, "labels": list(plan), "variants": list(next(iter(plan.values()))),
         "config": config.model_dump(mode="json"), **commit(), "wall_seconds": round(wall, 1)})
     atomic_write_text(run_dir / "results.md", results_markdown(table, imbalance, config))
+    forest_figure(table, run_dir / FIGURE, rows=table["labels"] + "/" + table["variant"] + "/" + table["model"],
+                  panels=FIGURE_PANELS, title="Graph study, out of sample (95% CI)")
     return {"table": table, "imbalance": imbalance, "wall_seconds": wall}
+
+
+FIGURE = "results.png"
+FIGURE_PANELS = {"Rank IC": "rank_ic", "minus temporal-only": "d_rank_ic"}
+"""The study's figure: each row's Rank IC and its paired difference from the temporal-only STGNN."""
 
 
 

@@ -41,6 +41,7 @@ from stgnn.research.studies import (
     choose_on_validation,
     commit,
     excludes_zero,
+    forest_figure,
     interval_text,
     walk_forward_row,
 )
@@ -160,7 +161,21 @@ def run_study(config: Config, run_dir: Path, *, load: Callable[[Config], PanelDa
         "labels": sorted({lab for _, lab in plan}, key=list(LABELS).index),
         "config": config.model_dump(mode="json"), **commit(), "wall_seconds": round(wall, 1)})
     atomic_write_text(run_dir / "results.md", results_markdown(table, chosen, config))
+    forest_figure(table, run_dir / FIGURE, rows=row_names(table), panels=FIGURE_PANELS,
+                  title=f"Signal study, out of sample, delay {config.labels.delay} (95% CI)")
     return {"table": table, "chosen": chosen, "wall_seconds": wall}
+
+
+FIGURE = "results.png"
+FIGURE_PANELS = {"Rank IC": "rank_ic", "minus LightGBM": "d_rank_ic_lightgbm", "minus momentum": "d_rank_ic_momentum"}
+"""The study's figure (:func:`stgnn.research.studies.forest_figure`): each row's Rank IC and its
+paired differences from LightGBM and momentum."""
+
+
+def row_names(table: pd.DataFrame) -> pd.Series:
+    """``alpha158/quantile/h1/stgnn``: a row's features, labels, horizon and model."""
+    return (table["features"] + "/" + table["labels"] + "/h" + table["horizon"].astype(str) + "/"
+            + table["model"])
 
 
 def collate(runs: dict[Key, tuple[Config, WalkForwardResult]]) -> pd.DataFrame:

@@ -13,6 +13,7 @@ import pandas as pd
 from stgnn.config import Config
 from stgnn.data.dataset import PanelData
 from stgnn.errors import ConfigError
+from stgnn.reporting import plots
 from stgnn.reporting.report import format_interval
 from stgnn.runs import RunDir
 from stgnn.walkforward.runner import WalkForwardResult, run_walk_forward
@@ -65,6 +66,16 @@ def interval_text(row: pd.Series, name: str) -> str:
     """``estimate [lo, hi]`` of a table column (a ``d_`` difference signed), as the report writes it."""
     key = "diff" if name.startswith("d_") else "value"
     return format_interval({key: row[name], "lo": row[f"{name}_lo"], "hi": row[f"{name}_hi"]})
+
+
+def forest_figure(table: pd.DataFrame, path: Path, *, rows: pd.Series, panels: dict[str, str], title: str) -> Path:
+    """The study's figure: one panel per ``panels`` item (title: column with its ``_lo``/``_hi``
+    bounds), each of the table's rows (named by ``rows``) a point with its 95% interval, 0 dashed."""
+    long = pd.concat([pd.DataFrame({"panel": name, "row": rows.to_numpy(), "value": table[column].to_numpy(),
+                                    "lo": table[f"{column}_lo"].to_numpy(), "hi": table[f"{column}_hi"].to_numpy()})
+                      for name, column in panels.items()], ignore_index=True)
+    return plots.plot_forest(long, path, panel="panel", label="row", value="value", lo="lo", hi="hi",
+                             nulls=dict.fromkeys(panels, 0.0), title=title)
 
 
 def commit() -> dict:
