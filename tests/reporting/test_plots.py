@@ -12,8 +12,10 @@ from stgnn.reporting.plots import (
     plot_confusion_matrix,
     plot_equity_curves,
     plot_forest,
+    plot_ic_over_time,
     plot_metric_over_time,
     plot_metric_vs_param,
+    plot_month_year_heatmap,
     plot_pr_curves,
     plot_training_curves,
     png_data_uri,
@@ -73,6 +75,10 @@ WRITERS = {
     "over_time": lambda p: plot_metric_over_time(METRIC_FRAME, p, metrics=["macro_f1", "auroc_mean", "ic"]),
     "vs_param": lambda p: plot_metric_vs_param(SWEEP, p, param="gamma", metrics=["macro_f1", "recall_down"]),
     "bars": lambda p: plot_bar_with_ci(ABLATION, p, label="variant", value="sharpe", lo="lo", hi="hi"),
+    "ic_over_time": lambda p: plot_ic_over_time({k: v.pct_change().dropna() for k, v in toy_curves().items()}, p,
+                                                highlight="STGNN", window=10),
+    "month_year": lambda p: plot_month_year_heatmap(pd.Series(np.linspace(-0.02, 0.03, 300),
+                                                              index=pd.bdate_range("2023-11-20", periods=300)), p),
     "forest": lambda p: plot_forest(FOREST, p, panel="metric", label="model", value="value", lo="lo", hi="hi",
                                     nulls={"rank_ic": 0.0, "macro_f1": None}),
 }
@@ -200,6 +206,13 @@ def test_forest_refuses_an_empty_frame_or_a_missing_column(tmp_path):
         plot_forest(FOREST.iloc[:0], tmp_path / "f.png", **args)
     with pytest.raises(ValueError, match=r"columns \['lo'\]"):
         plot_forest(FOREST.drop(columns="lo"), tmp_path / "f.png", **args)
+
+
+def test_ic_and_heatmap_refuse_what_they_cannot_draw(tmp_path):
+    with pytest.raises(ValueError, match="'STGNN' among the daily series"):
+        plot_ic_over_time({"momentum": pd.Series([0.1], index=["2024-01-02"])}, tmp_path / "i.png", highlight="STGNN")
+    with pytest.raises(ValueError, match="at least one finite value"):
+        plot_month_year_heatmap(pd.Series([np.nan], index=["2024-01-02"]), tmp_path / "h.png")
 
 
 def test_png_data_uri_round_trips(tmp_path):

@@ -169,6 +169,23 @@ def test_every_figure_has_a_caption_and_the_forests_come_before_the_tables_they_
     assert body.index("<table>") > figures[1]
 
 
+def test_rank_ic_over_time_by_month_and_per_fold_are_drawn_from_the_stitched_predictions(tmp_path, rng):
+    run = RunDir(tmp_path)
+    run.oos("volatility").parent.mkdir()
+    for name in ("stgnn", "volatility", "stgnn_no_graph"):
+        frame = predictions(rng, n_days=60, n_tickers=8)
+        frame.assign(fold=np.repeat([0, 1], len(frame) // 2)).to_csv(run.oos(name), index=False)
+    parsed = Page(write_run(tmp_path, run_metrics(rng, n_seeds=1)).read_text())
+    body = parsed.body
+    section = body.index("Rank IC over time")
+    captions = [body[i + 1] for i, e in enumerate(body) if e == "<figcaption>" and i > section][:3]
+    assert captions[0].startswith("Cumulative daily Rank IC of every model")
+    assert "by month and year" in captions[1] and "per walk-forward fold" in captions[2]
+    assert section < body.index("Folds")  # before the tables
+    assert {p.name for p in run.root.joinpath("figures").iterdir()} >= {"ic_over_time.png", "ic_by_month.png",
+                                                                         "ic_per_fold.png"}
+
+
 def test_one_seed_says_once_that_seed_noise_is_not_measured(tmp_path, rng):
     text = write_run(tmp_path, run_metrics(rng, n_seeds=1)).read_text()
     assert text.count("pass --seeds N") == 1 and "seed spread ±" not in text

@@ -508,6 +508,95 @@ def plot_forest(frame: pd.DataFrame, path: PathLike, *, panel: str, label: str, 
     return _save(path, draw, figsize=(max(FIGSIZE[0], 2.6 * len(panels) + 1.5), max(2.5, 0.35 * len(rows) + 1.5)))
 
 
+def plot_ic_over_time(daily: Mapping[str, pd.Series], path: PathLike, *, highlight: str, window: int = 63,
+                      title: str = "Rank IC over time") -> Path:
+    """Cumulative daily IC of every model (top) and the rolling means of all, over ``highlight``'s
+    daily IC on its own axis (bottom): a steady slope is a steady signal, a step is a few lucky days.
+
+    Parameters
+    ----------
+    daily : dict of str to pd.Series
+        Model name to its daily IC, indexed by date (datetimes or date strings).
+    path : str or path-like
+    highlight : str
+        The model whose daily values are drawn as bars (a key of ``daily``).
+    window : int
+        Days of the rolling mean (63: a quarter).
+    title : str
+
+    Raises
+    ------
+    ValueError
+        If ``daily`` is empty or lacks ``highlight``.
+    """
+    if highlight not in daily:
+        raise ValueError(f"Expected {highlight!r} among the daily series, got {list(daily)}.")
+    series = {name: pd.Series(s.to_numpy(dtype=float), index=pd.to_datetime(s.index)).sort_index()
+              for name, s in daily.items()}
+
+    def draw(fig: Figure) -> None:
+        top, bottom = fig.subplots(2, 1, sharex=True)
+        palette = colormaps["tab10"].colors
+        for (name, s), color in zip(series.items(), palette * (len(series) // len(palette) + 1)):
+            width = 2.0 if name == highlight else 1.0
+            top.plot(s.index, s.cumsum().to_numpy(), label=name, color=color, lw=width)
+            bottom.plot(s.index, s.rolling(window, min_periods=window // 3).mean().to_numpy(), color=color, lw=width)
+        own = series[highlight]
+        days = bottom.twinx()  # the daily values swing ten times wider than their rolling means
+        days.bar(own.index, own.to_numpy(), width=1.0, color="tab:gray", alpha=0.3)
+        days.set_ylabel(f"{highlight}, daily (grey bars)", color="tab:gray")
+        _symmetric(days, own.to_numpy())  # both axes centred on 0, so the bars' zero is the lines' zero
+        _symmetric(bottom, np.concatenate([line.get_ydata() for line in bottom.get_lines()]))
+        bottom.set_zorder(days.get_zorder() + 1)
+        bottom.patch.set_visible(False)
+        for ax in (top, bottom):
+            ax.axhline(0, color="black", lw=0.8)
+            ax.grid(alpha=0.3)
+        top.set(ylabel="cumulative IC", title=title)
+        top.legend(fontsize=8)
+        bottom.set(ylabel=f"{window}-day rolling mean", xlabel="Date")
+        bottom.xaxis.set_major_formatter(ConciseDateFormatter(bottom.xaxis.get_major_locator()))
+
+    return _save(path, draw, figsize=(FIGSIZE[0] * 1.4, FIGSIZE[1] * 1.3))
+
+
+def _symmetric(ax: Axes, values: np.ndarray) -> None:
+    limit = np.nanmax(np.abs(values)) if np.isfinite(values).any() else 0.0
+    ax.set_ylim(-1.1 * limit - 1e-12, 1.1 * limit + 1e-12)
+
+
+def plot_month_year_heatmap(values: pd.Series, path: PathLike, *, how: str = "mean", fmt: str = "{:+.3f}",
+                            title: str = "By month and year") -> Path:
+    """A year x month grid of a daily series, aggregated by ``how`` (``mean`` for an IC, ``sum`` of
+    log returns for a book), each cell annotated with its value and its count of days.
+
+    Raises
+    ------
+    ValueError
+        If ``values`` has no finite value.
+    """
+    s = pd.Series(values.to_numpy(dtype=float), index=pd.to_datetime(values.index)).dropna()
+    if s.empty:
+        raise ValueError("Expected a series with at least one finite value, got none.")
+    grouped = s.groupby([s.index.year, s.index.month])
+    grid = grouped.agg(how).unstack().reindex(columns=range(1, 13))
+    counts = grouped.size().unstack().reindex(columns=range(1, 13))
+    limit = float(np.nanmax(np.abs(grid.to_numpy()))) or 1.0
+
+    def draw(fig: Figure) -> None:
+        ax = fig.subplots()
+        image = ax.imshow(grid.to_numpy(), cmap="RdYlGn", vmin=-limit, vmax=limit, aspect="auto")
+        for (i, j), v in np.ndenumerate(grid.to_numpy()):
+            if np.isfinite(v):
+                ax.text(j, i, f"{fmt.format(v)}\n{int(counts.iat[i, j])}d", ha="center", va="center", fontsize=6)
+        ax.set_xticks(range(12), ["J", "F", "M", "A", "M", "J", "J", "A", "S", "O", "N", "D"])
+        ax.set_yticks(range(len(grid)), [str(y) for y in grid.index])
+        ax.set(title=title)
+        fig.colorbar(image, ax=ax, shrink=0.8)
+
+    return _save(path, draw, figsize=(FIGSIZE[0] * 1.4, max(2.5, 0.6 * len(grid) + 1.5)))
+
+
 def png_data_uri(path: PathLike) -> str:
     """Return a PNG file as a base64 data URI, so a self-contained HTML report can embed it.
 

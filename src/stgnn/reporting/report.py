@@ -20,10 +20,10 @@ from pathlib import Path
 import pandas as pd
 
 from stgnn.evaluation.evaluate import COMPARED
-from stgnn.evaluation.metrics import headline
+from stgnn.evaluation.metrics import daily_information_coefficients, headline
 from stgnn.io import atomic_write_text
 from stgnn.reporting import plots
-from stgnn.runs import RunDir
+from stgnn.runs import MODEL, RunDir
 
 UNDEFINED = "n/a: undefined"
 NO_DIFFERENCE = "no detectable difference"
@@ -317,6 +317,37 @@ def _equity_sections(run: RunDir) -> list[Section]:
                     (Image("Out-of-sample equity of the calls beside the equal-weight universe", path),))]
 
 
+def _daily_rank_ic(run: RunDir, metrics: dict) -> dict[str, pd.Series]:
+    """Each model's daily Rank IC from its stitched predictions (a model whose score never varies,
+    like the majority class, has none)."""
+    daily = {}
+    for name in [MODEL, *metrics["baselines"]]:
+        if run.oos(name).is_file():
+            ic = daily_information_coefficients(run.read_oos(name))["rank_ic"]
+            if len(ic):
+                daily[name] = ic
+    return daily
+
+
+def _ic_sections(run: RunDir, metrics: dict) -> list[Section]:
+    """The STGNN's Rank IC over time beside the baselines', by month and year, and per fold."""
+    daily = _daily_rank_ic(run, metrics)
+    if MODEL not in daily:
+        return []
+    folds = pd.read_csv(run.oos(MODEL), usecols=["date", "fold"]).drop_duplicates("date").set_index("date")["fold"]
+    per_fold = pd.DataFrame({name: ic.groupby(folds.reindex(ic.index).to_numpy()).mean() for name, ic in daily.items()})
+    per_fold.index = per_fold.index.astype(int).rename("fold")
+    return [Section("Rank IC over time", (
+        Image("Cumulative daily Rank IC of every model (top) and the STGNN's daily Rank IC with each model's 63-day "
+              "rolling mean (bottom), from the stitched out-of-sample predictions: a steady slope is a steady "
+              "signal, a step a few days", plots.plot_ic_over_time(daily, run.figure("ic_over_time"), highlight=MODEL)),
+        Image("The STGNN's mean daily Rank IC by month and year, with the days behind each cell",
+              plots.plot_month_year_heatmap(daily[MODEL], run.figure("ic_by_month"), title="STGNN mean Rank IC")),
+        Image("Mean daily Rank IC of each model per walk-forward fold (each fold's test window, its own models)",
+              plots.plot_metric_over_time(per_fold, run.figure("ic_per_fold"), metrics=list(per_fold.columns),
+                                          title="Mean Rank IC per fold"))))]
+
+
 def _comparison_table(metrics: dict) -> Table:
     spreads = _seed_spreads(metrics)
     rows = [{"baseline": name, **{f"{k} diff [95% CI]": format_interval(c[k], spreads.get(k)) for k in COMPARED}}
@@ -486,7 +517,7 @@ def write_report(result) -> Path:
     run = RunDir(result.run_dir)
     metrics = run.read_metrics()
     sections = [_verdict_section(metrics), *_equity_sections(run), *_forest_sections(run, metrics),
-                *_table_sections(run, metrics),
+                *_ic_sections(run, metrics), *_table_sections(run, metrics),
                 _figure_section(run, metrics)]
     title = f"Walk-forward report: {run.root.name}"
     atomic_write_text(run.report_md, "\n\n".join([f"# {title}", *(s.md() for s in sections)]) + "\n")
