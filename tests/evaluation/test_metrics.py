@@ -8,8 +8,16 @@ from scipy import stats
 from sklearn import metrics as skm
 
 from stgnn.classes import CLASS_NAMES, DOWN, NONE, UP
-from stgnn.evaluation.metrics import (call_hit_rate, classification_metrics, daily_information_coefficients,
-                                      information_coefficients, prediction_metrics, ranking_metrics, score_metrics)
+from stgnn.evaluation.metrics import (
+    call_hit_rate,
+    classification_metrics,
+    daily_information_coefficients,
+    daily_quantile_returns,
+    information_coefficients,
+    prediction_metrics,
+    ranking_metrics,
+    score_metrics,
+)
 
 
 def random_frame(rng, n_days=6, n_tickers=8):
@@ -181,6 +189,23 @@ def test_information_coefficients_match_scipy():
     assert m["rank_ic"] == pytest.approx(np.mean(spearman))
     assert m["icir"] == pytest.approx(np.mean(spearman) / np.std(spearman, ddof=1))
     assert m["n_ic_days"] == 5
+
+
+def test_quantile_returns_are_per_day_demeaned_and_skip_thin_days():
+    rng = np.random.default_rng(0)
+    rows = []
+    for day in range(30):
+        n = 3 if day == 0 else 20  # day 0 has fewer tickers than quantiles: left out
+        ret = rng.normal(0.01 * day, 0.02, n)  # a market move per day, which demeaning removes
+        score = ret - 0.01 * day + rng.normal(0, 0.005, n)  # the score ranks the excess return
+        rows += [{"date": f"d{day:02d}", "ticker": f"T{i}", "p_up": 0.5 + s / 2, "p_down": 0.5 - s / 2,
+                  "fwd_return": r} for i, (s, r) in enumerate(zip(score, ret))]
+    daily = daily_quantile_returns(pd.DataFrame(rows), 4)
+    assert list(daily.columns) == [1, 2, 3, 4] and "d00" not in daily.index and len(daily) == 29
+    np.testing.assert_allclose(daily.mean(axis=1), 0.0, atol=1e-12)  # equal counts per quantile: sums to 0
+    assert (np.diff(daily.mean().to_numpy()) > 0).all()
+    with pytest.raises(ValueError, match="n_quantiles >= 2"):
+        daily_quantile_returns(pd.DataFrame(rows), 1)
 
 
 def test_icir_is_nan_with_one_day():

@@ -17,6 +17,7 @@ from stgnn.reporting.plots import (
     plot_metric_vs_param,
     plot_month_year_heatmap,
     plot_pr_curves,
+    plot_quantile_returns,
     plot_training_curves,
     png_data_uri,
 )
@@ -79,6 +80,11 @@ WRITERS = {
                                                 highlight="STGNN", window=10),
     "month_year": lambda p: plot_month_year_heatmap(pd.Series(np.linspace(-0.02, 0.03, 300),
                                                               index=pd.bdate_range("2023-11-20", periods=300)), p),
+    "quantiles": lambda p: plot_quantile_returns(
+        pd.DataFrame(np.random.default_rng(0).normal(0, 0.01, (50, 5)), index=pd.bdate_range("2024-01-01", periods=50),
+                     columns=range(1, 6)),
+        pd.DataFrame({"value": np.linspace(-1e-4, 1e-4, 5), "lo": -3e-4, "hi": 3e-4}, index=range(1, 6)), p,
+        horizon=5),
     "forest": lambda p: plot_forest(FOREST, p, panel="metric", label="model", value="value", lo="lo", hi="hi",
                                     nulls={"rank_ic": 0.0, "macro_f1": None}),
 }

@@ -183,7 +183,9 @@ def test_rank_ic_over_time_by_month_and_per_fold_are_drawn_from_the_stitched_pre
     assert "by month and year" in captions[1] and "per walk-forward fold" in captions[2]
     assert section < body.index("Folds")  # before the tables
     assert {p.name for p in run.root.joinpath("figures").iterdir()} >= {"ic_over_time.png", "ic_by_month.png",
-                                                                         "ic_per_fold.png"}
+                                                                         "ic_per_fold.png", "quantile_returns.png"}
+    quintiles = body[body.index("<figcaption>", body.index("Returns by score quintile")) + 1]
+    assert "demeaned" in quintiles and "blocks of 10 days" in quintiles and "before costs" in quintiles
 
 
 def test_one_seed_says_once_that_seed_noise_is_not_measured(tmp_path, rng):

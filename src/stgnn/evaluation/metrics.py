@@ -564,6 +564,37 @@ def daily_ic_unchecked(frame: pd.DataFrame) -> pd.DataFrame:
     return out.rename_axis("date")
 
 
+def daily_quantile_returns(frame: pd.DataFrame, n_quantiles: int = 5) -> pd.DataFrame:
+    """Each day's mean forward return of the tickers in each quantile of the score ``p_up - p_down``
+    (1 lowest), less that day's mean over all tickers (alphalens' demeaned returns): what a
+    quantile earned beyond the universe.
+
+    The return is the raw ``fwd_return`` (log, over the horizon, from the trading day on); days with
+    fewer than ``n_quantiles`` tickers are left out.
+
+    Returns
+    -------
+    pd.DataFrame of shape (n_days, n_quantiles)
+        Indexed by date (sorted), columns 1 .. ``n_quantiles``.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"date": ["d1"] * 4, "ticker": list("ABCD"), "p_down": [0.5, 0.4, 0.2, 0.1],
+    ...                       "p_up": [0.1, 0.2, 0.4, 0.5], "fwd_return": [-0.02, 0.0, 0.01, 0.03]})
+    >>> daily_quantile_returns(frame, 2).round(4).to_dict("records")
+    [{1: -0.015, 2: 0.015}]
+    """
+    if n_quantiles < 2:
+        raise ValueError(f"Expected n_quantiles >= 2, got {n_quantiles}.")
+    data = pd.DataFrame({"date": frame["date"].to_numpy(), "score": (frame["p_up"] - frame["p_down"]).to_numpy(),
+                         "ret": frame["fwd_return"].to_numpy(dtype=np.float64)}).dropna()
+    data = data[data.groupby("date")["ret"].transform("size") >= n_quantiles]
+    rank = data.groupby("date")["score"].rank(method="first", pct=True)
+    data["quantile"] = np.ceil(rank * n_quantiles).astype(int).clip(1, n_quantiles)
+    data["ret"] -= data.groupby("date")["ret"].transform("mean")
+    return data.pivot_table(index="date", columns="quantile", values="ret", aggfunc="mean").sort_index()
+
+
 def mean_rank_ic(frame: pd.DataFrame) -> float:
     """Mean daily Rank IC of a frame already checked (NaN over no days): what early stopping and
     trial selection rank by with ``rank_ic``."""

@@ -560,6 +560,62 @@ def plot_ic_over_time(daily: Mapping[str, pd.Series], path: PathLike, *, highlig
     return _save(path, draw, figsize=(FIGSIZE[0] * 1.4, FIGSIZE[1] * 1.3))
 
 
+def plot_quantile_returns(daily: pd.DataFrame, intervals: pd.DataFrame, path: PathLike, *, horizon: int = 1,
+                          title: str = "Returns by score quantile") -> Path:
+    """alphalens' three views of a score: each quantile's mean forward return with its interval
+    (left), each quantile's cumulative return (top right) and the top-minus-bottom spread's (bottom
+    right). Returns over ``horizon`` days are divided by it before they are summed (overlapping
+    holding periods), so a cumulative curve reads per day held.
+
+    Parameters
+    ----------
+    daily : pd.DataFrame
+        Dates x quantiles (1 lowest): each day's mean (demeaned) forward log return.
+    intervals : pd.DataFrame
+        Indexed by quantile, columns ``value``, ``lo``, ``hi``: the mean over days and its interval.
+    path : str or path-like
+    horizon : int
+    title : str
+
+    Raises
+    ------
+    ValueError
+        If ``daily`` is empty or ``intervals`` lacks a column.
+    """
+    _check_columns(intervals, ["value", "lo", "hi"])
+    if daily.empty:
+        raise ValueError("Expected at least one day of quantile returns, got none.")
+    dates = pd.to_datetime(daily.index)
+    per_day = daily.fillna(0.0) / horizon
+    colors = colormaps["RdYlGn"](np.linspace(0.05, 0.95, daily.shape[1]))
+
+    def draw(fig: Figure) -> None:
+        left, right = fig.subfigures(1, 2, width_ratios=[1, 1.6])
+        bars = left.subplots()
+        v = intervals["value"].to_numpy(dtype=float) * 1e4
+        err = np.clip(np.vstack([v - intervals["lo"].to_numpy(dtype=float) * 1e4,
+                                 intervals["hi"].to_numpy(dtype=float) * 1e4 - v]), 0, None)
+        bars.bar([str(q) for q in intervals.index], v, yerr=err, color=colors, capsize=3)
+        bars.axhline(0, color="black", lw=0.8)
+        bars.set(xlabel="score quantile (1 lowest)", ylabel=f"mean {horizon}-day return beyond the day's mean, bps",
+                 title="Mean by quantile (95% CI)")
+        top, bottom = right.subplots(2, 1, sharex=True)
+        for q, color in zip(daily.columns, colors):
+            top.plot(dates, per_day[q].cumsum().to_numpy(), color=color, label=f"Q{q}")
+        spread = per_day[daily.columns[-1]] - per_day[daily.columns[0]]
+        bottom.plot(dates, spread.cumsum().to_numpy(), color="tab:blue")
+        top.set(ylabel="cumulative log return", title="Each quantile, cumulative")
+        bottom.set(ylabel="cumulative log return", title="Top minus bottom quantile", xlabel="Date")
+        top.legend(fontsize=7, ncol=len(daily.columns))
+        for ax in (top, bottom):
+            ax.axhline(0, color="black", lw=0.8)
+            ax.grid(alpha=0.3)
+        bottom.xaxis.set_major_formatter(ConciseDateFormatter(bottom.xaxis.get_major_locator()))
+        fig.suptitle(title)
+
+    return _save(path, draw, figsize=(FIGSIZE[0] * 1.8, FIGSIZE[1] * 1.1))
+
+
 def _symmetric(ax: Axes, values: np.ndarray) -> None:
     limit = np.nanmax(np.abs(values)) if np.isfinite(values).any() else 0.0
     ax.set_ylim(-1.1 * limit - 1e-12, 1.1 * limit + 1e-12)

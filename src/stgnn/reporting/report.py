@@ -19,8 +19,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from stgnn.evaluation.bootstrap import block_bootstrap
 from stgnn.evaluation.evaluate import COMPARED
-from stgnn.evaluation.metrics import daily_information_coefficients, headline
+from stgnn.evaluation.metrics import (
+    daily_information_coefficients,
+    daily_quantile_returns,
+    headline,
+)
 from stgnn.io import atomic_write_text
 from stgnn.reporting import plots
 from stgnn.runs import MODEL, RunDir
@@ -348,6 +353,34 @@ def _ic_sections(run: RunDir, metrics: dict) -> list[Section]:
                                           title="Mean Rank IC per fold"))))]
 
 
+QUANTILES = 5
+"""The score quantiles of the returns figure (quintiles, alphalens' default)."""
+
+
+def _quantile_sections(run: RunDir, metrics: dict) -> list[Section]:
+    """The STGNN's score quintiles: mean demeaned forward return with day-block intervals, the
+    cumulative return of each and of the top-minus-bottom spread."""
+    if not run.oos(MODEL).is_file():
+        return []
+    daily = daily_quantile_returns(run.read_oos(MODEL), QUANTILES)
+    if daily.empty:
+        return []
+    boot = metrics.get("bootstrap", {})
+    block, n_boot = boot.get("block_days", 20), boot.get("n_boot", 300)
+    intervals = pd.DataFrame({q: block_bootstrap(daily[q].dropna().to_numpy(), lambda stack: stack.mean(axis=1),
+                                                 block=min(block, max(1, daily[q].notna().sum())), n_boot=n_boot)
+                              for q in daily.columns}).T
+    horizon = metrics["backtest"]["horizon"]
+    figure = plots.plot_quantile_returns(daily, intervals, run.figure("quantile_returns"), horizon=horizon,
+                                         title="STGNN score quintiles (p_up - p_down), out of sample")
+    return [Section("Returns by score quintile", (Image(
+        f"Each day the tickers are split into {QUANTILES} quantiles of the STGNN's score; the {horizon}-day forward "
+        "log return from the trading day, less the day's mean over all tickers (alphalens' demeaned returns), is "
+        f"averaged per quantile: its mean over days with a 95% day-block bootstrap interval ({n_boot} resamples, "
+        f"blocks of {block} days), its cumulative sum, and the top minus bottom quantile's; from "
+        "oos_predictions.csv, before costs", figure),))]
+
+
 def _comparison_table(metrics: dict) -> Table:
     spreads = _seed_spreads(metrics)
     rows = [{"baseline": name, **{f"{k} diff [95% CI]": format_interval(c[k], spreads.get(k)) for k in COMPARED}}
@@ -517,7 +550,7 @@ def write_report(result) -> Path:
     run = RunDir(result.run_dir)
     metrics = run.read_metrics()
     sections = [_verdict_section(metrics), *_equity_sections(run), *_forest_sections(run, metrics),
-                *_ic_sections(run, metrics), *_table_sections(run, metrics),
+                *_ic_sections(run, metrics), *_quantile_sections(run, metrics), *_table_sections(run, metrics),
                 _figure_section(run, metrics)]
     title = f"Walk-forward report: {run.root.name}"
     atomic_write_text(run.report_md, "\n\n".join([f"# {title}", *(s.md() for s in sections)]) + "\n")
