@@ -52,6 +52,9 @@ def test_run_keeps_a_model_per_fold_and_a_final_one(run_dir):
         ckpt = torch.load(path, weights_only=True)
         assert len(ckpt["state_dicts"]) == 2 and ckpt["thresholds"] is not None
     assert len(list((run_dir / "folds").glob("fold_*/model.pt"))) == 2
+    equity, turnover = (pd.read_csv(run_dir / name, index_col=0) for name in ("equity.csv", "turnover.csv"))
+    assert list(turnover.columns) == list(equity.columns) and (turnover.index == equity.index).all()
+    assert (turnover.to_numpy() >= 0).all() and turnover.iloc[0].gt(0).all()  # the first rebalance buys the book
 
 
 def test_a_fold_checkpoint_reproduces_its_test_predictions(run_dir, capsys, tmp_path):

@@ -7,7 +7,7 @@ A walk-forward run::
     folds/fold_XX/       test_<model>.csv per model, model.pt, fold.json (written last: done)
     model.pt, final.json the final model and its windows (final.json last: done)
     oos_predictions.csv  the model's stitched test predictions; baselines/<name>_oos.csv theirs
-    metrics.json, equity.csv, report.md, report.html, figures/
+    metrics.json, equity.csv, turnover.csv, report.md, report.html, figures/
 
 A single split's run (``stgnn train``) shares the names it has (config.yaml, model.pt,
 metrics.json) and adds train.log, history.json, val_pred_scores.npz, optimal_thresholds.json,
@@ -116,6 +116,11 @@ class RunDir:
     @property
     def equity(self) -> Path:
         return self.root / "equity.csv"
+
+    @property
+    def turnover(self) -> Path:
+        """Each book's turnover at each rebalance, columns as ``equity.csv``'s."""
+        return self.root / "turnover.csv"
 
     @property
     def report_md(self) -> Path:

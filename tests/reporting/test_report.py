@@ -141,7 +141,7 @@ def test_verdict_comes_first_and_says_whether_each_interval_excludes_its_null(pa
 
 def test_html_is_self_contained_without_raw_markdown(page, tmp_path):
     text, parsed = page
-    assert len(parsed.images) == 5 and all(src.startswith("data:image/png;base64,") for src in parsed.images)
+    assert len(parsed.images) == 6 and all(src.startswith("data:image/png;base64,") for src in parsed.images)
     assert "**" not in text and "|---" not in text and "`" not in text
     assert parsed.styles == 1
     equity, first_table = parsed.body.index("<img>"), parsed.body.index("<table>")
@@ -157,16 +157,17 @@ def test_every_figure_has_a_caption_and_the_forests_come_before_the_tables_they_
     body = parsed.body
     figures = [i for i, e in enumerate(body) if e == "<figure>"]
     captions = [body[body.index("<figcaption>", i) + 1] for i in figures]
-    assert len(captions) == len(parsed.images) == 5
-    assert [c.split(" ", 1)[0] for c in captions] == ["Out-of-sample", "Out-of-sample", "The", "Metrics",
+    assert len(captions) == len(parsed.images) == 6
+    assert [c.split(" ", 1)[0] for c in captions] == ["Out-of-sample", "Monthly", "Out-of-sample", "The", "Metrics",
                                                      "Confusion"]
-    assert "no skill" in captions[1] and "paired on the same rows" in captions[2]
-    assert all("metrics.json" in c for c in captions[1:3])
+    assert "drawdown" in captions[0] and "stgnn long/short" in captions[1]
+    assert "no skill" in captions[2] and "paired on the same rows" in captions[3]
+    assert all("metrics.json" in c for c in captions[2:4])
     # Each forest's table is folded right below it, and no other table comes before the forests.
-    for figure, summary in zip(figures[1:3], ["the intervals as a table", "the differences as a table"]):
+    for figure, summary in zip(figures[2:4], ["the intervals as a table", "the differences as a table"]):
         assert body[body.index("<details>", figure):].index("<table>") == 3  # details, summary, its text, the table
         assert body[body.index("<summary>", figure) + 1] == summary
-    assert body.index("<table>") > figures[1]
+    assert body.index("<table>") > figures[2]
 
 
 def test_rank_ic_over_time_by_month_and_per_fold_are_drawn_from_the_stitched_predictions(tmp_path, rng):

@@ -251,7 +251,7 @@ def plot_training_curves(history: Sequence[Mapping], path: PathLike, *,
 
 
 def plot_equity_curves(curves: Mapping[str, pd.Series], path: PathLike, *,
-                       title: str = "Cumulative value", log: bool = False) -> Path:
+                       title: str = "Cumulative value", log: bool = False, drawdowns: bool = False) -> Path:
     """Draw the cumulative value of several strategies on one axis.
 
     Parameters
@@ -264,6 +264,8 @@ def plot_equity_curves(curves: Mapping[str, pd.Series], path: PathLike, *,
         Figure title.
     log : bool
         Logarithmic value axis, so equal returns look equal at every level.
+    drawdowns : bool
+        Below the curves, each one's fall from its running peak.
 
     Returns
     -------
@@ -290,16 +292,39 @@ def plot_equity_curves(curves: Mapping[str, pd.Series], path: PathLike, *,
                              f"got min {curve.min()} in curve {name!r}.")
 
     def draw(fig: Figure) -> None:
-        ax = fig.subplots()
-        palette = colormaps["tab10" if len(curves) <= 10 else "tab20"].colors  # no two curves share a colour
-        for (name, curve), color in zip(curves.items(), palette * (len(curves) // len(palette) + 1)):
-            ax.plot(pd.DatetimeIndex(pd.to_datetime(curve.index)), curve.to_numpy(dtype=float), label=name, color=color)
-        ax.xaxis.set_major_formatter(ConciseDateFormatter(ax.xaxis.get_major_locator()))
-        ax.set(xlabel="Date", ylabel="Cumulative value" + (" (log scale)" if log else ""), title=title)
+        ax, drawdown = fig.subplots(2, 1, sharex=True, height_ratios=[2, 1]) if drawdowns else (fig.subplots(), None)
+        _date_lines(ax, curves)
+        ax.set(xlabel="" if drawdowns else "Date", ylabel="Cumulative value" + (" (log scale)" if log else ""),
+               title=title)
         if log:
             _plain_log_ticks(ax, np.concatenate([c.to_numpy(dtype=float) for c in curves.values()]))
         ax.legend(fontsize=8)
-        ax.grid(alpha=0.3)
+        if drawdowns:
+            _date_lines(drawdown, {name: c / c.cummax() - 1 for name, c in curves.items()})
+            drawdown.set(xlabel="Date", ylabel="drawdown from the peak")
+
+    return _save(path, draw, figsize=(FIGSIZE[0], FIGSIZE[1] * (1.5 if drawdowns else 1)))
+
+
+def _date_lines(ax: Axes, curves: Mapping[str, pd.Series]) -> None:
+    """One line per curve against its dates, each its own colour."""
+    palette = colormaps["tab10" if len(curves) <= 10 else "tab20"].colors  # no two curves share a colour
+    for (name, curve), color in zip(curves.items(), palette * (len(curves) // len(palette) + 1)):
+        ax.plot(pd.DatetimeIndex(pd.to_datetime(curve.index)), curve.to_numpy(dtype=float), label=name, color=color)
+    ax.xaxis.set_major_formatter(ConciseDateFormatter(ax.xaxis.get_major_locator()))
+    ax.grid(alpha=0.3)
+
+
+def plot_over_dates(curves: Mapping[str, pd.Series], path: PathLike, *, ylabel: str, title: str) -> Path:
+    """Several series against their dates on one axis (turnover per rebalance, ...)."""
+    if len(curves) == 0:
+        raise ValueError("Expected at least one series, got none.")
+
+    def draw(fig: Figure) -> None:
+        ax = fig.subplots()
+        _date_lines(ax, curves)
+        ax.set(xlabel="Date", ylabel=ylabel, title=title)
+        ax.legend(fontsize=8)
 
     return _save(path, draw)
 

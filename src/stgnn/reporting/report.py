@@ -17,6 +17,7 @@ from itertools import groupby
 from operator import getitem
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from stgnn.evaluation.bootstrap import block_bootstrap
@@ -313,13 +314,28 @@ def _data_note(metrics: dict) -> tuple[Paragraph, ...]:
 
 
 def _equity_sections(run: RunDir) -> list[Section]:
+    """The books' equity and drawdowns, their turnover (runs before turnover.csv lack it) and each
+    STGNN book's monthly returns, all from the files the backtest wrote."""
     if not run.equity.is_file():
         return []
     equity = pd.read_csv(run.equity, index_col=0)
-    path = plots.plot_equity_curves({c: equity[c] for c in equity.columns}, run.figure("equity"),
-                                    title="Out-of-sample equity")
-    return [Section("Equity curves (long Up, short Down, after costs)",
-                    (Image("Out-of-sample equity of the calls beside the equal-weight universe", path),))]
+    images = [Image("Out-of-sample equity of each book beside the equal-weight universe (top) and "
+                    "each one's drawdown from its running peak (bottom), after costs, from equity.csv",
+                    plots.plot_equity_curves({c: equity[c] for c in equity.columns}, run.figure("equity"),
+                                             title="Out-of-sample equity", drawdowns=True))]
+    if run.turnover.is_file():
+        turnover = pd.read_csv(run.turnover, index_col=0)
+        images.append(Image("Turnover at each rebalance (sum of the absolute weight changes; 2 replaces a whole "
+                            "long/short book), from turnover.csv", plots.plot_over_dates(
+                                {c: turnover[c] for c in turnover.columns}, run.figure("turnover"),
+                                ylabel="turnover", title="Turnover per rebalance")))
+    for i, column in enumerate(c for c in equity.columns if c.startswith(MODEL)):
+        log_returns = np.log(equity[column]).diff().fillna(np.log(equity[column].iloc[0]))
+        images.append(Image(f"Monthly log return of {column}, after costs, with the rebalances behind each cell, "
+                            "from equity.csv", plots.plot_month_year_heatmap(
+                                log_returns, run.figure(f"monthly_{i}"), how="sum", fmt="{:+.1%}",
+                                title=f"{column}: monthly return")))
+    return [Section("Books after costs: equity, drawdowns, turnover, monthly returns", tuple(images))]
 
 
 def _daily_rank_ic(run: RunDir, metrics: dict) -> dict[str, pd.Series]:

@@ -110,8 +110,9 @@ def run_walk_forward(config: Config, data: PanelData, run_dir: Path, *, resume: 
     for name in names:
         atomic_write(run.oos(name), lambda tmp, n=name: frames[n].to_csv(tmp, index=False))
     metrics = run.write_metrics(metrics)
-    equity = bt.equity.rename(columns=equity_columns(metrics["backtest"]))
-    atomic_write(run.equity, lambda tmp: equity.to_csv(tmp))
+    for path, frame in ((run.equity, bt.equity), (run.turnover, bt.turnover)):
+        named = frame.rename(columns=equity_columns(metrics["backtest"]))
+        atomic_write(path, lambda tmp, f=named: f.to_csv(tmp))
     seconds = time.perf_counter() - started
     return WalkForwardResult(run_dir, metrics, table, seconds)
 
