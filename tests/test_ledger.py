@@ -31,10 +31,12 @@ FLAGS = ["--source", "synthetic", "--epochs", "2", "--window", "10", "--hidden",
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("wf") / "run"
+    sectors = out.parent / "sectors.csv"  # two sectors of ten: the report's per-sector figure
+    sectors.write_text("ticker,sector\n" + "".join(f"T{i:03d},{'AB'[i % 2]}\n" for i in range(20)))
     spec = importlib.util.spec_from_file_location("walk_forward_script", SCRIPT)
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
-    assert script.main([*FLAGS, "--run-dir", str(out)]) == 0
+    assert script.main([*FLAGS, "--sector-file", str(sectors), "--run-dir", str(out)]) == 0
     return out
 
 
@@ -55,6 +57,8 @@ def test_run_keeps_a_model_per_fold_and_a_final_one(run_dir):
     equity, turnover = (pd.read_csv(run_dir / name, index_col=0) for name in ("equity.csv", "turnover.csv"))
     assert list(turnover.columns) == list(equity.columns) and (turnover.index == equity.index).all()
     assert (turnover.to_numpy() >= 0).all() and turnover.iloc[0].gt(0).all()  # the first rebalance buys the book
+    assert pd.read_csv(run_dir / "sectors.csv")["sector"].value_counts().to_dict() == {"A": 10, "B": 10}
+    assert "Per sector" in (run_dir / "report.html").read_text()
 
 
 def test_a_fold_checkpoint_reproduces_its_test_predictions(run_dir, capsys, tmp_path):

@@ -8,6 +8,7 @@ A walk-forward run::
     model.pt, final.json the final model and its windows (final.json last: done)
     oos_predictions.csv  the model's stitched test predictions; baselines/<name>_oos.csv theirs
     metrics.json, equity.csv, turnover.csv, report.md, report.html, figures/
+    sectors.csv          ticker,sector of the run's tickers, where sectors are known
 
 A single split's run (``stgnn train``) shares the names it has (config.yaml, model.pt,
 metrics.json) and adds train.log, history.json, val_pred_scores.npz, optimal_thresholds.json,
@@ -121,6 +122,11 @@ class RunDir:
     def turnover(self) -> Path:
         """Each book's turnover at each rebalance, columns as ``equity.csv``'s."""
         return self.root / "turnover.csv"
+
+    @property
+    def sectors(self) -> Path:
+        """``ticker,sector`` of the run's tickers, where sectors are known (the report's per-sector figure)."""
+        return self.root / "sectors.csv"
 
     @property
     def report_md(self) -> Path:

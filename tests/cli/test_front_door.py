@@ -14,6 +14,7 @@ DEMO = str(ROOT / "configs" / "demo.yaml")
 KEY_FLAGS = {
     "train": ["--config", "--epochs", "--focal-gamma", "--run-dir", "--mlflow"],
     "walk-forward": ["--config", "--folds", "--grid", "--workers", "--dry-run", "--resume", "--mlflow"],
+    "report": ["run_dir"],
     "study": ["--config", "--variants", "--labels", "--resume", "--workers"],
     "signal": ["--config", "--feature-sets", "--labels", "--long-horizon", "--resume", "--workers"],
     "sweep": ["--gammas", "--walk-forward", "--priority", "--min-precision"],

@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from stgnn.config import DataConfig, parse_config
+from stgnn.data.graph import known_sectors
 from stgnn.data.sources import load_panel
 from stgnn.data.sources.sp500 import SURVIVORSHIP, load_sp500
 from stgnn.datasets import SP500_SECTORS
@@ -72,3 +73,12 @@ def test_sector_graph_of_sp500_defaults_to_the_bundled_sectors(tmp_path):
     assert parse_config({"data": {"source": "sp500"}}).graph.sector_file is None  # correlation graph: none needed
     with pytest.raises(ConfigError, match="needs sector_file"):
         parse_config({"data": {"source": "sample"}, "graph": {"method": "sector"}})
+
+
+def test_sectors_are_known_for_reports_without_a_sector_graph(tmp_path):
+    """sp500's report can show sectors under a correlation graph; a given file wins; elsewhere none."""
+    assert len(known_sectors(parse_config({"data": {"source": "sp500"}}))) == 505
+    own = tmp_path / "sectors.csv"
+    own.write_text("ticker,sector\nA,X\n")
+    assert known_sectors(parse_config({"data": {"source": "sp500"}, "graph": {"sector_file": str(own)}})) == {"A": "X"}
+    assert known_sectors(parse_config({"data": {"source": "synthetic"}})) is None

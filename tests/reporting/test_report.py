@@ -1,12 +1,12 @@
 """The walk-forward report from a hand-built run directory: the verdict on top, one self-contained HTML file."""
 
 from html.parser import HTMLParser
-from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from stgnn.cli import main
 from stgnn.evaluation.metrics import prediction_metrics
 from stgnn.reporting.report import NO_DIFFERENCE, UNDEFINED, verdict, write_report
 from stgnn.runs import RunDir
@@ -85,7 +85,7 @@ def write_run(run_dir, metrics):
     dates = pd.bdate_range("2020-12-01", periods=40).strftime("%Y-%m-%d")
     pd.DataFrame({"stgnn long/short": np.linspace(1, 1.02, 40), "equal weight": np.linspace(1, 1.01, 40)},
                  index=dates).to_csv(run_dir / "equity.csv")
-    return write_report(SimpleNamespace(run_dir=run_dir))
+    return write_report(run_dir)
 
 
 class Page(HTMLParser):
@@ -187,6 +187,44 @@ def test_rank_ic_over_time_by_month_and_per_fold_are_drawn_from_the_stitched_pre
                                                                          "ic_per_fold.png", "quantile_returns.png"}
     quintiles = body[body.index("<figcaption>", body.index("Returns by score quintile")) + 1]
     assert "demeaned" in quintiles and "blocks of 10 days" in quintiles and "before costs" in quintiles
+
+
+def test_each_sector_is_scored_on_its_own_rows_with_intervals(tmp_path, rng):
+    """Sector A's score ranks its own tickers' returns perfectly, B's is noise, C is too small to show."""
+    run = RunDir(tmp_path)
+    frame = predictions(rng, n_days=60, n_tickers=14)
+    sector = frame["ticker"].str[1:].astype(int).map(lambda i: "A" if i < 6 else "B" if i < 12 else "C")
+    planted = np.clip(frame["fwd_return"], -0.03, 0.03) * 5
+    frame.loc[sector == "A", "p_up"] = 0.4 + planted
+    frame.loc[sector == "A", "p_down"] = 0.4 - planted
+    frame.loc[sector == "A", "p_none"] = 0.2
+    frame.assign(fold=0).to_csv(run.oos("stgnn"), index=False)
+    pd.DataFrame({"ticker": frame["ticker"].unique(), "sector": sector.unique().repeat([6, 6, 2])}).to_csv(
+        run.sectors, index=False)
+    parsed = Page(write_run(tmp_path, run_metrics(rng, n_seeds=1)).read_text())
+    body = parsed.body
+    section = body.index("Per sector")
+    assert body.index("Returns by score quintile") < section < body.index("Folds")
+    caption = body[body.index("<figcaption>", section) + 1]
+    assert "within their sector" in caption and "sectors.csv" in caption
+    cells = [e for e in body[body.index("<table>", section):] if not e.startswith("<")]
+    rows = [cells[i:i + 3] for i, e in enumerate(cells) if e in ("A (6)", "B (6)", "C (2)")]
+    assert [r[0] for r in rows] == ["A (6)", "B (6)"]  # C has fewer than MIN_SECTOR_TICKERS
+    assert rows[0][2].startswith("1.0000 [1.0000, 1.0000]")  # within A, the score is the return's rank
+    assert not rows[1][2].startswith("1.0000")
+    assert run.figure("sectors").is_file()
+
+
+def test_stgnn_report_rebuilds_a_runs_report_from_its_directory(tmp_path, rng, capsys):
+    run = RunDir(tmp_path / "run")
+    run.root.mkdir()
+    first = write_run(run.root, run_metrics(rng, n_seeds=1)).read_text()
+    run.report_html.unlink()
+    assert main(["report", str(run.root)]) == 0
+    assert run.report_html.read_text() == first and f"report: {run.report_html}" in capsys.readouterr().out
+    assert main(["report", str(tmp_path / "nothing")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "not a finished run directory" in err[0]
 
 
 def test_one_seed_says_once_that_seed_noise_is_not_measured(tmp_path, rng):

@@ -15,6 +15,7 @@ from stgnn.cli import (
     export_factor,
     ledger,
     predict,
+    report,
     signal,
     study,
     sweep,
@@ -26,6 +27,7 @@ from stgnn.cli.args import Parser, add_verbose_flag, configure_logging, guarded
 COMMANDS = (
     ("train", train, "train on one chronological split and write a run directory"),
     ("walk-forward", walk_forward, "retrain on rolling windows and report out of sample beside baselines"),
+    ("report", report, "rebuild a finished walk-forward's report from its run directory"),
     ("study", study, "does the graph help? graph variants against temporal-only over the same folds"),
     ("signal", signal, "is there signal? feature sets x labels, the STGNN beside LightGBM and momentum, same folds"),
     ("sweep", sweep, "focal-gamma sweep, the best gamma chosen on validation"),

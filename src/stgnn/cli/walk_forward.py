@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     run_dir = args.resume or args.run_dir or default_run_dir(config)
     result = run_walk_forward(config, data, run_dir, resume=args.resume is not None, **execution(args))
-    report = write_report(result)
+    report = write_report(result.run_dir)
     print("\n".join(summary_lines(result)))
     print(f"report: {report}")
     track(result.run_dir, args.mlflow)

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from stgnn.datasets import SP500_SECTORS
 from stgnn.errors import ConfigError, DataError, NotFittedError
 from stgnn.io import atomic_write_text
 
@@ -462,6 +463,18 @@ def _neighbour_lines(graph: Graph) -> list[str]:
 def configured_sectors(config) -> dict[str, str] | None:
     """The sectors of ``graph.sector_file`` (a :class:`~stgnn.config.GraphConfig`), or None without one."""
     return read_sectors(config.sector_file) if config.sector_file is not None else None
+
+
+def known_sectors(config) -> dict[str, str] | None:
+    """Each ticker's sector wherever it is known (a :class:`~stgnn.config.Config`): its
+    ``graph.sector_file``, else source sp500's bundled GICS sectors, else None.
+
+    For reporting: a correlation graph on sp500 needs no sector file, yet its report can still say
+    in which sectors the signal lives.
+    """
+    if config.graph.sector_file is not None:
+        return read_sectors(config.graph.sector_file)
+    return read_sectors(SP500_SECTORS) if config.data.source == "sp500" else None
 
 
 def build_graph(config, returns: np.ndarray, tickers: list[str]) -> Graph:

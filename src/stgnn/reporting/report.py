@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from stgnn.evaluation.bootstrap import block_bootstrap
+from stgnn.evaluation.bootstrap import block_bootstrap, bootstrap_ci, macro_f1_of, rank_ic_of
 from stgnn.evaluation.evaluate import COMPARED
 from stgnn.evaluation.metrics import (
     daily_information_coefficients,
@@ -397,6 +397,42 @@ def _quantile_sections(run: RunDir, metrics: dict) -> list[Section]:
         "oos_predictions.csv, before costs", figure),))]
 
 
+MIN_SECTOR_TICKERS = 5
+"""Fewest tickers a sector needs for its own figures: a daily Rank IC over fewer is mostly noise."""
+
+SECTOR_METRICS = {"macro_f1": macro_f1_of, "rank_ic": rank_ic_of}
+
+
+def _sector_sections(run: RunDir, metrics: dict) -> list[Section]:
+    """The STGNN's macro-F1 and within-sector Rank IC per sector, with day-block intervals (runs
+    whose sectors are unknown, or from before sectors.csv, have no section)."""
+    if not (run.sectors.is_file() and run.oos(MODEL).is_file()):
+        return []
+    sectors = pd.read_csv(run.sectors).set_index("ticker")["sector"]
+    oos = run.read_oos(MODEL)
+    oos = oos.assign(sector=oos["ticker"].map(sectors))
+    counts = oos.groupby("sector")["ticker"].nunique()
+    boot = metrics["bootstrap"]
+    rows = [{"metric": metric, "name": f"{sector} ({counts[sector]})",
+             **bootstrap_ci(frame, fn, block_days=boot["block_days"], n_boot=boot["n_boot"])}
+            for sector, frame in oos.groupby("sector") if counts[sector] >= MIN_SECTOR_TICKERS
+            for metric, fn in SECTOR_METRICS.items()]
+    if not rows:
+        return []
+    table = {}
+    for r in rows:
+        table.setdefault(r["name"], {"sector (tickers)": r["name"]})[f"{r['metric']} [95% CI]"] = format_interval(r)
+    figure = plots.plot_forest(pd.DataFrame(rows), run.figure("sectors"), panel="metric", label="name", value="value",
+                               lo="lo", hi="hi", nulls={"rank_ic": 0.0},
+                               title="STGNN per sector, out of sample (95% CI)")
+    return [Section("Per sector", (
+        Image(f"The STGNN's macro-F1 and Rank IC on each sector's rows (sectors of at least {MIN_SECTOR_TICKERS} "
+              "tickers; the count in brackets), with 95% day-block intervals: Rank IC here ranks each day's tickers "
+              "within their sector, so it says where the ranking holds, not how much of the universe's IC a sector "
+              "carries; from oos_predictions.csv and sectors.csv", figure),
+        Details("the sectors as a table", (Table(pd.DataFrame(list(table.values()))),))))]
+
+
 def _comparison_table(metrics: dict) -> Table:
     spreads = _seed_spreads(metrics)
     rows = [{"baseline": name, **{f"{k} diff [95% CI]": format_interval(c[k], spreads.get(k)) for k in COMPARED}}
@@ -561,12 +597,14 @@ def _figure_section(run: RunDir, metrics: dict) -> Section:
     return Section("Figures", tuple(images))
 
 
-def write_report(result) -> Path:
-    """Write report.md and report.html into the run directory; returns the HTML path."""
-    run = RunDir(result.run_dir)
+def write_report(run_dir: str | Path) -> Path:
+    """Write report.md and report.html (and figures/) of a finished walk-forward from its run
+    directory's files alone, so an old run's report can be rebuilt; returns the HTML path."""
+    run = RunDir(run_dir)
     metrics = run.read_metrics()
     sections = [_verdict_section(metrics), *_equity_sections(run), *_forest_sections(run, metrics),
-                *_ic_sections(run, metrics), *_quantile_sections(run, metrics), *_table_sections(run, metrics),
+                *_ic_sections(run, metrics), *_quantile_sections(run, metrics), *_sector_sections(run, metrics),
+                *_table_sections(run, metrics),
                 _figure_section(run, metrics)]
     title = f"Walk-forward report: {run.root.name}"
     atomic_write_text(run.report_md, "\n\n".join([f"# {title}", *(s.md() for s in sections)]) + "\n")

@@ -19,6 +19,7 @@ from tqdm.auto import tqdm
 
 from stgnn.config import Config, load_config, write_config
 from stgnn.data.dataset import PanelData
+from stgnn.data.graph import known_sectors
 from stgnn.data.labels import rule_text
 from stgnn.data.splits import purge_for
 from stgnn.errors import ConfigError
@@ -113,6 +114,10 @@ def run_walk_forward(config: Config, data: PanelData, run_dir: Path, *, resume: 
     for path, frame in ((run.equity, bt.equity), (run.turnover, bt.turnover)):
         named = frame.rename(columns=equity_columns(metrics["backtest"]))
         atomic_write(path, lambda tmp, f=named: f.to_csv(tmp))
+    sectors = known_sectors(config)
+    if sectors:
+        known = pd.DataFrame({"ticker": data.tickers, "sector": [sectors.get(t) for t in data.tickers]}).dropna()
+        atomic_write(run.sectors, lambda tmp: known.to_csv(tmp, index=False))
     seconds = time.perf_counter() - started
     return WalkForwardResult(run_dir, metrics, table, seconds)
 
