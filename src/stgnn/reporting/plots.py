@@ -530,7 +530,8 @@ def plot_forest(frame: pd.DataFrame, path: PathLike, *, panel: str, label: str, 
         axes[0].set_ylim(len(rows) - 0.5, -0.5)
         fig.suptitle(title)
 
-    return _save(path, draw, figsize=(max(FIGSIZE[0], 2.6 * len(panels) + 1.5), max(2.5, 0.35 * len(rows) + 1.5)))
+    width = 2.6 * len(panels) + 0.5 + 0.075 * max(map(len, rows))  # the panels, then room for the longest name
+    return _save(path, draw, figsize=(max(FIGSIZE[0], width), max(2.5, 0.35 * len(rows) + 1.5)))
 
 
 def plot_ic_over_time(daily: Mapping[str, pd.Series], path: PathLike, *, highlight: str, window: int = 63,
