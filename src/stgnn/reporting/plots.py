@@ -578,8 +578,9 @@ def plot_ic_over_time(daily: Mapping[str, pd.Series], path: PathLike, *, highlig
         for ax in (top, bottom):
             ax.axhline(0, color="black", lw=0.8)
             ax.grid(alpha=0.3)
-        top.set(ylabel="cumulative IC", title=title)
-        top.legend(fontsize=8)
+        top.set(ylabel="cumulative IC")
+        fig.suptitle(title)
+        top.legend(fontsize=8, ncol=5, loc="lower left", bbox_to_anchor=(0, 1.0), frameon=False)  # above the curves
         bottom.set(ylabel=f"{window}-day rolling mean", xlabel="Date")
         bottom.xaxis.set_major_formatter(ConciseDateFormatter(bottom.xaxis.get_major_locator()))
 

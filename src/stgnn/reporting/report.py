@@ -35,7 +35,7 @@ UNDEFINED = "n/a: undefined"
 NO_DIFFERENCE = "no detectable difference"
 STYLE = ("body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;line-height:1.4}"
          "body>section:first-of-type{background:#f3f6f9;border-left:4px solid #3a6ea5;padding:.1em 1em}"
-         "table{border-collapse:collapse;font-size:13px;margin:.5em 0}"
+         "table{border-collapse:collapse;font-size:13px;margin:.5em 0;display:block;max-width:100%;overflow-x:auto}"
          "th,td{border:1px solid #ccc;padding:3px 6px;text-align:right}th{background:#eee}"
          "img{max-width:100%}figcaption{font-size:13px;color:#555}")
 
@@ -313,6 +313,10 @@ def _data_note(metrics: dict) -> tuple[Paragraph, ...]:
     return (Paragraph(text.strip()),)
 
 
+TURNOVER_WINDOW = 21
+"""Rebalances in the turnover figure's rolling mean (a month of daily rebalances)."""
+
+
 def _equity_sections(run: RunDir) -> list[Section]:
     """The books' equity and drawdowns, their turnover (runs before turnover.csv lack it) and each
     STGNN book's monthly returns, all from the files the backtest wrote."""
@@ -325,10 +329,13 @@ def _equity_sections(run: RunDir) -> list[Section]:
                                              title="Out-of-sample equity", drawdowns=True))]
     if run.turnover.is_file():
         turnover = pd.read_csv(run.turnover, index_col=0)
-        images.append(Image("Turnover at each rebalance (sum of the absolute weight changes; 2 replaces a whole "
-                            "long/short book), from turnover.csv", plots.plot_over_dates(
-                                {c: turnover[c] for c in turnover.columns}, run.figure("turnover"),
-                                ylabel="turnover", title="Turnover per rebalance")))
+        images.append(Image(f"Turnover per rebalance (the sum of the absolute weight changes; 2 replaces a whole "
+                            f"long/short book), its mean over the last {TURNOVER_WINDOW} rebalances (each day's own "
+                            "figure jumps too much to read), from turnover.csv", plots.plot_over_dates(
+                                {f"{c} (mean {turnover[c].mean():.2f})": turnover[c].rolling(
+                                    TURNOVER_WINDOW, min_periods=1).mean() for c in turnover.columns},
+                                run.figure("turnover"), ylabel=f"turnover, {TURNOVER_WINDOW}-rebalance mean",
+                                title="Turnover per rebalance")))
     for i, column in enumerate(c for c in equity.columns if c.startswith(MODEL)):
         log_returns = np.log(equity[column]).diff().fillna(np.log(equity[column].iloc[0]))
         images.append(Image(f"Monthly log return of {column}, after costs, with the rebalances behind each cell, "
@@ -413,7 +420,7 @@ def _sector_sections(run: RunDir, metrics: dict) -> list[Section]:
     oos = oos.assign(sector=oos["ticker"].map(sectors))
     counts = oos.groupby("sector")["ticker"].nunique()
     boot = metrics["bootstrap"]
-    rows = [{"metric": metric, "name": f"{sector} ({counts[sector]})",
+    rows = [{"metric": METRIC_NAMES[metric], "name": f"{sector} ({counts[sector]})",
              **bootstrap_ci(frame, fn, block_days=boot["block_days"], n_boot=boot["n_boot"])}
             for sector, frame in oos.groupby("sector") if counts[sector] >= MIN_SECTOR_TICKERS
             for metric, fn in SECTOR_METRICS.items()]
@@ -423,7 +430,7 @@ def _sector_sections(run: RunDir, metrics: dict) -> list[Section]:
     for r in rows:
         table.setdefault(r["name"], {"sector (tickers)": r["name"]})[f"{r['metric']} [95% CI]"] = format_interval(r)
     figure = plots.plot_forest(pd.DataFrame(rows), run.figure("sectors"), panel="metric", label="name", value="value",
-                               lo="lo", hi="hi", nulls={"rank_ic": 0.0},
+                               lo="lo", hi="hi", nulls=_named({"rank_ic": 0.0}),
                                title="STGNN per sector, out of sample (95% CI)")
     return [Section("Per sector", (
         Image(f"The STGNN's macro-F1 and Rank IC on each sector's rows (sectors of at least {MIN_SECTOR_TICKERS} "
@@ -453,14 +460,22 @@ FOREST_METRICS = {"macro_f1": None, "mcc": 0.0, "rank_ic": 0.0}
 """The forest plots' panels and each one's value of no skill (macro-F1 has none that fits every
 class mix: the majority baseline's row shows it)."""
 
+METRIC_NAMES = {"macro_f1": "macro-F1", "mcc": "MCC", "rank_ic": "Rank IC"}
+"""How a figure titles a metric of metrics.json."""
+
 
 def _forest_rows(groups: dict, estimate: str) -> pd.DataFrame:
     """Long rows (metric, name, value, lo, hi) of the :data:`FOREST_METRICS` in ``groups``."""
-    return pd.DataFrame([{"metric": metric, "name": name, "value": c.get(estimate), "lo": c.get("lo"),
+    return pd.DataFrame([{"metric": METRIC_NAMES[metric], "name": name, "value": c.get(estimate), "lo": c.get("lo"),
                           "hi": c.get("hi")}
                          for metric in FOREST_METRICS for name, group in groups.items() if metric in group
                          for c in [group[metric]]], columns=["metric", "name", "value", "lo", "hi"]).astype(
         {"value": float, "lo": float, "hi": float})
+
+
+def _named(by_metric: dict) -> dict:
+    """``by_metric`` keyed by the metrics' :data:`METRIC_NAMES`."""
+    return {METRIC_NAMES[k]: v for k, v in by_metric.items()}
 
 
 def _forest_sections(run: RunDir, metrics: dict) -> list[Section]:
@@ -473,7 +488,7 @@ def _forest_sections(run: RunDir, metrics: dict) -> list[Section]:
         rows = [{"model": name, **{f"{k} [95% CI]": format_interval(c, spreads.get(k) if name == "stgnn" else None)
                                    for k, c in group.items()}} for name, group in intervals.items()]
         figure = plots.plot_forest(_forest_rows(intervals, "value"), run.figure("forest_models"), panel="metric",
-                                   label="name", value="value", lo="lo", hi="hi", nulls=FOREST_METRICS,
+                                   label="name", value="value", lo="lo", hi="hi", nulls=_named(FOREST_METRICS),
                                    title="Each model out of sample (95% CI)")
         sections.append(Section("Each model's metrics with 95% intervals", (
             Image("Out-of-sample macro-F1, MCC and Rank IC of every model on the same rows, each with its 95% "
@@ -483,7 +498,8 @@ def _forest_sections(run: RunDir, metrics: dict) -> list[Section]:
     if comparisons:
         figure = plots.plot_forest(_forest_rows(comparisons, "diff"), run.figure("forest_differences"),
                                    panel="metric", label="name", value="value", lo="lo", hi="hi",
-                                   nulls=dict.fromkeys(FOREST_METRICS, 0.0), title="STGNN minus each baseline (95% CI)")
+                                   nulls=_named(dict.fromkeys(FOREST_METRICS, 0.0)),
+                                   title="STGNN minus each baseline (95% CI)")
         sections.append(Section("Differences from each baseline", (
             Image("The STGNN's macro-F1, MCC and Rank IC minus each baseline's, paired on the same rows, with 95% "
                   "intervals from metrics.json's comparisons; right of the dashed line the STGNN is ahead, an "
