@@ -106,3 +106,47 @@ def test_absent_tickers_leave_the_day_graph_with_their_edges():
     assert int(g.edge_index.max()) == 2 * N - 2
     position, ticker = batcher.nodes(np.array([14, 15]))
     assert position.tolist() == [0] * N + [1] * (N - 1) and ticker.tolist() == [0, 1, 2, 3, 1, 2, 3]
+
+
+def _centre(batcher):
+    return GraphBatcher(batcher.x, batcher.y, batcher.graph, W, ego=batcher.ego, ego_mode="centre")
+
+
+def test_centre_mode_interpolates_the_centre_alone_and_takes_its_base_days_real_neighbours():
+    x, y, graph, exact = _setup()
+    g = _centre(exact).batch(np.array([10, 20]), np.array([0, 1]))
+    assert g.x.shape == (2 * N + 2, W, F)  # two day graphs and one window per synthetic sample
+    for node, ego in ((8, 0), (9, 1)):
+        np.testing.assert_array_equal(g.x[node].numpy(), exact.ego_graph(ego).x[0].numpy())  # exact's centre
+    incoming = {t: sorted(g.edge_index[0, g.edge_index[1] == t].tolist()) for t in (8, 9)}
+    assert incoming == {8: [1, 2], 9: [4, 7]}  # A's neighbours B, C on day 10; C's D, A on day 20
+    np.testing.assert_allclose(g.edge_weight[-2 * K:].numpy(), exact.ego.edge_weight[[0, 1]].reshape(-1))
+    assert g.y[8:].tolist() == [0, 2] and g.labelled_index.tolist()[-2:] == [8, 9]
+
+
+def test_centre_mode_adds_the_neighbours_a_batch_lacks_unlabelled():
+    x, y, graph, exact = _setup()
+    g = _centre(exact).batch(np.array([15]), np.array([0]))  # base day 10 is not in the batch
+    assert g.x.shape == (N + 1 + K, W, F)
+    np.testing.assert_array_equal(g.x[N + 1:].numpy(), x[6:11, [1, 2]].transpose(1, 0, 2))
+    assert g.y[N + 1:].tolist() == [-1, -1] and g.sample_weight[N + 1:].tolist() == [0.0, 0.0]
+    assert g.edge_index[:, -K:].tolist() == [[N + 1, N + 2], [N, N]]
+
+
+def test_the_modes_differ_only_in_the_synthetic_samples_neighbour_windows():
+    """One neighbour layer: centre mode's synthetic logits are those of exact's ego graph with its
+    neighbour windows replaced by the base sample's own; exact's own neighbours differ from them."""
+    from stgnn.config import ModelConfig
+    from stgnn.models.stgnn import STGNN
+    x, y, graph, exact = _setup()
+    torch.manual_seed(0)
+    model = STGNN(F, ModelConfig(hidden=8, graph_layers=1)).eval()
+    g = _centre(exact).batch(np.array([10, 20]), np.array([0, 1]))
+    centre_logits = model(g.x, g.edge_index, g.edge_weight)[[8, 9]]
+    for row, ego in enumerate((0, 1)):
+        e = exact.ego_graph(ego)
+        day, centre = exact.ego.base[ego]
+        own = torch.from_numpy(ego_windows(x, np.array([day]), np.array([centre]), graph, W)[0, 1:])
+        assert not torch.allclose(e.x[1:], own)  # exact interpolates the neighbours too
+        swapped = model(torch.cat([e.x[:1], own]), e.edge_index, e.edge_weight)[0]
+        torch.testing.assert_close(centre_logits[row], swapped, rtol=1e-5, atol=1e-5)

@@ -203,3 +203,22 @@ def test_gpu_batches_and_probabilities_match_the_cpu(tiny):
     assert cpu_trainer.model_ is not trainer.model_ and next(trainer.model_.parameters()).is_cuda
     diff = trainer.predict_proba(trainer.split.test) - cpu_trainer.predict_proba(trainer.split.test)
     assert np.nanmax(np.abs(diff)) < 1e-4
+
+
+@pytest.mark.parametrize("sampler", [False, True])
+def test_centre_smote_puts_each_synthetic_sample_in_the_batch_of_its_base_day(tiny, sampler):
+    """Once an epoch each; with the balanced sampler (days drawn with replacement) a sample whose
+    day was not drawn still comes, in some batch, with its neighbours added by the batcher."""
+    config, data = tiny
+    config = config.updated({"smote.mode": "centre", "training.balanced_sampler": sampler})
+    fold, split = _fold(config, data)
+    trainer = ClassificationSTGNNTrainer(config, fold, split, progress=False)
+    batches = list(trainer._epoch_batches(np.random.default_rng(0)))
+    egos = np.concatenate([e for _, e in batches])
+    assert len(fold.ego) > 0 and sorted(egos.tolist()) == list(range(len(fold.ego)))
+    drawn = np.concatenate([d for d, _ in batches])
+    homed = [np.isin(fold.ego.base[e, 0], d) for d, e in batches]
+    assert np.concatenate(homed).sum() == np.isin(fold.ego.base[egos, 0], drawn).sum()
+    assert all(h.all() for h in homed) or sampler
+    trainer.fit()
+    assert np.isfinite(trainer.result_.history[0].train_loss)

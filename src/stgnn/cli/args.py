@@ -154,6 +154,7 @@ TRAINING_FLAGS = FEATURE_FLAGS + (
     Flag("--smote", "smote.enabled"),
     Flag("--smote-strategy", "smote.sampling_strategy"),
     Flag("--smote-ratio", "smote.target_ratio"),
+    Flag("--smote-mode", "smote.mode"),
     Flag("--balanced-sampler", "training.balanced_sampler"),
     Flag("--scaler", "training.scaler"),
     Flag("--epochs", "training.epochs"),

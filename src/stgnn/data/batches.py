@@ -8,7 +8,21 @@
   An absent ticker is not in the graph at all, so it changes nothing for the others. Each
   (day, ticker) window is encoded once per batch, whatever number of neighbourhoods it belongs to.
 - An **ego graph**: a centre and its K neighbours (K + 1 windows, K weighted edges into the
-  centre); only the centre is labelled. SMOTE's synthetic samples come as ego graphs.
+  centre); only the centre is labelled. SMOTE's synthetic samples come as ego graphs, in one of
+  two modes (``smote.mode``):
+
+  - ``exact``: imbalanced-learn's sample, whole: every one of the K + 1 windows is interpolated
+    between the two real samples' ego windows, and the ego graph stands alone in the batch
+    (K + 1 windows through the encoder per synthetic sample).
+  - ``centre``: only the centre window is interpolated; its K edges come from the *real* nodes of
+    its base sample's neighbours on the base sample's day, which the batch's day graph of that day
+    has encoded already (the trainer puts each synthetic sample in the batch that holds its base
+    day). One window per synthetic sample. The two differ in the neighbours alone: ``exact``'s are
+    interpolated towards the other sample's neighbours, ``centre``'s are the base's own; and with
+    more than one neighbour layer ``centre``'s neighbours carry their own real neighbourhood
+    (``exact``'s have no incoming edges). Where the base day is not in the batch (the balanced day
+    sampler draws days with replacement), the base's neighbour windows join the batch as
+    unlabelled nodes, so the sample is the same either way.
 
 :class:`GraphBatcher` collates any mix into one ``Data`` (nodes of all graphs stacked, edge
 indices offset), the same result as ``Batch.from_data_list`` but vectorised. The scaled panel
@@ -35,6 +49,10 @@ from stgnn.data.graph import Graph
 from stgnn.device import indexed
 
 UNLABELLED = -1
+
+EGO_MODES = ("exact", "centre")
+"""How a synthetic ego graph enters a batch: all K + 1 windows interpolated, or its centre alone
+attached to real neighbour nodes (see the module docstring)."""
 
 
 @dataclass(frozen=True)
@@ -135,6 +153,8 @@ class GraphBatcher:
         Synthetic ego graphs; their recipes refer to real (day, ticker) windows of ``x``.
     device : str or torch.device, default "cpu"
         Where the panel is kept and batches are made; :meth:`to` gives the same batcher elsewhere.
+    ego_mode : {"exact", "centre"}, default "exact"
+        How a synthetic ego graph enters a batch (see the module docstring).
 
     Raises
     ------
@@ -144,7 +164,7 @@ class GraphBatcher:
     """
 
     def __init__(self, x, y, graph: Graph, window: int, *, usable=None, sample_weight=None,
-                 ego: EgoSamples | None = None, device: str | torch.device = "cpu"):
+                 ego: EgoSamples | None = None, device: str | torch.device = "cpu", ego_mode: str = "exact"):
         self.x = np.ascontiguousarray(x, np.float32)  # gathered as (day * ticker) rows
         self.y = np.asarray(y, np.int64)
         self.graph = graph
@@ -153,6 +173,9 @@ class GraphBatcher:
         self.sample_weight = (np.ones(self.y.shape, np.float32) if sample_weight is None
                               else np.asarray(sample_weight, np.float32))
         self.ego = ego if ego is not None else EgoSamples.empty(graph.k)
+        if ego_mode not in EGO_MODES:
+            raise ValueError(f"Expected ego_mode in {EGO_MODES}, got {ego_mode!r}.")
+        self.ego_mode = ego_mode
         if self.y.size and (self.y.min() < UNLABELLED or self.y.max() >= N_CLASSES):
             raise ValueError(f"Expected labels in -1 (unknown) to {N_CLASSES - 1}, got values in [{self.y.min()}, {self.y.max()}].")
         if not np.isfinite(self.sample_weight).all() or (self.sample_weight < 0).any():
@@ -182,7 +205,8 @@ class GraphBatcher:
         device = indexed(torch.device(device))
         if device not in self._moved:
             moved = GraphBatcher(self.x, self.y, self.graph, self.window, usable=self.usable,
-                                 sample_weight=self.sample_weight, ego=self.ego, device=device)
+                                 sample_weight=self.sample_weight, ego=self.ego, device=device,
+                                 ego_mode=self.ego_mode)
             moved._moved = self._moved  # every copy knows every other
             self._moved[device] = moved
         return self._moved[device]
@@ -193,9 +217,12 @@ class GraphBatcher:
 
     def batch(self, days: np.ndarray, ego_ids: np.ndarray | None = None) -> Data:
         """One batch on the batcher's device: the day graphs of ``days`` (usable nodes only, in
-        :meth:`nodes` order) followed by the ego graphs ``ego_ids``."""
+        :meth:`nodes` order) followed by the ego graphs ``ego_ids`` (in ``centre`` mode: their
+        centres, then any neighbour nodes the day graphs lack)."""
         days = np.asarray(days, dtype=np.int64)
         ego_ids = np.zeros(0, np.int64) if ego_ids is None else np.asarray(ego_ids, dtype=np.int64)
+        if self.ego_mode == "centre" and len(ego_ids):
+            return self._centre_batch(days, ego_ids)
         position, ticker = self.nodes(days)
         node_day = days[position]
         n_day_nodes, m, k1 = len(ticker), len(ego_ids), self.graph.k + 1
@@ -216,6 +243,42 @@ class GraphBatcher:
             edge_weight.append(self._ego_weight[ego_ids].reshape(-1))
         return Data(x=torch.cat(xs), y=torch.cat(ys), sample_weight=torch.cat(sws), labelled_index=labelled,
                     edge_index=torch.cat(edge_index, dim=1), edge_weight=torch.cat(edge_weight))
+
+    def _centre_batch(self, days: np.ndarray, ego_ids: np.ndarray) -> Data:
+        """:meth:`batch` in ``centre`` mode: one interpolated window per synthetic sample, its edges
+        from its base's neighbours, found among the day graphs' nodes (or added, unlabelled)."""
+        position, ticker = self.nodes(days)
+        n_day_nodes, m, k = len(ticker), len(ego_ids), self.graph.k
+        edges, slot = self._day_edges_of(days)
+        node_of = np.full((len(days), len(self.graph.tickers)), -1, np.int64)
+        node_of[position, ticker] = np.arange(n_day_nodes)
+        first = np.full(len(self.y), -1, np.int64)  # each day's first position in ``days``
+        first[days[::-1]] = np.arange(len(days))[::-1]
+        base_day, base_centre = self.ego.base[ego_ids].T
+        neighbour = self.graph.neighbours[base_centre]  # (m, K), every slot filled (checked in __init__)
+        at = first[base_day]
+        source = np.where(at[:, None] >= 0, node_of[np.maximum(at, 0)[:, None], neighbour], -1).reshape(-1)
+        missing = np.flatnonzero(source < 0)
+        source[missing] = n_day_nodes + m + np.arange(len(missing))
+        extra_day, extra_ticker = np.repeat(base_day, k)[missing], neighbour.reshape(-1)[missing]
+        target = n_day_nodes + np.repeat(np.arange(m), k)
+        labelled = np.concatenate([np.flatnonzero(self.y[days[position], ticker] >= 0), n_day_nodes + np.arange(m)])
+        node_day, ticker, edges, slot, ego_ids, extra_day, extra_ticker, ego_edges, labelled = self._send(
+            days[position], ticker, edges, slot, ego_ids, extra_day, extra_ticker, np.stack([source, target]),
+            labelled)
+        base, other = self._ego_base[ego_ids], self._ego_other[ego_ids]
+        centre = interpolate(*(gather_windows(self._x, ends[:, 0], ends[:, 1:], self.window)[:, 0]
+                               for ends in (base, other)), self._ego_gap[ego_ids])
+        n_extra = len(extra_day)
+        x = torch.cat([gather_windows(self._x, node_day, ticker[:, None], self.window)[:, 0], centre,
+                       gather_windows(self._x, extra_day, extra_ticker[:, None], self.window)[:, 0]])
+        unlabelled = torch.full((n_extra,), UNLABELLED, dtype=torch.long, device=self.device)
+        y = torch.cat([self._y[node_day, ticker], self._ego_y[ego_ids], unlabelled])
+        sample_weight = torch.cat([self._sw[node_day, ticker], torch.ones(m, device=self.device),
+                                   torch.zeros(n_extra, device=self.device)])
+        return Data(x=x, y=y, sample_weight=sample_weight, labelled_index=labelled,
+                    edge_index=torch.cat([edges.view(2, -1), ego_edges.view(2, -1)], dim=1),
+                    edge_weight=torch.cat([self._day_weight[slot], self._ego_weight[ego_ids].reshape(-1)]))
 
     def _day_edges_of(self, days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Edges (2, E) between the usable nodes of ``days`` in batch numbering, and each edge's

@@ -164,7 +164,7 @@ class FoldFitter:
             hard_negative_mean=hn_mean,
         )
         batcher = GraphBatcher(x, labels.y, graph, cfg.model.window, usable=data.usable, sample_weight=sample_weight,
-                               ego=ego)
+                               ego=ego, ego_mode=cfg.smote.mode)
         logger.info("fold fitted on %d training days: graph k=%d (%s), scaler %s, SMOTE %s",
                     len(train_days), graph.k, cfg.graph.method, cfg.training.scaler, note or f"+{len(ego)} ego graphs")
         return FoldData(data=data, train_days=train_days, scaler=scaler, x=x, graph=graph, ego=ego,

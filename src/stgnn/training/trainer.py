@@ -198,15 +198,25 @@ class ClassificationSTGNNTrainer:
         return None
 
     def _epoch_batches(self, rng: np.random.Generator):
-        """Day ids and ego ids of each batch: every synthetic ego graph once, spread evenly."""
+        """Day ids and ego ids of each batch: every synthetic ego graph once, spread evenly or, in
+        SMOTE's ``centre`` mode, in the batch that holds its base day (whose day graph has encoded
+        its neighbours; one drawn at random where the epoch did not draw that day)."""
         days, day_probs = self.split.train, self.fold.day_probs
         if day_probs is None:
             order = rng.permutation(days)
         else:
             order = rng.choice(days, size=len(days), replace=True, p=day_probs)
         n_batches = math.ceil(len(order) / self.config.training.batch_days)
-        egos = np.array_split(rng.permutation(len(self.fold.ego)), n_batches)
-        return zip(np.array_split(order, n_batches), egos)
+        day_batches = np.array_split(order, n_batches)
+        ego = rng.permutation(len(self.fold.ego))
+        if self.batcher.ego_mode == "exact":
+            return zip(day_batches, np.array_split(ego, n_batches))
+        batch_of_day = np.full(len(self.data.dates), -1)
+        for i, batch in reversed(list(enumerate(day_batches))):
+            batch_of_day[batch] = i
+        home = batch_of_day[self.fold.ego.base[ego, 0]]
+        home = np.where(home >= 0, home, rng.integers(n_batches, size=len(ego)))
+        return zip(day_batches, (ego[home == i] for i in range(n_batches)))
 
     def _train_epoch(self, criterion, optimizer, rng) -> tuple[float, dict[str, float]]:
         """One pass over the training days. Nothing is read back from the device until the end:
