@@ -6,7 +6,7 @@ PIP    := $(PY) -m pip --disable-pip-version-check --quiet
 # torch first and pinned: pip takes the CPU build for it; a bare `torch` pulls a multi-GB CUDA build.
 TORCH  ?= torch==2.13.0
 
-.PHONY: demo test test-fast notebook-results install install-dev clean
+.PHONY: demo test test-fast notebook-results install install-dev install-bench clean
 
 demo: $(VENV)/.installed
 	$(VENV)/bin/stgnn walk-forward --config configs/demo.yaml --run-dir runs/demo-$$(date +%Y%m%d-%H%M%S)
@@ -24,6 +24,11 @@ notebook-results: $(VENV)/.installed-dev
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
+
+# PyG-Temporal, the benchmark's training-speed reference (optional: tests and CI pass without it).
+# --no-deps: its pins are years old and would replace torch and torch-geometric.
+install-bench: $(VENV)/.installed
+	$(PIP) install --no-deps torch-geometric-temporal==0.56.2
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)

@@ -1,5 +1,6 @@
 """Benchmark: training throughput, one-day prediction latency, the demo walk-forward's wall time,
-peak memory, and one fold's time and memory for N = 20, 100, 500 synthetic tickers x 1,260 days.
+peak memory, one fold's time and memory for N = 20, 100, 500 synthetic tickers x 1,260 days, and
+seconds per epoch against PyG-Temporal's A3TGCN (``make install-bench``; skipped without it).
 Writes benchmarks/results.json and benchmarks/results.md under the current directory.
 
     python scripts/benchmark.py                 # everything (tens of minutes on 2 cores)

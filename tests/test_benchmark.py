@@ -5,10 +5,20 @@ import time
 
 import pytest
 
+from stgnn import benchmark
 from stgnn.benchmark import _busy_cpu_seconds, run_case, synthetic_config
-from stgnn.benchmark_suite import FOLD_MEMORY, device_markdown, device_suite, factor_markdown
+from stgnn.benchmark_suite import (
+    FOLD_MEMORY,
+    TRAIN_MODES,
+    device_markdown,
+    device_suite,
+    factor_markdown,
+    train_speed,
+    train_speed_markdown,
+)
 from stgnn.cli import main
 from stgnn.config import parse_config
+from stgnn.models.a3tgcn import A3TGCN_MISSING
 
 pytestmark = pytest.mark.slow
 
@@ -74,3 +84,40 @@ def test_device_suite_compares_a_device_with_the_cpu_and_reports_scores(tmp_path
     assert "N = 15, cpu fp32" in text and "differ by at most 0.00e+00" in text
     failed = device_markdown({**results, "bf16": {"error": "benchmark case fold failed: boom"}})
     assert "| cpu bf16 | failed: benchmark case fold failed: boom |" in failed
+
+
+SPEED_TINY = {"data.start": "2022-06-01", "graph.min_overlap": 20, "training.epochs": 1, "training.patience": 1}
+"""The A3TGCN comparison on the sample's last months, one epoch: seconds, not minutes."""
+
+
+def test_train_speed_times_a3tgcn_or_says_why_not_then_each_mode_in_order():
+    r = train_speed(SPEED_TINY)
+    a3tgcn, modes = r["a3tgcn"], r["modes"]
+    assert [m["mode"] for m in modes] == list(TRAIN_MODES)
+    assert all(m["seconds_per_epoch"] > 0 and m["epochs"] == 1 for m in modes)
+    assert modes[0]["smote_ego_graphs"] == 0 < modes[1]["smote_ego_graphs"]
+    if "skipped" in a3tgcn:
+        assert a3tgcn["skipped"] == A3TGCN_MISSING and all("a3tgcn_over_ours" not in m for m in modes)
+    else:
+        assert a3tgcn["seconds_per_epoch"] > 0 and a3tgcn["train_days"] == modes[0]["train_days"]
+        assert all(m["a3tgcn_over_ours"] > 0 for m in modes)
+    assert "Training speed against PyG-Temporal's A3TGCN (sample from 2022, 1 epochs)" in train_speed_markdown(r)
+
+
+def test_a3tgcn_case_is_skipped_without_pyg_temporal(monkeypatch):
+    monkeypatch.setattr(benchmark, "load_a3tgcn", lambda: None)
+    assert benchmark.case_a3tgcn(parse_config({})) == {"skipped": A3TGCN_MISSING}
+
+
+def test_train_speed_markdown_shows_the_ratios_or_the_skip_note():
+    ours = [{"mode": "no SMOTE", "seconds_per_epoch": 1.5, "other_load": 0.01},
+            {"mode": "SMOTE", "seconds_per_epoch": 4.0, "other_load": 0.02}]
+    measured = {"start": "2005-01-01", "epochs": 3,
+                "a3tgcn": {"periods": 32, "seconds_per_epoch": 6.0, "other_load": 0.0},
+                "modes": [{**m, "a3tgcn_over_ours": round(6.0 / m["seconds_per_epoch"], 2)} for m in ours]}
+    text = train_speed_markdown(measured)
+    assert "(sample from 2005, 3 epochs)" in text and "| 6.0 | 1.0 | 0.0 |" in text
+    assert "| ours, no SMOTE | 1.5 | 4.0 | 0.01 |" in text and "| ours, SMOTE | 4.0 | 1.5 | 0.02 |" in text
+    skipped = train_speed_markdown({**measured, "a3tgcn": {"skipped": A3TGCN_MISSING}, "modes": ours})
+    assert f"| PyG-Temporal A3TGCN | skipped: {A3TGCN_MISSING} |" in skipped
+    assert "| ours, SMOTE | 4.0 | n/a | 0.02 |" in skipped

@@ -26,6 +26,7 @@ from stgnn.data.sources import load_panel
 from stgnn.device import resolve_device, start
 from stgnn.evaluation.evaluate import intervals
 from stgnn.evaluation.metrics import headline, labelled, prediction_metrics
+from stgnn.models.a3tgcn import A3TGCN_MISSING, A3TGCNClassifier, load_a3tgcn
 from stgnn.models.encoders import GRUEncoder, TCNEncoder
 from stgnn.runs import MODEL, FoldDir
 from stgnn.training.fold import FoldFitter
@@ -95,6 +96,83 @@ def case_train(config: Config) -> dict:
         "samples_per_second": round((real + len(trainer.fold.ego)) * epochs / seconds, 1),
         "predict_one_day_ms": round((time.perf_counter() - t0) / 20 * 1000, 2),
     }
+
+
+def case_train_epochs(config: Config) -> dict:
+    """Seconds per epoch of our trainer on the config's single split, to set against
+    :func:`case_a3tgcn` on the same data. An epoch is timed as the trainer logs it: its training
+    steps and its validation pass (which A3TGCN's epoch lacks, so the ratio slightly understates
+    our speed); fitting the fold (scaler, graph, SMOTE) is outside the clock."""
+    trainer = _trainer(config)
+    seconds = [record.seconds for record in trainer.fit().history]
+    return {"n_tickers": len(trainer.data.tickers), "train_days": len(trainer.split.train),
+            "smote_ego_graphs": len(trainer.fold.ego), "epochs": len(seconds),
+            "seconds_per_epoch": round(float(np.mean(seconds)), 3), "epoch_seconds": [round(s, 3) for s in seconds]}
+
+
+A3TGCN_PERIODS = 32
+"""Days of features in each of A3TGCN's inputs (the reference measurement's setting; our model
+reads ``model.window`` days)."""
+
+
+def case_a3tgcn(config: Config) -> dict:
+    """Seconds per training epoch of PyG-Temporal's A3TGCN on our trainer's data, or a skip note
+    when torch-geometric-temporal is not installed.
+
+    The data are :func:`case_train_epochs`'s: the config's single split, the fold's scaled features,
+    labels and correlation graph fitted on the training days by :class:`FoldFitter` (SMOTE off).
+    :class:`A3TGCNClassifier` (hidden ``model.hidden``) trains with cross-entropy weighted by the
+    fold's class weights and Adam at ``training.lr``, one step per training day in a seeded random
+    order, on every ticker's last ``A3TGCN_PERIODS`` days, ``(N, F, 32)``. No validation pass,
+    early stopping or gradient clipping.
+
+    Ragged panels, simply: a ticker not usable on a day (absent, not warmed up or not eligible)
+    has its whole window zeroed that day and is left out of the loss (its label is -1); inside a
+    usable ticker's window, days it was absent are 0 (as in ``FoldData.x``) and days before the
+    panel's first are zero padding.
+    """
+    if load_a3tgcn() is None:
+        return {"skipped": A3TGCN_MISSING}
+    config = config.updated({"smote.enabled": False})
+    data = load_data(config)
+    split = single_split(config, data)
+    fold = FoldFitter(config).fit(data, split.train)
+    device = resolve_device(config.training.device)
+    windows, usable, y = _a3tgcn_inputs(fold.x, fold.data.usable, fold.data.labels.y, device)
+    edge_index, edge_weight = (t.to(device) for t in fold.graph.edge_index())
+    weight = torch.as_tensor(fold.plan.class_weights, dtype=torch.float32, device=device)
+    seed = config.training.seed
+    torch.manual_seed(seed)
+    model = A3TGCNClassifier(data.n_features, config.model.hidden, periods=A3TGCN_PERIODS).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.training.lr)
+    rng = np.random.default_rng(seed)
+    seconds, losses = [], []
+    for _ in range(config.training.epochs):
+        started = time.perf_counter()
+        total = torch.zeros((), device=device)
+        for day in rng.permutation(split.train):
+            logits = model(windows[day] * usable[day], edge_index, edge_weight)
+            loss = torch.nn.functional.cross_entropy(logits, y[day], weight=weight, ignore_index=-1)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            total += loss.detach()
+        losses.append(float(total) / len(split.train))  # reads the device back: the epoch is done
+        seconds.append(time.perf_counter() - started)
+    return {"n_tickers": len(data.tickers), "train_days": len(split.train), "periods": A3TGCN_PERIODS,
+            "epochs": len(seconds), "seconds_per_epoch": round(float(np.mean(seconds)), 3),
+            "epoch_seconds": [round(s, 3) for s in seconds], "train_loss": [round(v, 4) for v in losses]}
+
+
+def _a3tgcn_inputs(x: np.ndarray, usable: np.ndarray, y: np.ndarray, device: torch.device):
+    """``windows[t]`` of shape (N, F, periods), the days up to t of every ticker (a view of the
+    zero-padded panel, not a copy), ``usable[t]`` of shape (N, 1, 1) to zero the windows of
+    unusable tickers, and the labels of shape (n_days, N), -1 where unknown."""
+    panel = torch.as_tensor(x, device=device)
+    padded = torch.cat([panel.new_zeros(A3TGCN_PERIODS - 1, *panel.shape[1:]), panel])
+    windows = padded.unfold(0, A3TGCN_PERIODS, 1)
+    mask = torch.as_tensor(usable, dtype=panel.dtype, device=device)[..., None, None]
+    return windows, mask, torch.as_tensor(y, dtype=torch.long, device=device)
 
 
 def case_encoder_passes(config: Config) -> dict:
@@ -173,7 +251,8 @@ def case_factors(config: Config) -> dict:
             "cube_mb": round(features.values.nbytes / 2**20, 1), "panel_rss_mb": round(before, 1)}
 
 
-CASES = {"train": case_train, "encoder_passes": case_encoder_passes, "fold": case_fold, "bootstrap": case_bootstrap,
+CASES = {"train": case_train, "train_epochs": case_train_epochs, "a3tgcn": case_a3tgcn,
+         "encoder_passes": case_encoder_passes, "fold": case_fold, "bootstrap": case_bootstrap,
          "agreement": case_agreement, "factors": case_factors}
 
 

@@ -1,7 +1,8 @@
 """The suites of ``stgnn benchmark``: which cases of :mod:`stgnn.benchmark` run, and their tables.
 
 On the CPU: training throughput, one-day prediction latency, the demo walk-forward's wall time,
-peak memory, and one fold's time and memory for N = 20, 100, 500 synthetic tickers x 1,260 days.
+peak memory, one fold's time and memory for N = 20, 100, 500 synthetic tickers x 1,260 days, and
+our trainer's seconds per epoch against PyG-Temporal's A3TGCN on the same data.
 On a GPU: one fold at N = 500 on the CPU and on the GPU (fp32 and bf16), with their out-of-sample
 scores per seed; one fold at N = 5,000 on the GPU with its peak GPU memory; and the largest
 difference between one model's probabilities on the GPU and on the CPU.
@@ -30,8 +31,9 @@ SP500 = Path("configs/sp500.yaml")
 
 
 def cpu_suite(*, quick: bool = False, repeats: int = 2, sp500: bool = False) -> dict:
-    """The CPU suite; ``quick`` keeps N = 20 only and skips the demo walk-forward, ``sp500`` adds
-    the 505-stock one. Each fold size runs ``repeats`` times and the fastest is reported."""
+    """The CPU suite; ``quick`` keeps N = 20 only and skips the demo walk-forward and the A3TGCN
+    comparison, ``sp500`` adds the 505-stock walk-forward. Each fold size runs ``repeats`` times
+    and the fastest is reported."""
     for config, wanted in ((DEMO, not quick), (SP500, sp500)):
         if wanted and not config.is_file():  # refused now, not after tens of minutes of measuring
             raise ConfigError(f"{config} not found: the benchmark times the repository's walk-forward configs; "
@@ -41,6 +43,8 @@ def cpu_suite(*, quick: bool = False, repeats: int = 2, sp500: bool = False) -> 
     results["train_sample"] = run_case("train", load_config(None, {"data.start": "2010-01-01", "training.epochs": 3}))
     results["encoder_passes"] = run_case("encoder_passes", synthetic_config(20))
     results["bootstrap"] = run_case("bootstrap", synthetic_config(20 if quick else 500, n_days=750))
+    if not quick:
+        results["train_speed"] = train_speed()
     for n in sizes:
         runs = [run_case("fold", synthetic_config(n)) for _ in range(max(1, repeats))]
         row = {**min(runs, key=lambda r: r["fold_seconds"]), "all_fold_seconds": [r["fold_seconds"] for r in runs],
@@ -59,6 +63,47 @@ def cpu_suite(*, quick: bool = False, repeats: int = 2, sp500: bool = False) -> 
     if sp500:
         results["sp500_walk_forward"] = walk_forward_run(SP500)
     return results
+
+
+SPEED_SAMPLE = {"data.source": "sample", "data.start": "2005-01-01", "training.epochs": 3, "training.patience": 3}
+"""The data and epochs of the A3TGCN comparison: the bundled sample from 2005, three epochs (patience
+three, so that early stopping cannot end one sooner)."""
+
+TRAIN_MODES = {"no SMOTE": {"smote.enabled": False}, "SMOTE": {}}
+"""Our trainer's settings timed against A3TGCN, in this order: name -> config overrides of
+``SPEED_SAMPLE``. Another mode is one more entry."""
+
+
+def train_speed(overrides: dict | None = None) -> dict:
+    """Seconds per epoch of PyG-Temporal's A3TGCN, then of our trainer in each of ``TRAIN_MODES``
+    (always in that order, each case in its own process), on ``SPEED_SAMPLE`` updated with
+    ``overrides``; each mode's ``a3tgcn_over_ours`` is A3TGCN's seconds per epoch over its own."""
+    base = load_config(None, {**SPEED_SAMPLE, **(overrides or {})})
+    a3tgcn = run_case("a3tgcn", base)
+    print(f"A3TGCN: {a3tgcn}", flush=True)
+    modes = []
+    for name, change in TRAIN_MODES.items():
+        row = {"mode": name, **run_case("train_epochs", base.updated(change))}
+        if "skipped" not in a3tgcn:
+            row["a3tgcn_over_ours"] = round(a3tgcn["seconds_per_epoch"] / row["seconds_per_epoch"], 2)
+        modes.append(row)
+        print(f"ours, {name}: {row}", flush=True)
+    return {"start": base.data.start.isoformat(), "epochs": base.training.epochs, "a3tgcn": a3tgcn, "modes": modes}
+
+
+def train_speed_markdown(r: dict) -> str:
+    """The A3TGCN comparison as a table, or our rows and the note of why A3TGCN was skipped."""
+    a = r["a3tgcn"]
+    lines = [f"Training speed against PyG-Temporal's A3TGCN (sample from {r['start'][:4]}, {r['epochs']} epochs):", "",
+             "| model | s per epoch | A3TGCN's time / ours | other load (cores) |", "|---|---|---|---|"]
+    if "skipped" in a:
+        lines.append(f"| PyG-Temporal A3TGCN | skipped: {a['skipped']} | | |")
+    else:
+        lines.append(f"| PyG-Temporal A3TGCN, one day ({a['periods']} days of features) a step | "
+                     f"{a['seconds_per_epoch']} | 1.0 | {a['other_load']} |")
+    lines += [f"| ours, {m['mode']} | {m['seconds_per_epoch']} | {m.get('a3tgcn_over_ours', 'n/a')} | "
+              f"{m['other_load']} |" for m in r["modes"]]
+    return "\n".join(lines) + "\n"
 
 
 FOLD_MEMORY = {"basic": {}, "alpha158": {"features.set": "alpha158"},
@@ -197,7 +242,7 @@ def machine() -> dict:
 
 
 def markdown(r: dict) -> str:
-    """The CPU suite as two tables and its scaling exponent."""
+    """The CPU suite as two tables, its scaling exponent and the A3TGCN comparison where it ran."""
     t, e = r["train_sample"], r["encoder_passes"]
     lines = [
         f"Machine: {r['machine']['cores']} cores ({r['machine']['cpu']}), Python {r['machine']['python']}, "
@@ -226,5 +271,7 @@ def markdown(r: dict) -> str:
               f"{s['peak_rss_mb']:,.0f} | {s['other_load']} |" for s in r["scaling"]]
     if "scaling_exponent" in r:
         lines += ["", f"Fold time grows as N^{r['scaling_exponent']} (least-squares slope of log time on log N)."]
+    if "train_speed" in r:
+        lines += ["", train_speed_markdown(r["train_speed"]).rstrip("\n")]
     return "\n".join(lines) + "\n"
 

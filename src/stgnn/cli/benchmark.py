@@ -1,5 +1,6 @@
 """Benchmark: training throughput, one-day prediction latency, the demo walk-forward's wall time,
-peak memory, and one fold's time and memory for N = 20, 100, 500 synthetic tickers; or, with
+peak memory, one fold's time and memory for N = 20, 100, 500 synthetic tickers, and seconds per
+epoch against PyG-Temporal's A3TGCN (``make install-bench``); or, with
 --device cuda, the GPU against this machine's CPU. The walk-forwards timed are the repository's
 configs/*.yaml, read from the current directory."""
 
@@ -16,7 +17,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=Path("benchmarks"),
                         help="where results.{json,md} (or <device>.{json,md}) go (default: ./benchmarks, in the "
                              "current directory)")
-    parser.add_argument("--quick", action="store_true", help="N = 20 only, no demo walk-forward")
+    parser.add_argument("--quick", action="store_true", help="N = 20 only, no demo walk-forward, no A3TGCN comparison")
     parser.add_argument("--sp500", action="store_true",
                         help="also time configs/sp500.yaml, the 505-stock walk-forward (tens of minutes)")
     parser.add_argument("--factors", action="store_true",
