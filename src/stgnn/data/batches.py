@@ -16,6 +16,16 @@ lives on the batcher's device and every window is gathered there by index: per b
 works out integer indices only (which nodes, which edges) and sends them in one copy, so a GPU
 never waits for windows assembled on the CPU.
 
+A **series batch** (``batch(days, ego_ids, series=True)``) carries the day graphs' features as
+one series per ticker instead of one window per node, for an encoder that can run along a whole
+series (a causal TCN whose receptive field fits in W): ``series`` (n_tickers, S, F) holds the
+panel's rows on the union of the windows ending on ``days``, in day order, and the node of (day,
+ticker) is the encoder's output at ``series_index``, its position in that series flattened as
+``ticker * S + step``. Contiguous days (a validation or test period) share their windows' rows, so
+each ticker-day is encoded once, not W times; scattered days (a shuffled training batch) cost what
+their windows do. ``x`` then holds the ego graphs' windows only, which come after the day graphs'
+nodes as always.
+
 Node attributes: ``x`` (n_nodes, W, F), ``y`` (n_nodes,) with -1 for unlabelled nodes,
 ``sample_weight`` (n_nodes,), ``labelled_index`` (the indices of the nodes with ``y >= 0``, worked out on
 the host so that selecting them never makes a GPU wait); edges: ``edge_index`` (2, n_edges),
@@ -87,6 +97,47 @@ def gather_windows(x: torch.Tensor, days: torch.Tensor, nodes: torch.Tensor, win
     rows = days[:, None] + torch.arange(-window + 1, 1, device=x.device)
     flat = rows[:, None, :] * n_tickers + nodes[:, :, None]
     return x.reshape(n_days * n_tickers, n_features).index_select(0, flat.reshape(-1)).reshape(*flat.shape, n_features)
+
+
+def series_rows(days: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
+    """The panel's rows a series batch of ``days`` holds, and each day's step among them.
+
+    The rows are the sorted union of the windows ``[d - W + 1, d]`` (clipped at day 0), so every
+    day's window is the ``W`` steps ending at its own (fewer at the panel's start). Where the rows
+    jump a gap the series runs on across it, but a causal encoder reading at most ``W`` steps back
+    reads, at a day's step, nothing outside that day's window.
+
+    Parameters
+    ----------
+    days : np.ndarray of shape (n,), int
+        Any days, in any order, repeats allowed.
+    window : int
+
+    Returns
+    -------
+    rows : np.ndarray of shape (S,), int64
+    steps : np.ndarray of shape (n,), int64
+        ``rows[steps] == days``.
+
+    Examples
+    --------
+    >>> rows, steps = series_rows(np.array([9, 3, 4]), 3)
+    >>> rows.tolist(), steps.tolist()
+    ([1, 2, 3, 4, 7, 8, 9], [6, 2, 3])
+    """
+    days = np.asarray(days, dtype=np.int64)
+    rows = np.unique(days[:, None] - np.arange(window))
+    rows = rows[rows >= 0]
+    return rows, np.searchsorted(rows, days)
+
+
+def read_by_windows(usable: torch.Tensor, window: int) -> torch.Tensor:
+    """Which steps of a series the windows of its usable nodes read: ``usable`` (S, n) bool says
+    which (step, ticker) is a node; step s is read if a node lies at one of the steps s .. s + W - 1."""
+    n_steps = usable.shape[0]
+    seen = torch.nn.functional.pad(usable.long().cumsum(0), (0, 0, 1, 0))
+    ahead = torch.clamp(torch.arange(n_steps, device=usable.device) + window, max=n_steps)
+    return seen[ahead] > seen[:-1]
 
 
 def interpolate(a: torch.Tensor, b: torch.Tensor, gap: torch.Tensor) -> torch.Tensor:
@@ -165,6 +216,7 @@ class GraphBatcher:
         k = graph.k
         put = self._put
         self._x, self._y, self._sw = put(self.x), put(self.y), put(self.sample_weight)
+        self._usable = put(self.usable)
         self._day_weight, self._neighbours = put(day_weight), put(graph.neighbours.astype(np.int64))
         self._ego_edges = put(np.stack([np.arange(1, k + 1), np.zeros(k, np.int64)]))
         e = self.ego
@@ -191,18 +243,30 @@ class GraphBatcher:
         """(day position in ``days``, ticker) of the day graphs' nodes, in batch order."""
         return np.nonzero(self.usable[np.asarray(days, dtype=np.int64)])
 
-    def batch(self, days: np.ndarray, ego_ids: np.ndarray | None = None) -> Data:
+    def batch(self, days: np.ndarray, ego_ids: np.ndarray | None = None, *, series: bool = False) -> Data:
         """One batch on the batcher's device: the day graphs of ``days`` (usable nodes only, in
-        :meth:`nodes` order) followed by the ego graphs ``ego_ids``."""
+        :meth:`nodes` order) followed by the ego graphs ``ego_ids``; with ``series``, the day
+        graphs' features as a series batch (see the module's docstring)."""
         days = np.asarray(days, dtype=np.int64)
         ego_ids = np.zeros(0, np.int64) if ego_ids is None else np.asarray(ego_ids, dtype=np.int64)
+        series = series and len(days) > 0  # ego graphs alone: windows as always
         position, ticker = self.nodes(days)
         node_day = days[position]
         n_day_nodes, m, k1 = len(ticker), len(ego_ids), self.graph.k + 1
         edges, slot = self._day_edges_of(days)
         labelled = np.concatenate([np.flatnonzero(self.y[node_day, ticker] >= 0), n_day_nodes + k1 * np.arange(m)])
-        node_day, ticker, edges, slot, ego_ids, labelled = self._send(node_day, ticker, edges, slot, ego_ids, labelled)
-        xs = [gather_windows(self._x, node_day, ticker[:, None], self.window)[:, 0]]
+        host = [node_day, ticker, edges, slot, ego_ids, labelled]
+        if series:
+            rows, steps = series_rows(days, self.window)
+            host += [rows, steps, steps[position]]
+        node_day, ticker, edges, slot, ego_ids, labelled, *layout = self._send(*host)
+        extra = {}
+        if series:
+            rows, steps, node_step = layout
+            extra["series"], extra["series_index"] = self._series(rows, steps), ticker * len(rows) + node_step
+            xs = [self._x.new_zeros((0, self.window, self._x.shape[-1]))]
+        else:
+            xs = [gather_windows(self._x, node_day, ticker[:, None], self.window)[:, 0]]
         ys, sws = [self._y[node_day, ticker]], [self._sw[node_day, ticker]]
         edge_index, edge_weight = [edges.view(2, -1)], [self._day_weight[slot]]
         if m:
@@ -215,7 +279,16 @@ class GraphBatcher:
             edge_index.append(_tile(self._ego_edges, m, k1) + n_day_nodes)
             edge_weight.append(self._ego_weight[ego_ids].reshape(-1))
         return Data(x=torch.cat(xs), y=torch.cat(ys), sample_weight=torch.cat(sws), labelled_index=labelled,
-                    edge_index=torch.cat(edge_index, dim=1), edge_weight=torch.cat(edge_weight))
+                    edge_index=torch.cat(edge_index, dim=1), edge_weight=torch.cat(edge_weight), **extra)
+
+    def _series(self, rows: torch.Tensor, steps: torch.Tensor) -> torch.Tensor:
+        """Every ticker's features on ``rows``: (n_tickers, S, F), zero wherever no usable node of
+        the batch's days (at ``steps``) reads them. A panel may hold NaN where a ticker is absent;
+        no node's window reads it, but a convolution along the whole series would carry it (and a
+        convolution algorithm that mixes every step, as an FFT does, to every output)."""
+        is_day = torch.zeros(len(rows), dtype=torch.bool, device=self.device).index_fill_(0, steps, True)
+        read = read_by_windows(self._usable.index_select(0, rows) & is_day[:, None], self.window)
+        return self._x.index_select(0, rows).masked_fill(~read[..., None], 0.0).transpose(0, 1)
 
     def _day_edges_of(self, days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Edges (2, E) between the usable nodes of ``days`` in batch numbering, and each edge's
