@@ -34,6 +34,14 @@ def test_each_real_window_passes_the_encoder_once_per_epoch():
     assert row["passes_per_real_window"] == 1.0
 
 
+def test_tcn_once_case_times_both_paths_and_finds_them_equal():
+    config = synthetic_config(10, n_days=1100, epochs=1).updated({"model.encoder": "tcn", "model.temporal_layers": 3})
+    row = run_case("tcn_once", config)
+    assert row["series_is_exact"] and row["receptive_field"] == 15 <= row["window"]
+    assert row["max_abs_proba_diff"] < 1e-5
+    assert row["epoch_seconds_series"] > 0 and row["predict_val_ms_series"] > 0 and row["predict_val_ms_windows"] > 0
+
+
 def test_factors_case_reports_the_feature_set_time_and_memory():
     config = parse_config({"data": {"source": "sample"}, "features": {"set": "alpha158"}})
     row = run_case("factors", config)

@@ -67,11 +67,12 @@ class _EncoderCounter:
             self.nodes += inputs[0].shape[0]
 
 
-def _trainer(config: Config) -> ClassificationSTGNNTrainer:
-    """A trainer on the config's single split, its fold fitted."""
+def _trainer(config: Config, **options) -> ClassificationSTGNNTrainer:
+    """A trainer on the config's single split, its fold fitted; ``options`` go to the trainer."""
     data = load_data(config)
     split = single_split(config, data)
-    return ClassificationSTGNNTrainer(config, FoldFitter(config).fit(data, split.train), split, progress=False)
+    return ClassificationSTGNNTrainer(config, FoldFitter(config).fit(data, split.train), split, progress=False,
+                                      **options)
 
 
 def case_train(config: Config) -> dict:
@@ -175,6 +176,41 @@ def _a3tgcn_inputs(x: np.ndarray, usable: np.ndarray, y: np.ndarray, device: tor
     return windows, mask, torch.as_tensor(y, dtype=torch.long, device=device)
 
 
+def case_tcn_once(config: Config) -> dict:
+    """A TCN encoder's day nodes encoded along each ticker's series (each ticker-day once) against
+    every window apart: seconds of the fastest training epoch (two fits from the same seed),
+    milliseconds to predict the validation days (the series-trained model both ways, best of five),
+    and the largest difference between the two predictions."""
+    paths = {"series": True, "windows": False}
+    epoch, trainers = {}, {}
+    for name, series in paths.items():
+        trainers[name] = trainer = _trainer(config, series_encoding=series)
+        epoch[name] = min(record.seconds for record in trainer.fit().history)  # past the first epoch's warm-up
+    trainer = trainers["series"]
+    days = trainer.split.val
+    proba, seconds = {}, {}
+    for name, series in paths.items():
+        trainer.series_encoding = series
+        proba[name] = trainer.predict_proba(days)  # also the warm-up
+        seconds[name] = min(_seconds(lambda: trainer.predict_proba(days)) for _ in range(5))
+    return {
+        "n_tickers": len(trainer.data.tickers), "val_days": len(days), "window": config.model.window,
+        "receptive_field": trainer.model_.encoder.receptive_field, "series_is_exact": trainer.model_.series_is_exact,
+        "epoch_seconds_series": round(epoch["series"], 3), "epoch_seconds_windows": round(epoch["windows"], 3),
+        "epoch_speedup": round(epoch["windows"] / epoch["series"], 2),
+        "predict_val_ms_series": round(seconds["series"] * 1000, 1),
+        "predict_val_ms_windows": round(seconds["windows"] * 1000, 1),
+        "predict_speedup": round(seconds["windows"] / seconds["series"], 2),
+        "max_abs_proba_diff": float(np.nanmax(np.abs(proba["series"] - proba["windows"]))),
+    }
+
+
+def _seconds(run) -> float:
+    started = time.perf_counter()
+    run()
+    return time.perf_counter() - started
+
+
 def case_encoder_passes(config: Config) -> dict:
     """Windows encoded in one training epoch versus real ticker-days plus synthetic ego nodes."""
     trainer = _trainer(config.updated({"training.epochs": 1}))
@@ -253,7 +289,7 @@ def case_factors(config: Config) -> dict:
 
 CASES = {"train": case_train, "train_epochs": case_train_epochs, "a3tgcn": case_a3tgcn,
          "encoder_passes": case_encoder_passes, "fold": case_fold, "bootstrap": case_bootstrap,
-         "agreement": case_agreement, "factors": case_factors}
+         "agreement": case_agreement, "factors": case_factors, "tcn_once": case_tcn_once}
 
 
 def run_case(case: str, config: Config, *, timeout: float = 3600) -> dict:

@@ -3,8 +3,10 @@ import pytest
 import torch
 from torch_geometric.data import Batch
 
-from stgnn.data.batches import EgoSamples, GraphBatcher, ego_windows
+from stgnn.config import ModelConfig
+from stgnn.data.batches import EgoSamples, GraphBatcher, ego_windows, series_rows
 from stgnn.data.graph import Graph
+from stgnn.models.stgnn import STGNN
 
 T, N, F, W, K = 30, 4, 3, 5, 2
 
@@ -150,3 +152,74 @@ def test_the_modes_differ_only_in_the_synthetic_samples_neighbour_windows():
         assert not torch.allclose(e.x[1:], own)  # exact interpolates the neighbours too
         swapped = model(torch.cat([e.x[:1], own]), e.edge_index, e.edge_weight)[0]
         torch.testing.assert_close(centre_logits[row], swapped, rtol=1e-5, atol=1e-5)
+
+
+def _windows_of_series(g):
+    """Each day node's window read back from a series batch at its ``series_index``: (n, W, F)."""
+    steps = g.series.shape[1]
+    ticker, step = g.series_index // steps, g.series_index % steps
+    return g.series[ticker[:, None], step[:, None] + torch.arange(-W + 1, 1)]
+
+
+def _ragged_setup():
+    """x NaN where a ticker is absent, usable only where the whole window is present."""
+    x, y, graph, batcher = _setup()
+    x = x.copy()
+    x[10:13, 1] = np.nan
+    x[:6, 3] = np.nan
+    x[24:, 2] = np.nan
+    finite = np.isfinite(x).all(axis=-1)
+    usable = np.array([[t >= W - 1 and finite[t - W + 1:t + 1, j].all() for j in range(N)] for t in range(T)])
+    return x, GraphBatcher(x, y, graph, W, usable=usable, ego=batcher.ego)
+
+
+@pytest.mark.parametrize("days", [np.arange(4, 30), np.array([22, 7, 9, 7, 23, 16, 4]), np.array([12])])
+def test_series_batch_points_each_day_node_at_its_own_window(days):
+    _, batcher = _ragged_setup()
+    egos = np.array([2, 0])
+    windowed, series = batcher.batch(days, egos), batcher.batch(days, egos, series=True)
+    n_day = len(series.series_index)
+    assert n_day == len(batcher.nodes(days)[0]) and series.x.shape == (len(egos) * (K + 1), W, F)
+    torch.testing.assert_close(_windows_of_series(series), windowed.x[:n_day], rtol=0, atol=0)
+    torch.testing.assert_close(series.x, windowed.x[n_day:], rtol=0, atol=0, equal_nan=True)  # egos read NaN here
+    for key in ("y", "sample_weight", "labelled_index", "edge_index", "edge_weight"):
+        torch.testing.assert_close(series[key], windowed[key])
+
+
+def test_series_batch_zeroes_what_no_usable_window_reads():
+    x, batcher = _ragged_setup()
+    g = batcher.batch(np.arange(4, 30), series=True)
+    assert torch.isfinite(g.series).all()
+    rows, _ = series_rows(np.arange(4, 30), W)
+    present = torch.from_numpy(np.isfinite(x[rows]).all(axis=-1).T)  # (n_tickers, S)
+    assert (g.series[~present] == 0).all() and (g.series[present] != 0).all()
+
+
+def test_series_batch_at_the_panel_start_begins_at_day_zero():
+    x, _, _, batcher = _setup()  # every node usable, even where its window would start before day 0
+    g = batcher.batch(np.array([6, 1]), series=True)
+    torch.testing.assert_close(g.series, torch.from_numpy(x[:7]).transpose(0, 1), rtol=0, atol=0)
+    assert g.series_index.tolist() == [j * 7 + 6 for j in range(N)] + [j * 7 + 1 for j in range(N)]
+
+
+def test_a_series_batch_of_ego_graphs_alone_is_a_window_batch():
+    _, _, _, batcher = _setup()
+    g = batcher.batch(np.array([], dtype=np.int64), np.array([1]), series=True)
+    assert "series" not in g and g.x.shape == (K + 1, W, F)
+
+
+def test_series_states_are_the_window_states_node_by_node():
+    """A TCN along the series batch gives each day node its own window's state, in node order:
+    reading any other ticker's (a permutation of the day's nodes) would not match."""
+    _, batcher = _ragged_setup()
+    torch.manual_seed(0)
+    model = STGNN(F, ModelConfig(encoder="tcn", temporal_layers=1, window=W, hidden=8)).eval()  # receptive field 3
+    days = np.array([22, 7, 9, 8, 23, 16])
+    windowed, series = batcher.batch(days), batcher.batch(days, series=True)
+    states = model.encode_series(series.series).flatten(0, 1)[series.series_index]
+    expected = model.encode(windowed.x)
+    assert torch.isfinite(states).all()
+    torch.testing.assert_close(states, expected, rtol=0, atol=1e-5)
+    position, ticker = batcher.nodes(days)
+    permuted = np.lexsort((-ticker, position))  # each day's nodes in reverse ticker order
+    assert not torch.allclose(states[permuted], expected, atol=1e-3)

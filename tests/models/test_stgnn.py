@@ -89,3 +89,27 @@ def test_an_alpha360_run_trains_and_its_checkpoint_keeps_the_channels(tmp_path):
     model, *_ = model_from_checkpoint(load_checkpoint(tmp_path / "run" / "model.pt"))
     # The synthetic market has closes only: 60 steps of one channel.
     assert model.channels == 1 and result.metrics["test"]["tuned"]["macro_f1"] >= 0
+
+
+def test_forward_is_propagate_after_encode():
+    torch.manual_seed(0)
+    model = STGNN(4, ModelConfig(encoder="tcn", hidden=8)).eval()
+    x, edges, w = torch.randn(5, 20, 4), torch.tensor([[1, 2, 3, 4], [0, 0, 0, 0]]), torch.ones(4)
+    torch.testing.assert_close(model(x, edges, w), model.propagate(model.encode(x), edges, w), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize(("config", "channels", "exact"), [
+    ({"encoder": "tcn", "temporal_layers": 3, "window": 15}, None, True),  # receptive field 15
+    ({"encoder": "tcn", "temporal_layers": 3, "window": 14}, None, False),
+    ({"encoder": "tcn", "temporal_layers": 1, "window": 20}, 2, False),
+    ({"encoder": "gru", "window": 20}, None, False),
+])
+def test_series_is_exact_only_for_a_tcn_that_fits_its_window_on_plain_features(config, channels, exact):
+    model = STGNN(4, ModelConfig(hidden=8, **config), channels=channels)
+    assert model.series_is_exact == exact
+    x = torch.randn(3, 30, 4)
+    if exact:
+        assert model.encode_series(x).shape == (3, 30, 8)
+    else:
+        with pytest.raises(ValueError, match=r"receptive field <= window=\d+ and no channels, got encoder="):
+            model.encode_series(x)

@@ -27,12 +27,22 @@
 :class:`GraphBatcher` collates any mix into one ``Data`` (nodes of all graphs stacked, edge
 indices offset), the same result as ``Batch.from_data_list`` but vectorised. The scaled panel
 lives on the batcher's device and every window is gathered there by index: per batch the host
-works out integer indices only (which nodes, which edges) and sends them in one copy, so a GPU
-never waits for windows assembled on the CPU.
+works out integer indices only (which nodes, which edges) and sends them in one copy per part (day
+graphs, synthetic samples), so a GPU never waits for windows assembled on the CPU.
+
+A **series batch** (``batch(days, ego_ids, series=True)``) carries the day graphs' features as
+one series per ticker instead of one window per node, for an encoder that can run along a whole
+series (a causal TCN whose receptive field fits in W): ``series`` (n_tickers, S, F) holds the
+panel's rows on the union of the windows ending on ``days``, in day order, and the node of (day,
+ticker) is the encoder's output at ``series_index``, its position in that series flattened as
+``ticker * S + step``. Contiguous days (a validation or test period) share their windows' rows, so
+each ticker-day is encoded once, not W times; scattered days (a shuffled training batch) cost what
+their windows do. ``x`` then holds the ego graphs' windows only, which come after the day graphs'
+nodes as always.
 
 Node attributes: ``x`` (n_nodes, W, F), ``y`` (n_nodes,) with -1 for unlabelled nodes,
-``sample_weight`` (n_nodes,), ``labelled_index`` (the indices of the nodes with ``y >= 0``, worked out on
-the host so that selecting them never makes a GPU wait); edges: ``edge_index`` (2, n_edges),
+``sample_weight`` (n_nodes,), ``labelled_index`` (the indices of the nodes with ``y >= 0``, worked out
+without reading a label back, so that selecting them never makes a GPU wait); edges: ``edge_index`` (2, n_edges),
 ``edge_weight`` (n_edges,).
 """
 
@@ -107,6 +117,47 @@ def gather_windows(x: torch.Tensor, days: torch.Tensor, nodes: torch.Tensor, win
     return x.reshape(n_days * n_tickers, n_features).index_select(0, flat.reshape(-1)).reshape(*flat.shape, n_features)
 
 
+def series_rows(days: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
+    """The panel's rows a series batch of ``days`` holds, and each day's step among them.
+
+    The rows are the sorted union of the windows ``[d - W + 1, d]`` (clipped at day 0), so every
+    day's window is the ``W`` steps ending at its own (fewer at the panel's start). Where the rows
+    jump a gap the series runs on across it, but a causal encoder reading at most ``W`` steps back
+    reads, at a day's step, nothing outside that day's window.
+
+    Parameters
+    ----------
+    days : np.ndarray of shape (n,), int
+        Any days, in any order, repeats allowed.
+    window : int
+
+    Returns
+    -------
+    rows : np.ndarray of shape (S,), int64
+    steps : np.ndarray of shape (n,), int64
+        ``rows[steps] == days``.
+
+    Examples
+    --------
+    >>> rows, steps = series_rows(np.array([9, 3, 4]), 3)
+    >>> rows.tolist(), steps.tolist()
+    ([1, 2, 3, 4, 7, 8, 9], [6, 2, 3])
+    """
+    days = np.asarray(days, dtype=np.int64)
+    rows = np.unique(days[:, None] - np.arange(window))
+    rows = rows[rows >= 0]
+    return rows, np.searchsorted(rows, days)
+
+
+def read_by_windows(usable: torch.Tensor, window: int) -> torch.Tensor:
+    """Which steps of a series the windows of its usable nodes read: ``usable`` (S, n) bool says
+    which (step, ticker) is a node; step s is read if a node lies at one of the steps s .. s + W - 1."""
+    n_steps = usable.shape[0]
+    seen = torch.nn.functional.pad(usable.long().cumsum(0), (0, 0, 1, 0))
+    ahead = torch.clamp(torch.arange(n_steps, device=usable.device) + window, max=n_steps)
+    return seen[ahead] > seen[:-1]
+
+
 def interpolate(a: torch.Tensor, b: torch.Tensor, gap: torch.Tensor) -> torch.Tensor:
     """``a + gap * (b - a)`` per sample, in float32 (``torch.lerp``). imbalanced-learn's SMOTE
     rounds through float64; the two agree within float32 rounding, and float32 is cheap on the
@@ -132,6 +183,19 @@ def _ego_ends(ends: torch.Tensor, neighbours: torch.Tensor) -> tuple[torch.Tenso
     """(days, nodes (n, K + 1)) of the real samples ``ends`` (n, 2) = (day, centre): centre first."""
     centres = ends[:, 1]
     return ends[:, 0], torch.cat([centres[:, None], neighbours[centres]], dim=1)
+
+
+@dataclass(frozen=True)
+class _Nodes:
+    """One part of a batch (day graphs, or synthetic samples): its nodes' windows, labels and loss
+    weights, its edges and their weights (in batch numbering) and the positions of its labelled nodes."""
+
+    x: torch.Tensor
+    y: torch.Tensor
+    sample_weight: torch.Tensor
+    edge_index: torch.Tensor
+    edge_weight: torch.Tensor
+    labelled: torch.Tensor
 
 
 class GraphBatcher:
@@ -188,6 +252,7 @@ class GraphBatcher:
         k = graph.k
         put = self._put
         self._x, self._y, self._sw = put(self.x), put(self.y), put(self.sample_weight)
+        self._usable = put(self.usable)
         self._day_weight, self._neighbours = put(day_weight), put(graph.neighbours.astype(np.int64))
         self._ego_edges = put(np.stack([np.arange(1, k + 1), np.zeros(k, np.int64)]))
         e = self.ego
@@ -215,41 +280,62 @@ class GraphBatcher:
         """(day position in ``days``, ticker) of the day graphs' nodes, in batch order."""
         return np.nonzero(self.usable[np.asarray(days, dtype=np.int64)])
 
-    def batch(self, days: np.ndarray, ego_ids: np.ndarray | None = None) -> Data:
+    def batch(self, days: np.ndarray, ego_ids: np.ndarray | None = None, *, series: bool = False) -> Data:
         """One batch on the batcher's device: the day graphs of ``days`` (usable nodes only, in
         :meth:`nodes` order) followed by the ego graphs ``ego_ids`` (in ``centre`` mode: their
-        centres, then any neighbour nodes the day graphs lack)."""
+        centres, then any neighbour nodes the day graphs lack); with ``series``, the day graphs'
+        features as a series batch (see the module's docstring)."""
         days = np.asarray(days, dtype=np.int64)
         ego_ids = np.zeros(0, np.int64) if ego_ids is None else np.asarray(ego_ids, dtype=np.int64)
-        if self.ego_mode == "centre" and len(ego_ids):
-            return self._centre_batch(days, ego_ids)
+        day, extra, (position, ticker) = self._day_graphs(days, series and len(days) > 0)
+        parts = [day]
+        if len(ego_ids):
+            parts.append(self._centre_egos(days, position, ticker, ego_ids) if self.ego_mode == "centre"
+                         else self._exact_egos(ego_ids, len(ticker)))
+        return Data(x=torch.cat([p.x for p in parts]), y=torch.cat([p.y for p in parts]),
+                    sample_weight=torch.cat([p.sample_weight for p in parts]),
+                    labelled_index=torch.cat([p.labelled for p in parts]),
+                    edge_index=torch.cat([p.edge_index for p in parts], dim=1),
+                    edge_weight=torch.cat([p.edge_weight for p in parts]), **extra)
+
+    def _day_graphs(self, days: np.ndarray, series: bool) -> tuple[_Nodes, dict, tuple[np.ndarray, np.ndarray]]:
+        """The day graphs' nodes (no windows in ``x`` with ``series``: their series and each node's
+        place in it are the returned extras), and the (position, ticker) of :meth:`nodes`."""
         position, ticker = self.nodes(days)
         node_day = days[position]
-        n_day_nodes, m, k1 = len(ticker), len(ego_ids), self.graph.k + 1
         edges, slot = self._day_edges_of(days)
-        labelled = np.concatenate([np.flatnonzero(self.y[node_day, ticker] >= 0), n_day_nodes + k1 * np.arange(m)])
-        node_day, ticker, edges, slot, ego_ids, labelled = self._send(node_day, ticker, edges, slot, ego_ids, labelled)
-        xs = [gather_windows(self._x, node_day, ticker[:, None], self.window)[:, 0]]
-        ys, sws = [self._y[node_day, ticker]], [self._sw[node_day, ticker]]
-        edge_index, edge_weight = [edges.view(2, -1)], [self._day_weight[slot]]
-        if m:
-            xs.append(_synthetic_windows(self._x, self._neighbours, self.window, self._ego_base[ego_ids],
-                                         self._ego_other[ego_ids], self._ego_gap[ego_ids]).flatten(0, 1))
-            centre = torch.arange(m, device=self.device) * k1
-            ys.append(torch.full((m * k1,), UNLABELLED, dtype=torch.long, device=self.device).index_copy_(
-                0, centre, self._ego_y[ego_ids]))
-            sws.append(torch.zeros(m * k1, device=self.device).index_fill_(0, centre, 1.0))
-            edge_index.append(_tile(self._ego_edges, m, k1) + n_day_nodes)
-            edge_weight.append(self._ego_weight[ego_ids].reshape(-1))
-        return Data(x=torch.cat(xs), y=torch.cat(ys), sample_weight=torch.cat(sws), labelled_index=labelled,
-                    edge_index=torch.cat(edge_index, dim=1), edge_weight=torch.cat(edge_weight))
+        host = [node_day, ticker, edges, slot, np.flatnonzero(self.y[node_day, ticker] >= 0)]
+        if series:
+            rows, steps = series_rows(days, self.window)
+            host += [rows, steps, steps[position]]
+        node_day, ticker_t, edges, slot, labelled, *layout = self._send(*host)
+        extra = {}
+        if series:
+            rows, steps, node_step = layout
+            extra["series"], extra["series_index"] = self._series(rows, steps), ticker_t * len(rows) + node_step
+            x = self._x.new_zeros((0, self.window, self._x.shape[-1]))
+        else:
+            x = gather_windows(self._x, node_day, ticker_t[:, None], self.window)[:, 0]
+        nodes = _Nodes(x, self._y[node_day, ticker_t], self._sw[node_day, ticker_t], edges.view(2, -1),
+                       self._day_weight[slot], labelled)
+        return nodes, extra, (position, ticker)
 
-    def _centre_batch(self, days: np.ndarray, ego_ids: np.ndarray) -> Data:
-        """:meth:`batch` in ``centre`` mode: one interpolated window per synthetic sample, its edges
-        from its base's neighbours, found among the day graphs' nodes (or added, unlabelled)."""
-        position, ticker = self.nodes(days)
+    def _exact_egos(self, ego_ids: np.ndarray, offset: int) -> _Nodes:
+        """Whole synthetic ego graphs (K + 1 interpolated windows each), numbered from ``offset``."""
+        m, k1 = len(ego_ids), self.graph.k + 1
+        (ego_ids,) = self._send(ego_ids)
+        x = _synthetic_windows(self._x, self._neighbours, self.window, self._ego_base[ego_ids],
+                               self._ego_other[ego_ids], self._ego_gap[ego_ids]).flatten(0, 1)
+        centre = torch.arange(m, device=self.device) * k1
+        y = torch.full((m * k1,), UNLABELLED, dtype=torch.long, device=self.device).index_copy_(
+            0, centre, self._ego_y[ego_ids])
+        return _Nodes(x, y, torch.zeros(m * k1, device=self.device).index_fill_(0, centre, 1.0),
+                      _tile(self._ego_edges, m, k1) + offset, self._ego_weight[ego_ids].reshape(-1), centre + offset)
+
+    def _centre_egos(self, days: np.ndarray, position: np.ndarray, ticker: np.ndarray, ego_ids: np.ndarray) -> _Nodes:
+        """Synthetic centres (one interpolated window each), their edges from their bases'
+        neighbours among the day graphs' nodes, or from those neighbours added, unlabelled."""
         n_day_nodes, m, k = len(ticker), len(ego_ids), self.graph.k
-        edges, slot = self._day_edges_of(days)
         node_of = np.full((len(days), len(self.graph.tickers)), -1, np.int64)
         node_of[position, ticker] = np.arange(n_day_nodes)
         first = np.full(len(self.y), -1, np.int64)  # each day's first position in ``days``
@@ -260,25 +346,27 @@ class GraphBatcher:
         source = np.where(at[:, None] >= 0, node_of[np.maximum(at, 0)[:, None], neighbour], -1).reshape(-1)
         missing = np.flatnonzero(source < 0)
         source[missing] = n_day_nodes + m + np.arange(len(missing))
-        extra_day, extra_ticker = np.repeat(base_day, k)[missing], neighbour.reshape(-1)[missing]
-        target = n_day_nodes + np.repeat(np.arange(m), k)
-        labelled = np.concatenate([np.flatnonzero(self.y[days[position], ticker] >= 0), n_day_nodes + np.arange(m)])
-        node_day, ticker, edges, slot, ego_ids, extra_day, extra_ticker, ego_edges, labelled = self._send(
-            days[position], ticker, edges, slot, ego_ids, extra_day, extra_ticker, np.stack([source, target]),
-            labelled)
+        edges = np.stack([source, n_day_nodes + np.repeat(np.arange(m), k)])
+        ego_ids, extra_day, extra_ticker, edges = self._send(
+            ego_ids, np.repeat(base_day, k)[missing], neighbour.reshape(-1)[missing], edges)
         base, other = self._ego_base[ego_ids], self._ego_other[ego_ids]
         centre = interpolate(*(gather_windows(self._x, ends[:, 0], ends[:, 1:], self.window)[:, 0]
                                for ends in (base, other)), self._ego_gap[ego_ids])
-        n_extra = len(extra_day)
-        x = torch.cat([gather_windows(self._x, node_day, ticker[:, None], self.window)[:, 0], centre,
-                       gather_windows(self._x, extra_day, extra_ticker[:, None], self.window)[:, 0]])
-        unlabelled = torch.full((n_extra,), UNLABELLED, dtype=torch.long, device=self.device)
-        y = torch.cat([self._y[node_day, ticker], self._ego_y[ego_ids], unlabelled])
-        sample_weight = torch.cat([self._sw[node_day, ticker], torch.ones(m, device=self.device),
-                                   torch.zeros(n_extra, device=self.device)])
-        return Data(x=x, y=y, sample_weight=sample_weight, labelled_index=labelled,
-                    edge_index=torch.cat([edges.view(2, -1), ego_edges.view(2, -1)], dim=1),
-                    edge_weight=torch.cat([self._day_weight[slot], self._ego_weight[ego_ids].reshape(-1)]))
+        n_extra = len(missing)
+        x = torch.cat([centre, gather_windows(self._x, extra_day, extra_ticker[:, None], self.window)[:, 0]])
+        y = torch.cat([self._ego_y[ego_ids], torch.full((n_extra,), UNLABELLED, dtype=torch.long, device=self.device)])
+        sample_weight = torch.cat([torch.ones(m, device=self.device), torch.zeros(n_extra, device=self.device)])
+        return _Nodes(x, y, sample_weight, edges.view(2, -1), self._ego_weight[ego_ids].reshape(-1),
+                      n_day_nodes + torch.arange(m, device=self.device))
+
+    def _series(self, rows: torch.Tensor, steps: torch.Tensor) -> torch.Tensor:
+        """Every ticker's features on ``rows``: (n_tickers, S, F), zero wherever no usable node of
+        the batch's days (at ``steps``) reads them. A panel may hold NaN where a ticker is absent;
+        no node's window reads it, but a convolution along the whole series would carry it (and a
+        convolution algorithm that mixes every step, as an FFT does, to every output)."""
+        is_day = torch.zeros(len(rows), dtype=torch.bool, device=self.device).index_fill_(0, steps, True)
+        read = read_by_windows(self._usable.index_select(0, rows) & is_day[:, None], self.window)
+        return self._x.index_select(0, rows).masked_fill(~read[..., None], 0.0).transpose(0, 1)
 
     def _day_edges_of(self, days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Edges (2, E) between the usable nodes of ``days`` in batch numbering, and each edge's

@@ -1,4 +1,13 @@
-"""Temporal encoders: one state per node from its window of features."""
+"""Temporal encoders: one state per node from its window of features.
+
+A node's state is a function of its W-day window alone. The TCN's state at day t reads only its
+last :attr:`TCNEncoder.receptive_field` days, so one pass over a ticker's whole series gives every
+day's state at once (:meth:`TCNEncoder.series`). The GRU has no such shortcut: its last hidden
+state depends on every step of the window, and the same window is run afresh for each day. A GRU
+carried over the whole series (stateful or streaming) would make day t's state depend on the whole
+past, which is a different model from one that sees a fixed W-day window: it would change what the
+default model means and how it trains, so it is not done.
+"""
 
 from __future__ import annotations
 
@@ -33,7 +42,13 @@ class GRUEncoder(nn.Module):
 
 class TCNEncoder(nn.Module):
     r"""Dilated causal convolutions (dilation 1, 2, 4, ...) with residuals; the state is the output
-    at the last time step, which sees ``1 + 2 * (2**layers - 1)`` days back.
+    at the last time step, which sees :attr:`receptive_field` ``= 1 + (kernel - 1) * (2**layers - 1)``
+    days back.
+
+    Each convolution pads its input with zeros on the left, so the output at step t reads steps
+    ``t - R + 1 .. t`` only. With ``R <= W``, :meth:`series` over a ticker's whole run of days gives
+    at every day the state :meth:`forward` gives for the window ending there: each ticker-day is
+    encoded once instead of once per window it is in.
 
     Shapes:
         - **input:** windows ``(n_nodes, W, F)``
@@ -49,13 +64,23 @@ class TCNEncoder(nn.Module):
         self.kernel = kernel
         self.dropout = nn.Dropout(dropout)
 
+    @property
+    def receptive_field(self) -> int:
+        """Steps the last output reads: ``1 + (kernel - 1) * (2**layers - 1)``."""
+        return 1 + (self.kernel - 1) * sum(conv.dilation[0] for conv in self.convs)
+
     def reset_parameters(self) -> None:
         for conv in (self.inp, *self.convs):
             conv.reset_parameters()
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def series(self, x: torch.Tensor) -> torch.Tensor:
+        """States at every step of ``x`` (n, T, F): shape (n, T, H); step t reads steps
+        ``t - R + 1 .. t`` (zeros before the first)."""
         h = self.inp(x.transpose(1, 2))
         for conv in self.convs:
             pad = (self.kernel - 1) * conv.dilation[0]
             h = h + self.dropout(torch.relu(conv(nn.functional.pad(h, (pad, 0)))))
-        return h[:, :, -1]
+        return h.transpose(1, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.series(x)[:, -1]

@@ -56,9 +56,12 @@ class STGNN(nn.Module):
     r"""Temporal encoder -> neighbour layers -> classification head.
 
     Every node of the batch graph (a ticker on a real day, or a node of a synthetic ego graph)
-    is encoded once from its own window; the neighbour layers then pass states along the edges;
-    the head gives Down / None / Up logits for every node. With ``graph=False`` the neighbour
-    layers are skipped: the temporal-only ablation, same encoder and head.
+    is encoded once from its own window (:meth:`encode`); the neighbour layers then pass states
+    along the edges and the head gives Down / None / Up logits for every node (:meth:`propagate`).
+    Where :attr:`series_is_exact`, the states of a ticker's consecutive days may come instead from
+    one pass over its series (:meth:`encode_series`): the same states, each day encoded once.
+    With ``graph=False`` the neighbour layers are skipped: the temporal-only ablation, same encoder
+    and head.
 
     With ``channels`` (a feature set whose day is itself a sequence, like ``alpha360``'s 60 days
     of 6 channels, oldest first) each node's ``W x F`` values are read as ``W * F / channels``
@@ -101,12 +104,45 @@ class STGNN(nn.Module):
             if isinstance(module, nn.Linear):
                 module.reset_parameters()
 
-    def forward(self, x: torch.Tensor, edge_index: torch.Tensor, edge_weight: torch.Tensor) -> torch.Tensor:
+    @property
+    def series_is_exact(self) -> bool:
+        """Whether :meth:`encode_series` gives, at every day, the state :meth:`encode` gives for the
+        window ending there: a TCN encoder whose receptive field fits in the window, on plain
+        features (with ``channels`` a window's steps are not the panel's days)."""
+        return (isinstance(self.encoder, TCNEncoder) and self.channels is None
+                and self.encoder.receptive_field <= self.config.window)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """Encoder states ``(n_nodes, H)`` of windows ``x (n_nodes, W, F)``."""
         if x.dim() != 3:
             raise ValueError(f"Expected x of shape (n_nodes, W, F), got {tuple(x.shape)}.")
         if self.channels is not None:
             x = x.reshape(x.shape[0], -1, self.channels)
-        h = self.dropout(self.encoder(x))
+        return self.encoder(x)
+
+    def encode_series(self, x: torch.Tensor) -> torch.Tensor:
+        """Encoder states at every day ``(n, T, H)`` of series ``x (n, T, F)``: the day's window's
+        state wherever its whole window lies in the series.
+
+        Raises
+        ------
+        ValueError
+            Unless :attr:`series_is_exact`.
+        """
+        if not self.series_is_exact:
+            field = getattr(self.encoder, "receptive_field", None)
+            raise ValueError(f"Expected a TCN encoder with a receptive field <= window={self.config.window} and no "
+                             f"channels, got encoder={self.config.encoder!r} (receptive field {field}), "
+                             f"channels={self.channels}.")
+        return self.encoder.series(x)
+
+    def propagate(self, h: torch.Tensor, edge_index: torch.Tensor, edge_weight: torch.Tensor) -> torch.Tensor:
+        """Logits ``(n_nodes, 3)`` from encoder states ``h (n_nodes, H)``: dropout, neighbour
+        layers, head."""
+        h = self.dropout(h)
         for layer in self.layers:
             h = self.dropout(layer(h, edge_index, edge_weight))
         return self.head(h)
+
+    def forward(self, x: torch.Tensor, edge_index: torch.Tensor, edge_weight: torch.Tensor) -> torch.Tensor:
+        return self.propagate(self.encode(x), edge_index, edge_weight)
