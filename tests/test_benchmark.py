@@ -29,9 +29,11 @@ def test_fold_case_reports_time_and_memory():
     assert row["other_load"] >= 0  # Linux: read from /proc/stat
 
 
-def test_each_real_window_passes_the_encoder_once_per_epoch():
-    row = run_case("encoder_passes", synthetic_config(10, n_days=1100, epochs=1))
-    assert row["passes_per_real_window"] == 1.0
+@pytest.mark.parametrize("mode", ["exact", "centre"])
+def test_each_real_window_passes_the_encoder_once_per_epoch(mode):
+    """And a synthetic sample costs K + 1 windows in exact mode, one in centre mode."""
+    row = run_case("encoder_passes", synthetic_config(10, n_days=1100, epochs=1).updated({"smote.mode": mode}))
+    assert row["passes_per_real_window"] == 1.0 and row["smote_mode"] == mode
 
 
 def test_tcn_once_case_times_both_paths_and_finds_them_equal():
@@ -121,7 +123,7 @@ def test_train_speed_markdown_shows_the_ratios_or_the_skip_note():
     ours = [{"mode": "no SMOTE", "seconds_per_epoch": 1.5, "other_load": 0.01},
             {"mode": "SMOTE", "seconds_per_epoch": 4.0, "other_load": 0.02}]
     measured = {"start": "2005-01-01", "epochs": 3,
-                "a3tgcn": {"periods": 32, "seconds_per_epoch": 6.0, "other_load": 0.0},
+                "a3tgcn": {"periods": 20, "days_per_step": 32, "seconds_per_epoch": 6.0, "other_load": 0.0},
                 "modes": [{**m, "a3tgcn_over_ours": round(6.0 / m["seconds_per_epoch"], 2)} for m in ours]}
     text = train_speed_markdown(measured)
     assert "(sample from 2005, 3 epochs)" in text and "| 6.0 | 1.0 | 0.0 |" in text

@@ -8,6 +8,7 @@ one machine, never assertions: the tests only check that the cases run and repor
 from __future__ import annotations
 
 import json
+import math
 import os
 import resource
 import subprocess
@@ -111,11 +112,6 @@ def case_train_epochs(config: Config) -> dict:
             "seconds_per_epoch": round(float(np.mean(seconds)), 3), "epoch_seconds": [round(s, 3) for s in seconds]}
 
 
-A3TGCN_PERIODS = 32
-"""Days of features in each of A3TGCN's inputs (the reference measurement's setting; our model
-reads ``model.window`` days)."""
-
-
 def case_a3tgcn(config: Config) -> dict:
     """Seconds per training epoch of PyG-Temporal's A3TGCN on our trainer's data, or a skip note
     when torch-geometric-temporal is not installed.
@@ -123,9 +119,10 @@ def case_a3tgcn(config: Config) -> dict:
     The data are :func:`case_train_epochs`'s: the config's single split, the fold's scaled features,
     labels and correlation graph fitted on the training days by :class:`FoldFitter` (SMOTE off).
     :class:`A3TGCNClassifier` (hidden ``model.hidden``) trains with cross-entropy weighted by the
-    fold's class weights and Adam at ``training.lr``, one step per training day in a seeded random
-    order, on every ticker's last ``A3TGCN_PERIODS`` days, ``(N, F, 32)``. No validation pass,
-    early stopping or gradient clipping.
+    fold's class weights and Adam at ``training.lr``, one step per ``training.batch_days`` day
+    graphs (32 by default; the days in a seeded random order, their graphs side by side as ours
+    are), every ticker reading its last ``model.window`` days, ``(N, F, W)``: the same days a step
+    and the same window as our trainer. No validation pass, early stopping or gradient clipping.
 
     Ragged panels, simply: a ticker not usable on a day (absent, not warmed up or not eligible)
     has its whole window zeroed that day and is left out of the loss (its label is -1); inside a
@@ -139,39 +136,45 @@ def case_a3tgcn(config: Config) -> dict:
     split = single_split(config, data)
     fold = FoldFitter(config).fit(data, split.train)
     device = resolve_device(config.training.device)
-    windows, usable, y = _a3tgcn_inputs(fold.x, fold.data.usable, fold.data.labels.y, device)
+    periods = config.model.window
+    windows, usable, y = _a3tgcn_inputs(fold.x, fold.data.usable, fold.data.labels.y, periods, device)
     edge_index, edge_weight = (t.to(device) for t in fold.graph.edge_index())
     weight = torch.as_tensor(fold.plan.class_weights, dtype=torch.float32, device=device)
     seed = config.training.seed
     torch.manual_seed(seed)
-    model = A3TGCNClassifier(data.n_features, config.model.hidden, periods=A3TGCN_PERIODS).to(device)
+    model = A3TGCNClassifier(data.n_features, config.model.hidden, periods=periods).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.training.lr)
     rng = np.random.default_rng(seed)
+    n_tickers, n_batches = len(data.tickers), math.ceil(len(split.train) / config.training.batch_days)
     seconds, losses = [], []
     for _ in range(config.training.epochs):
         started = time.perf_counter()
         total = torch.zeros((), device=device)
-        for day in rng.permutation(split.train):
-            logits = model(windows[day] * usable[day], edge_index, edge_weight)
-            loss = torch.nn.functional.cross_entropy(logits, y[day], weight=weight, ignore_index=-1)
+        for days in np.array_split(rng.permutation(split.train), n_batches):
+            days = torch.as_tensor(days, device=device)
+            offsets = torch.arange(len(days), device=device).repeat_interleave(edge_index.shape[1]) * n_tickers
+            logits = model((windows[days] * usable[days]).flatten(0, 1), edge_index.repeat(1, len(days)) + offsets,
+                           edge_weight.repeat(len(days)))
+            loss = torch.nn.functional.cross_entropy(logits, y[days].flatten(), weight=weight, ignore_index=-1)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
             total += loss.detach()
-        losses.append(float(total) / len(split.train))  # reads the device back: the epoch is done
+        losses.append(float(total) / n_batches)  # reads the device back: the epoch is done
         seconds.append(time.perf_counter() - started)
-    return {"n_tickers": len(data.tickers), "train_days": len(split.train), "periods": A3TGCN_PERIODS,
+    return {"n_tickers": n_tickers, "train_days": len(split.train), "periods": periods,
+            "days_per_step": config.training.batch_days,
             "epochs": len(seconds), "seconds_per_epoch": round(float(np.mean(seconds)), 3),
             "epoch_seconds": [round(s, 3) for s in seconds], "train_loss": [round(v, 4) for v in losses]}
 
 
-def _a3tgcn_inputs(x: np.ndarray, usable: np.ndarray, y: np.ndarray, device: torch.device):
+def _a3tgcn_inputs(x: np.ndarray, usable: np.ndarray, y: np.ndarray, periods: int, device: torch.device):
     """``windows[t]`` of shape (N, F, periods), the days up to t of every ticker (a view of the
     zero-padded panel, not a copy), ``usable[t]`` of shape (N, 1, 1) to zero the windows of
     unusable tickers, and the labels of shape (n_days, N), -1 where unknown."""
     panel = torch.as_tensor(x, device=device)
-    padded = torch.cat([panel.new_zeros(A3TGCN_PERIODS - 1, *panel.shape[1:]), panel])
-    windows = padded.unfold(0, A3TGCN_PERIODS, 1)
+    padded = torch.cat([panel.new_zeros(periods - 1, *panel.shape[1:]), panel])
+    windows = padded.unfold(0, periods, 1)
     mask = torch.as_tensor(usable, dtype=panel.dtype, device=device)[..., None, None]
     return windows, mask, torch.as_tensor(y, dtype=torch.long, device=device)
 
@@ -218,8 +221,8 @@ def case_encoder_passes(config: Config) -> dict:
         trainer.fit()
     fold = trainer.fold
     real = len(trainer.split.train) * len(trainer.data.tickers)
-    ego = len(fold.ego) * (fold.graph.k + 1)
-    return {"encoded_windows": counter.nodes, "real_ticker_days": real, "ego_nodes": ego,
+    ego = len(fold.ego) * (fold.graph.k + 1 if config.smote.mode == "exact" else 1)  # no sampler: no added nodes
+    return {"smote_mode": config.smote.mode, "encoded_windows": counter.nodes, "real_ticker_days": real, "ego_nodes": ego,
             "passes_per_real_window": round((counter.nodes - ego) / real, 4)}
 
 

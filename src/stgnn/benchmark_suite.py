@@ -42,6 +42,9 @@ def cpu_suite(*, quick: bool = False, repeats: int = 2, sp500: bool = False) -> 
     results = {"machine": machine(), "scaling": []}
     results["train_sample"] = run_case("train", load_config(None, {"data.start": "2010-01-01", "training.epochs": 3}))
     results["encoder_passes"] = run_case("encoder_passes", synthetic_config(20))
+    results["encoder_passes_centre"] = run_case("encoder_passes", synthetic_config(20).updated({"smote.mode": "centre"}))
+    results["tcn_once"] = run_case("tcn_once", load_config(None, {"data.start": "2010-01-01", "model.encoder": "tcn",
+                                                                   "model.temporal_layers": 3, "training.epochs": 3}))
     results["bootstrap"] = run_case("bootstrap", synthetic_config(20 if quick else 500, n_days=750))
     if not quick:
         results["train_speed"] = train_speed()
@@ -69,7 +72,10 @@ SPEED_SAMPLE = {"data.source": "sample", "data.start": "2005-01-01", "training.e
 """The data and epochs of the A3TGCN comparison: the bundled sample from 2005, three epochs (patience
 three, so that early stopping cannot end one sooner)."""
 
-TRAIN_MODES = {"no SMOTE": {"smote.enabled": False}, "SMOTE": {}}
+TRAIN_MODES = {"no SMOTE": {"smote.enabled": False}, "SMOTE": {}, "SMOTE, centre mode": {"smote.mode": "centre"},
+               "SMOTE, TCN encoder": {"model.encoder": "tcn", "model.temporal_layers": 3},
+               "SMOTE centre, TCN encoder": {"smote.mode": "centre", "model.encoder": "tcn",
+                                             "model.temporal_layers": 3}}
 """Our trainer's settings timed against A3TGCN, in this order: name -> config overrides of
 ``SPEED_SAMPLE``. Another mode is one more entry."""
 
@@ -99,7 +105,7 @@ def train_speed_markdown(r: dict) -> str:
     if "skipped" in a:
         lines.append(f"| PyG-Temporal A3TGCN | skipped: {a['skipped']} | | |")
     else:
-        lines.append(f"| PyG-Temporal A3TGCN, one day ({a['periods']} days of features) a step | "
+        lines.append(f"| PyG-Temporal A3TGCN, {a['days_per_step']} day graphs ({a['periods']} days of features) a step | "
                      f"{a['seconds_per_epoch']} | 1.0 | {a['other_load']} |")
     lines += [f"| ours, {m['mode']} | {m['seconds_per_epoch']} | {m.get('a3tgcn_over_ours', 'n/a')} | "
               f"{m['other_load']} |" for m in r["modes"]]
@@ -253,6 +259,17 @@ def markdown(r: dict) -> str:
         f"| peak RSS, training on the sample | {t['peak_rss_mb']:,.0f} MB |",
         f"| encoder passes per real ticker-day per epoch | {e['passes_per_real_window']} |",
     ]
+    if "encoder_passes_centre" in r:
+        c = r["encoder_passes_centre"]
+        lines.append(f"| windows encoded in one epoch on 20 synthetic tickers, SMOTE exact / centre | "
+                     f"{e['encoded_windows']:,} / {c['encoded_windows']:,} |")
+    if "tcn_once" in r:
+        o = r["tcn_once"]
+        lines.append(f"| TCN (receptive field {o['receptive_field']}, window {o['window']}): predicting "
+                     f"{o['val_days']} validation days, series / windows | {o['predict_val_ms_series']} / "
+                     f"{o['predict_val_ms_windows']} ms |")
+        lines.append(f"| TCN: one training epoch, series / windows | {o['epoch_seconds_series']} / "
+                     f"{o['epoch_seconds_windows']} s |")
     if "bootstrap" in r:
         b = r["bootstrap"]
         lines.append(f"| five 95% intervals of one model, {b['n_rows']:,} rows, {b['n_boot']} resamples | "
