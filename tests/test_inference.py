@@ -4,9 +4,11 @@ are named with the reason, and their absence changes nothing for the scored ones
 from dataclasses import replace
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from stgnn.checkpoint import build_checkpoint
+from stgnn.checkpoint import build_checkpoint, save_checkpoint
+from stgnn.cli import main
 from stgnn.inference import score_latest
 from stgnn.training.fold import FoldFitter
 from stgnn.training.run import single_split
@@ -61,3 +63,29 @@ def test_a_checkpoint_of_several_seeds_averages_their_probabilities(tiny):
     averaged = score_latest(ensemble, data.panel).frame.set_index("ticker").sort_index()
     np.testing.assert_allclose(averaged[columns], mean, atol=1e-6)
     assert (averaged["pred"] == mean.to_numpy().argmax(axis=1)).all()
+
+
+def test_the_printed_rule_reproduces_every_call_from_its_row(checkpoint, tmp_path, capsys):
+    """predict prints the thresholds and the rule; applied to each row's own margins it gives the
+    row's call, and a call against its score's sign is flagged. Thresholds at the medians make
+    calls of several kinds and Up calls on negative scores (the score is compared with t_up - t_down)."""
+    ckpt, _ = checkpoint
+    frame = score_latest(ckpt, checkpoint[1]).frame
+    t_down, t_up = float(frame["p_down"].median()), float(frame["p_up"].median())
+    thresholds = {"down": t_down, "up": t_up, "objective": "macro_f1", "value": 0.0, "feasible": True}
+    save_checkpoint({**ckpt, "thresholds": thresholds}, tmp_path / "model.pt")
+    code = main(["predict", "--checkpoint", str(tmp_path / "model.pt"), "--out", str(tmp_path / "calls.csv")])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert f"t_down {t_down:.4f}, t_up {t_up:.4f}" in err and f"t_up - t_down = {t_up - t_down:+.4f}" in err
+    rows = pd.read_csv(tmp_path / "calls.csv", keep_default_na=False)
+    np.testing.assert_allclose(rows["margin_down"], rows["p_down"] - t_down, atol=1e-12)
+    np.testing.assert_allclose(rows["margin_up"], rows["p_up"] - t_up, atol=1e-12)
+    # The printed rule: the side with the larger margin if that margin is >= 0, else None.
+    best = np.where(rows["margin_up"] > rows["margin_down"], "Up",
+                    np.where(rows["margin_down"] > rows["margin_up"], "Down", "None"))
+    by_rule = np.where(np.maximum(rows["margin_down"], rows["margin_up"]) >= 0, best, "None")
+    assert (by_rule == rows["call"]).all() and rows["call"].nunique() >= 2
+    against = ((rows["call"] == "Up") & (rows["score"] < 0)) | ((rows["call"] == "Down") & (rows["score"] > 0))
+    assert (rows["against_score"] == against).all() and against.any()
+    assert f"against_score: {int(against.sum())} row" in err

@@ -1,5 +1,8 @@
 """From a walk-forward to tomorrow's calls: predict with a run's final model, write the calls to a
-ledger on two days, score them once later prices exist, and recompute every figure from the file."""
+ledger on two days, score them once later prices exist, and recompute every figure from the file.
+
+The walk-forward reads the synthetic market to ``END``, a few days before its last date, so that
+the final model has days after its own windows to make live calls on."""
 
 import importlib.util
 import json
@@ -17,8 +20,8 @@ from stgnn.data.dataset import traded_labels
 from stgnn.data.panel import build_panel
 from stgnn.data.sources import load_panel
 from stgnn.evaluation.metrics import PREDICTION_COLUMNS, call_hit_rate, prediction_metrics
-from stgnn.ledger import (COLUMNS, PENDING, SCORED_NOW, UNPRICED, WalkForwardRecord, append_calls, ledger_rows,
-                          live_figures, read_ledger, score_ledger)
+from stgnn.ledger import (COLUMNS, PENDING, SCORED_NOW, UNPRICED, WalkForwardRecord, append_calls, data_source,
+                          ledger_rows, live_figures, read_ledger, score_ledger)
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "walk_forward_optimization.py"
@@ -29,20 +32,20 @@ FLAGS = ["--source", "synthetic", "--epochs", "2", "--window", "10", "--hidden",
 
 
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
+def dates():
+    return load_panel(parse_config({"data": {"source": "synthetic"}}).data).dates.strftime("%Y-%m-%d")
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory, dates):
     out = tmp_path_factory.mktemp("wf") / "run"
     sectors = out.parent / "sectors.csv"  # two sectors of ten: the report's per-sector figure
     sectors.write_text("ticker,sector\n" + "".join(f"T{i:03d},{'AB'[i % 2]}\n" for i in range(20)))
     spec = importlib.util.spec_from_file_location("walk_forward_script", SCRIPT)
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
-    assert script.main([*FLAGS, "--sector-file", str(sectors), "--run-dir", str(out)]) == 0
+    assert script.main([*FLAGS, "--sector-file", str(sectors), "--end", dates[-15], "--run-dir", str(out)]) == 0
     return out
-
-
-@pytest.fixture(scope="module")
-def dates():
-    return load_panel(parse_config({"data": {"source": "synthetic"}}).data).dates.strftime("%Y-%m-%d")
 
 
 def test_run_keeps_a_model_per_fold_and_a_final_one(run_dir):
@@ -62,13 +65,19 @@ def test_run_keeps_a_model_per_fold_and_a_final_one(run_dir):
 
 
 def test_a_fold_checkpoint_reproduces_its_test_predictions(run_dir, capsys, tmp_path):
-    """The two seeds' mean probabilities and the fold's thresholds, on a panel that ends on a test day."""
+    """The two seeds' mean probabilities and the fold's thresholds, on a panel that ends on a test day.
+    A call on the fold's own test day is no live call: predict says so, and the ledger marks it."""
     oos = pd.read_csv(run_dir / "oos_predictions.csv")
     day = oos.loc[oos["fold"] == 1, "date"].iloc[5]
-    out = tmp_path / "calls.csv"
+    out, ledger = tmp_path / "calls.csv", tmp_path / "ledger.csv"
     code = stgnn_main(["predict", "--checkpoint", str(run_dir / "folds" / "fold_01" / "model.pt"),
-                       "--end", day, "--out", str(out)])
-    assert code == 0, capsys.readouterr().err
+                       "--end", day, "--out", str(out), "--ledger", str(ledger)])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    test = json.loads((run_dir / "folds" / "fold_01" / "fold.json").read_text())["split"]["test"]
+    assert f"warning: {day} is inside this model's own windows" in err and "not live" in err
+    assert f"test {test['first']} to {test['last']}" in err
+    assert set(read_ledger(ledger)["live"]) == {"no"}
     calls = pd.read_csv(out, keep_default_na=False).merge(oos[oos["date"] == day], on=["date", "ticker"],
                                                          suffixes=("", "_oos"))
     assert len(calls) == 20
@@ -81,10 +90,11 @@ def test_predict_ledger_and_score(run_dir, dates, capsys, tmp_path):
     ledger, metrics = tmp_path / "ledger.csv", json.loads((run_dir / "metrics.json").read_text())
     first, second = dates[-12], dates[-6]
     for day in (first, second, second):  # the second day twice: its rows are replaced, not added again
-        code = stgnn_main(["predict", "--run-dir", str(run_dir), "--end", day, "--ledger", str(ledger)])
+        code = stgnn_main(["predict", "--from-run", str(run_dir), "--end", day, "--ledger", str(ledger)])
         err = capsys.readouterr().err
         assert code == 0, err
     final = json.loads((run_dir / "final.json").read_text())
+    assert "not live" not in err  # after the final model's windows
     assert f"calls made on {second}" in err and "horizon 1 day(s)" in err
     assert f"trained on {final['split']['train']['first']} to {final['split']['train']['last']}" in err
     intervals = metrics["intervals"]["stgnn"]
@@ -95,6 +105,7 @@ def test_predict_ledger_and_score(run_dir, dates, capsys, tmp_path):
     assert list(rows.columns) == list(COLUMNS) and len(rows) == 40
     assert sorted(rows["date"].unique()) == [first, second] and rows["model_id"].nunique() == 1
     assert rows["label"].isna().all() and set(rows["run_dir"]) == {str(run_dir.resolve())}
+    assert set(rows["live"]) == {"yes"} and json.loads(rows["data_source"].iloc[0])["source"] == "synthetic"
 
     # Prices up to the second day: the first day's calls are scored, the second day's wait.
     code = stgnn_main(["ledger", "score", str(ledger), "--source", "synthetic", "--end", second,
@@ -103,7 +114,7 @@ def test_predict_ledger_and_score(run_dir, dates, capsys, tmp_path):
     early = json.loads((tmp_path / "early.json").read_text())
     assert (early[SCORED_NOW], early[PENDING]) == (20, 20)
 
-    code = stgnn_main(["ledger", "score", str(ledger), "--source", "synthetic", "--out", str(tmp_path / "late.json")])
+    code = stgnn_main(["ledger", "score", str(ledger), "--out", str(tmp_path / "late.json")])  # the rows' source
     out = capsys.readouterr().out
     assert code == 0
     report = json.loads((tmp_path / "late.json").read_text())
@@ -243,8 +254,15 @@ def _one_line_error(capsys, code, message):
 
 
 def test_a_missing_run_dir_is_one_line(tmp_path, capsys):
-    code = stgnn_main(["predict", "--run-dir", str(tmp_path / "nope")])
+    code = stgnn_main(["predict", "--from-run", str(tmp_path / "nope")])
     _one_line_error(capsys, code, "does not exist")
+
+
+def test_run_dir_is_the_old_name_of_from_run(tmp_path, capsys):
+    """Scripts written before the rename keep working, and learn the new name."""
+    code = stgnn_main(["predict", "--run-dir", str(tmp_path / "nope")])
+    err = capsys.readouterr().err.splitlines()
+    assert code == 2 and "--run-dir is now --from-run" in err[0] and "does not exist" in err[1]
 
 
 @pytest.mark.parametrize("text, message", [
@@ -261,10 +279,90 @@ def test_a_corrupt_ledger_is_one_line(tmp_path, capsys, text, message):
 
 def test_a_bad_value_in_the_ledger_is_one_line(run_dir, dates, tmp_path, capsys):
     path = tmp_path / "ledger.csv"
-    assert stgnn_main(["predict", "--run-dir", str(run_dir), "--end", dates[-3], "--ledger", str(path)]) == 0
+    assert stgnn_main(["predict", "--from-run", str(run_dir), "--end", dates[-3], "--ledger", str(path)]) == 0
     rows = pd.read_csv(path, keep_default_na=False)
     rows.loc[0, "p_up"] = 1.5
     rows.to_csv(path, index=False)
     capsys.readouterr()
     code = stgnn_main(["ledger", "score", str(path), "--source", "synthetic"])
     _one_line_error(capsys, code, "probabilities in [0, 1]")
+
+
+def _wide_csv(path: Path, close: pd.DataFrame) -> Path:
+    close.rename_axis("date").to_csv(path)
+    return path
+
+
+def _calls(day: str, tickers: list[str]) -> pd.DataFrame:
+    n = len(tickers)
+    return pd.DataFrame({"date": day, "ticker": tickers, "p_down": [1 / 3] * n, "p_none": [1 / 3] * n,
+                         "p_up": [1 / 3] * n, "pred": 1, "call": "None"})
+
+
+def _csv_config(path: Path):
+    return parse_config({"data": {"source": "csv", "data_dir": str(path)},
+                         "labels": {"horizon": 1, "threshold": 0.018}})
+
+
+# AAPL +2.96% then -1.96%, MSFT +1.0% then -3.0%, on days the bundled sample prices otherwise.
+CSV_CLOSE = pd.DataFrame({"AAPL": [100.0, 103.0, 101.0], "MSFT": [50.0, 50.5, 49.0]},
+                         index=pd.bdate_range("2020-01-06", periods=3))
+CSV_LABELS = [UP, NONE, DOWN, DOWN]
+
+
+def test_calls_from_a_csv_are_scored_against_that_csv_by_default(tmp_path, capsys):
+    """Each row records the prices its call was made from, and ledger score reads them (it read the
+    bundled sample by default, whose AAPL and MSFT moved otherwise those days); another source is
+    refused, dates may be narrowed."""
+    csv, ledger = _wide_csv(tmp_path / "prices.csv", CSV_CLOSE), tmp_path / "ledger.csv"
+    for day in CSV_CLOSE.index[:2].strftime("%Y-%m-%d"):
+        append_calls(ledger, ledger_rows(_calls(day, ["AAPL", "MSFT"]), "m", _csv_config(csv)))
+    for flags, message in ((["--source", "sample"], "made from csv"),
+                           (["--data-dir", str(_wide_csv(tmp_path / "other.csv", CSV_CLOSE))], "other.csv")):
+        _one_line_error(capsys, stgnn_main(["ledger", "score", str(ledger), *flags]), message)
+    assert stgnn_main(["ledger", "score", str(ledger), "--end", "2020-01-07"]) == 0
+    assert read_ledger(ledger)["label"].tolist() == CSV_LABELS[:2] + [pd.NA] * 2
+    assert stgnn_main(["ledger", "score", str(ledger)]) == 0
+    assert "2 open rows against csv" in capsys.readouterr().out
+    assert read_ledger(ledger)["label"].tolist() == CSV_LABELS
+
+
+def test_rows_of_two_sources_are_each_scored_against_their_own(tmp_path):
+    """Two models' calls on the same tickers and day, from two csv files: neither is scored on the
+    other's prices."""
+    ledger = tmp_path / "ledger.csv"
+    falling = 10_000 / CSV_CLOSE  # the log returns negated: AAPL -2.96%, MSFT -1.0% on day 0
+    for model, close in (("rising", CSV_CLOSE), ("falling", falling)):
+        config = _csv_config(_wide_csv(tmp_path / f"{model}.csv", close))
+        append_calls(ledger, ledger_rows(_calls("2020-01-06", ["AAPL", "MSFT"]), model, config))
+    assert stgnn_main(["ledger", "score", str(ledger)]) == 0
+    labels = read_ledger(ledger).set_index("model_id")["label"]
+    assert labels["rising"].tolist() == [UP, NONE] and labels["falling"].tolist() == [DOWN, NONE]
+
+
+def test_a_ledger_written_before_sources_were_recorded_needs_one_source(tmp_path, capsys):
+    """Its open rows name no prices: ledger score asks for the --source they were made from, and
+    the rows keep the one given."""
+    csv, old = _wide_csv(tmp_path / "prices.csv", CSV_CLOSE), tmp_path / "old.csv"
+    config = _csv_config(csv)
+    rows = ledger_rows(_calls("2020-01-06", ["AAPL", "MSFT"]), "m", config)
+    rows.drop(columns=["data_source", "live"]).to_csv(old, index=False)
+    _one_line_error(capsys, stgnn_main(["ledger", "score", str(old)]), "record no data source")
+    assert stgnn_main(["ledger", "score", str(old), "--source", "csv", "--data-dir", str(csv)]) == 0
+    scored = read_ledger(old)
+    assert scored["label"].tolist() == CSV_LABELS[:2] and set(scored["data_source"]) == {data_source(config.data)}
+    assert set(scored["live"]) == {""}
+
+
+def test_calls_inside_the_models_windows_are_left_out_of_the_live_figures(tmp_path, capsys):
+    """A model tested up to day 0 called days 0 and 1: only day 1's calls are live."""
+    csv, ledger = _wide_csv(tmp_path / "prices.csv", CSV_CLOSE), tmp_path / "ledger.csv"
+    windows = {"train": {"first": "2019-01-02", "last": "2019-12-02"},
+               "test": {"first": "2019-12-05", "last": "2020-01-06"}}
+    for day in ("2020-01-06", "2020-01-07"):
+        append_calls(ledger, ledger_rows(_calls(day, ["AAPL", "MSFT"]), "m", _csv_config(csv), windows=windows))
+    assert read_ledger(ledger)["live"].tolist() == ["no", "no", "yes", "yes"]
+    assert stgnn_main(["ledger", "score", str(ledger), "--out", str(tmp_path / "report.json")]) == 0
+    assert "warning: 2 rows are dated inside the model's own" in capsys.readouterr().out
+    model = json.loads((tmp_path / "report.json").read_text())["models"][0]
+    assert model["not_live"] == 2 and model["live"]["n_rows"] == 2 and model["live"]["n_days"] == 1

@@ -11,6 +11,7 @@ pickled code.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Sequence
 
@@ -71,11 +72,17 @@ def save_checkpoint(ckpt: dict, path: str | Path) -> None:
     atomic_write(Path(path), lambda tmp: torch.save(ckpt, tmp))
 
 
+def model_id(path: str | Path) -> str:
+    """A short hash of a checkpoint file: the same file is the same model in any ledger."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
+
+
 def load_checkpoint(path: str | Path) -> dict:
     """Load a checkpoint safely (``weights_only=True``); a clear error if it is not one of ours."""
     path = Path(path)
     if not path.is_file():
-        raise StgnnError(f"Checkpoint {path} does not exist; pass the model.pt of a run directory.")
+        what = "is a directory, not a checkpoint file" if path.is_dir() else "does not exist"
+        raise StgnnError(f"Checkpoint {path} {what}; pass the model.pt of a run directory.")
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for a corrupt or foreign file

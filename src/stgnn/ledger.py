@@ -10,7 +10,7 @@ model), with the columns of :data:`COLUMNS`:
 ``ticker``, ``p_down``, ``p_none``, ``p_up``, ``pred``, ``call``
     As ``stgnn predict`` prints them (``pred`` 0/1/2, ``call`` Down/None/Up).
 ``model_id``
-    The first 12 hex digits of the checkpoint file's SHA-256 (:func:`model_id`).
+    The first 12 hex digits of the checkpoint file's SHA-256 (:func:`stgnn.checkpoint.model_id`).
 ``horizon``, ``label_threshold``, ``label_vol_scaled``, ``label_vol_window``, ``label_relative_to``, ``label_kind``, ``label_q``, ``label_delay``
     The label rule of the model's config (:class:`stgnn.config.LabelConfig`), so each row is
     scored by the rule its model was trained on, whatever else the ledger holds. With a delay d
@@ -20,8 +20,18 @@ model), with the columns of :data:`COLUMNS`:
     the others. Relative labels are cut against the peers in the scoring panel: score with the
     data flags the calls were made with.
 ``run_dir``
-    The walk-forward run the model came from (``predict --run-dir``), whose out-of-sample
+    The walk-forward run the model came from (``predict --from-run``), whose out-of-sample
     intervals the live figures are compared with; empty when unknown.
+``data_source``
+    The prices the call was made from: the config's data section as JSON (:func:`data_source`),
+    less its dates and cache. ``ledger score`` scores each row against its own source; flags may
+    narrow its dates but not change it. Empty in a ledger written before sources were recorded:
+    its open rows are scored against the source the flags give, which they then keep.
+``live``
+    ``yes`` where the call's date is after the last day of the model's own windows (train,
+    validation and test: :func:`stgnn.runs.model_windows`), ``no`` where it is inside them (a
+    backtest day, not a live call: left out of the live figures), empty where they are unknown
+    (a checkpoint away from its run's files, or a ledger written before this column).
 ``label``, ``fwd_return``, ``target_return``
     The realised class, forward log return and the return the label was cut from (the excess over
     peers for a relative rule), by :func:`stgnn.data.dataset.traded_labels`, the rule of the
@@ -35,7 +45,6 @@ replaces that call's rows instead of adding them again.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,24 +54,30 @@ import pandas as pd
 from pydantic import ValidationError
 
 from stgnn.classes import CLASS_NAMES
-from stgnn.config import Config, LabelConfig, load_config
+from stgnn.config import Config, DataConfig, LabelConfig, load_config, parse_config
 from stgnn.data.dataset import traded_labels
 from stgnn.data.graph import read_sectors
 from stgnn.data.labels import UNKNOWN
 from stgnn.data.panel import PricePanel
+from stgnn.data.sources import load_panel
 from stgnn.errors import StgnnError
 from stgnn.evaluation.bootstrap import bootstrap_ci
 from stgnn.evaluation.metrics import (PREDICTION_COLUMNS, PROBA_COLUMNS, call_hit_rate, check_labels,
                                       check_probabilities, direction_return, prediction_metrics)
 from stgnn.io import atomic_write
 from stgnn.reporting.report import format_interval
-from stgnn.runs import MODEL, RunDir
+from stgnn.runs import MODEL, RunDir, last_window_day
 
 RULE = {field: field if field == "horizon" else f"label_{field}" for field in LabelConfig.model_fields}
 """The ledger column of each field of the label rule."""
 SECTOR_FILE = "label_sector_file"
+DATA_SOURCE, LIVE = "data_source", "live"
 COLUMNS = ("date", "ticker", *PROBA_COLUMNS, "pred", "call", "model_id", *RULE.values(), SECTOR_FILE, "run_dir",
-           "label", "fwd_return", "target_return")
+           DATA_SOURCE, LIVE, "label", "fwd_return", "target_return")
+LATER_COLUMNS = {DATA_SOURCE: "", LIVE: ""}
+"""Columns added after ledgers were first written, and what an older ledger's rows hold: unknown."""
+NOT_IDENTITY = {"start", "end", "cache_dir"}
+"""Data settings that say which dates to read, not which prices: the rest name a row's source."""
 
 LIVE_METRICS = {"macro_f1": "macro-F1", "rank_ic": "Rank IC", "directional_hit_rate": "directional hit rate"}
 """The figures a live model is held to, and how a report names them."""
@@ -73,21 +88,95 @@ last date, or no traded price at ``t`` or ``t + h`` in the panel (an absent tick
 price carried forward through a halt or after a delisting: rows the walk-forward never has)."""
 
 
-def model_id(path: str | Path) -> str:
-    """A short hash of a checkpoint file: the same file is the same model in any ledger."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
-
-
-def ledger_rows(calls: pd.DataFrame, model: str, config: Config, run_dir: Path | None = None) -> pd.DataFrame:
+def ledger_rows(calls: pd.DataFrame, model: str, config: Config, run_dir: Path | None = None, *,
+                windows: dict | None = None) -> pd.DataFrame:
     """The ledger rows of one ``predict``: its calls (:func:`stgnn.inference.score_latest`'s frame)
-    with the model's id, label rule (from its ``config``) and run, not yet scored."""
+    with the model's id, label rule (from its ``config``), run, data source and whether each call
+    is live (after the model's ``windows``), not yet scored."""
     labels, sector_file = config.labels, config.graph.sector_file
+    live = "" if windows is None else np.where(calls["date"] > last_window_day(windows), "yes", "no")
     rows = calls[["date", "ticker", *PROBA_COLUMNS, "pred", "call"]].assign(
         model_id=model, **{column: getattr(labels, field) for field, column in RULE.items()},
         **{SECTOR_FILE: str(sector_file.resolve()) if labels.relative_to == "sector" else ""},
         run_dir="" if run_dir is None else str(Path(run_dir).resolve()),
+        **{DATA_SOURCE: data_source(config.data), LIVE: live},
         label=pd.array([pd.NA] * len(calls), dtype="Int64"), fwd_return=np.nan, target_return=np.nan)
     return rows[list(COLUMNS)]
+
+
+def data_source(data: DataConfig) -> str:
+    """The prices a call was made from, as its row records them: the data section as JSON, less
+    :data:`NOT_IDENTITY` (scoring reads later dates), paths made absolute (scoring may run elsewhere).
+
+    Examples
+    --------
+    >>> data_source(DataConfig(source="sample", end="2020-01-02"))
+    '{"data_dir":null,"max_ffill":5,"min_history":252,"source":"sample","tickers":null,"universe":null}'
+    """
+    exclude = NOT_IDENTITY | ({"synthetic"} if data.source != "synthetic" else set())
+    tree = data.model_dump(mode="json", exclude=exclude)
+    for key in ("data_dir", "universe"):
+        if tree[key] is not None:
+            tree[key] = str(Path(tree[key]).resolve())
+    return json.dumps(tree, sort_keys=True, separators=(",", ":"))
+
+
+def recorded_data(source: str) -> DataConfig:
+    """The data section a row's :data:`DATA_SOURCE` records (ValueError if it is not one)."""
+    try:
+        return DataConfig.model_validate(json.loads(source))
+    except (json.JSONDecodeError, ValidationError):
+        raise ValueError(f"the data source {source!r} is not a valid data section") from None
+
+
+def describe_source(data: DataConfig) -> str:
+    """A data source in a few words: ``csv /abs/prices``, ``sample (tickers AAPL MSFT)``."""
+    words = [data.source, *([str(data.data_dir)] if data.source == "csv" else [])]
+    if data.tickers:
+        words.append(f"(tickers {' '.join(data.tickers)})")
+    return " ".join(words)
+
+
+def scoring_sources(ledger: pd.DataFrame, overrides: dict) -> tuple[pd.DataFrame, dict[str, DataConfig]]:
+    """The data each open row is scored against: the source it records, with the dates of any
+    ``--start``/``--end`` in ``overrides`` (dotted ``data.*`` keys of the flags given).
+
+    Open rows that record no source (a ledger from before sources were recorded) take the one the
+    flags give, and keep it in the returned ledger.
+
+    Raises
+    ------
+    StgnnError
+        If flags would score an open row against other prices than its own, or rows that record no
+        source are open and no ``--source`` is given.
+    """
+    open_rows = ledger["label"].isna()
+    unknown = open_rows & ledger[DATA_SOURCE].eq("")
+    if unknown.any():
+        if "data.source" not in overrides:
+            raise StgnnError(f"{int(unknown.sum())} open ledger rows record no data source (written before stgnn "
+                             "recorded one): pass the --source (with --data-dir or --tickers if used) their calls "
+                             "were made from; they keep it.")
+        given = data_source(load_config(None, overrides).data)
+        ledger = ledger.assign(**{DATA_SOURCE: ledger[DATA_SOURCE].mask(unknown, given)})
+    sources = {}
+    for key in ledger.loc[open_rows, DATA_SOURCE].unique():
+        recorded = recorded_data(key)
+        tree = recorded.model_dump(mode="json")
+        tree.update({k.removeprefix("data."): v for k, v in overrides.items()})
+        data = parse_config({"data": tree}, origin="data flags").data
+        if data_source(data) != data_source(recorded):
+            raise StgnnError(f"The ledger's open calls were made from {describe_source(recorded)} prices; the flags "
+                             f"would score them against {describe_source(data)} (settings "
+                             f"{_changed(recorded, data)}): leave the data flags out, and each row is scored against "
+                             "its own source (--start/--end may narrow its dates).")
+        sources[key] = data
+    return ledger, sources
+
+
+def _changed(before: DataConfig, after: DataConfig) -> str:
+    old, new = (json.loads(data_source(d)) for d in (before, after))
+    return ", ".join(f"{k} {old.get(k)} -> {new.get(k)}" for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k))
 
 
 def append_calls(path: str | Path, rows: pd.DataFrame) -> pd.DataFrame:
@@ -117,10 +206,12 @@ def read_ledger(path: str | Path) -> pd.DataFrame:
         ledger = pd.read_csv(path, keep_default_na=False,
                              na_values={"label": [""], "fwd_return": [""], "target_return": [""]},
                              dtype={"date": str, "ticker": str, "call": str, "model_id": str, SECTOR_FILE: str,
-                                    "run_dir": str})
+                                    "run_dir": str, DATA_SOURCE: str, LIVE: str})
     except (ValueError, UnicodeDecodeError) as exc:  # pandas' parser and empty-file errors are ValueErrors
         raise _corrupt(path, f"not a readable csv ({type(exc).__name__})") from None
     ledger = _with_later_rule_fields(ledger)
+    if "date" in ledger.columns:
+        ledger = ledger.assign(**{c: v for c, v in LATER_COLUMNS.items() if c not in ledger.columns})
     missing = [c for c in COLUMNS if c not in ledger.columns and c != "target_return"]
     if missing:
         raise _corrupt(path, f"missing columns {missing}")
@@ -172,6 +263,11 @@ def _checked(ledger: pd.DataFrame) -> pd.DataFrame:
         raise ValueError("a row has a label without a finite fwd_return and target_return, or one without the other")
     for rule in ledger[list(RULE.values())].drop_duplicates().itertuples(index=False):
         label_rule(rule)
+    for source in ledger[DATA_SOURCE].unique():
+        if source:
+            recorded_data(source)
+    if not ledger[LIVE].isin(["yes", "no", ""]).all():
+        raise ValueError("a live value is not yes, no or empty")
     if ledger.duplicated(["date", "ticker", "model_id"]).any():
         raise ValueError("a (date, ticker, model_id) appears twice")
     return ledger.assign(pred=pred, label=label, fwd_return=fwd, target_return=target)
@@ -186,8 +282,32 @@ def label_rule(values) -> LabelConfig:
         raise ValueError(f"the label rule {tree} is not valid") from None
 
 
-def score_ledger(ledger: pd.DataFrame, panel: PricePanel) -> tuple[pd.DataFrame, pd.Series]:
-    """Fill in ``label`` and ``fwd_return`` of the open rows whose ``t + h`` the panel prices.
+def score_by_source(ledger: pd.DataFrame, sources: dict[str, DataConfig]) -> tuple[pd.DataFrame, pd.Series, list[str]]:
+    """Score the open rows of each source (:func:`scoring_sources`) against its own prices.
+
+    Returns the ledger, each row's state (:func:`score_ledger`) and a line per source: which
+    prices, to which date, for how many open rows."""
+    state = _states_before(ledger)
+    lines = []
+    for key, data in sources.items():
+        rows = ledger[DATA_SOURCE].eq(key)
+        n_open = int((rows & ledger["label"].isna()).sum())
+        panel = load_panel(data)
+        ledger, scored = score_ledger(ledger, panel, among=rows)
+        state[rows] = scored[rows]
+        lines.append(f"{n_open} open rows against {describe_source(data)} prices to {panel.dates[-1].date()}")
+    return ledger, state, lines
+
+
+def _states_before(ledger: pd.DataFrame) -> pd.Series:
+    """Each row's state before scoring: scored earlier, or pending."""
+    return pd.Series(np.where(ledger["label"].notna(), SCORED, PENDING), index=ledger.index, dtype=object)
+
+
+def score_ledger(ledger: pd.DataFrame, panel: PricePanel, *, among: pd.Series | None = None
+                 ) -> tuple[pd.DataFrame, pd.Series]:
+    """Fill in ``label`` and ``fwd_return`` of the open rows (those of the mask ``among``, default all)
+    whose ``t + h`` the panel prices.
 
     Rows scored earlier keep their outcome (a panel that starts later cannot erase it). Each
     open row is labelled by its own rule, with the function that labelled the training and test
@@ -202,10 +322,10 @@ def score_ledger(ledger: pd.DataFrame, panel: PricePanel) -> tuple[pd.DataFrame,
         Each row's state: :data:`SCORED`, :data:`SCORED_NOW`, :data:`PENDING` or :data:`UNPRICED`.
     """
     ledger = ledger.copy()
-    state = pd.Series(np.where(ledger["label"].notna(), SCORED, PENDING), index=ledger.index, dtype=object)
+    state = _states_before(ledger)
     dates = pd.Index(panel.dates.strftime("%Y-%m-%d"))
     tickers = pd.Index(panel.tickers)
-    open_rows = ledger[ledger["label"].isna()]
+    open_rows = ledger[ledger["label"].isna() & (True if among is None else among)]
     for (*values, sector_file), rows in open_rows.groupby([*RULE.values(), SECTOR_FILE], sort=False):
         rule = label_rule(values)
         labels = traded_labels(panel, rule, sectors=read_sectors(sector_file) if sector_file else None)
@@ -297,7 +417,8 @@ def ledger_report(ledger: pd.DataFrame, state: pd.Series, *, run_dir: Path | Non
     report = {"rows": len(ledger), **{s: int(counts.get(s, 0)) for s in STATES}, "models": []}
     for model, rows in ledger.groupby("model_id", sort=False):
         states = state[rows.index].value_counts()
-        scored = rows[rows["label"].notna()]
+        not_live = rows[LIVE].eq("no")
+        scored = rows[rows["label"].notna() & ~not_live]
         source = next((r for r in rows["run_dir"] if r), None) or run_dir
         record = WalkForwardRecord.load(source) if source else None
         live = live_figures(scored) if len(scored) else None
@@ -307,6 +428,7 @@ def ledger_report(ledger: pd.DataFrame, state: pd.Series, *, run_dir: Path | Non
         report["models"].append({
             "model_id": model, "run_dir": str(source) if source else None, "horizon": int(rows["horizon"].iloc[0]),
             "rows": len(rows), **{s: int(states.get(s, 0)) for s in STATES},
+            "not_live": int(not_live.sum()), "live_unknown": int(rows[LIVE].eq("").sum()),
             "live": live,
             "walk_forward": expected,
             "where": {name: where_in(live[name], expected[name]) if live and expected else None
@@ -323,14 +445,17 @@ def report_lines(report: dict) -> list[str]:
     for m in report["models"]:
         lines.append(f"model {m['model_id']} (horizon {m['horizon']}, run {m['run_dir'] or 'unknown'}): "
                      f"{m['rows']} rows, {m[PENDING]} pending")
+        if m["not_live"]:
+            lines.append(f"  warning: {m['not_live']} rows are dated inside the model's own train/validation/test "
+                         "windows: not live calls, left out of the live figures")
         live, expected = m["live"], m["walk_forward"]
         if live is None:
-            lines.append("  no scored rows yet")
+            lines.append("  no live scored rows yet")
             continue
         days = f"{live['n_days']} day{'s' * (live['n_days'] != 1)}"
         against = (f"walk-forward out of sample {expected['period'][0]} to {expected['period'][1]}, 95% intervals "
                    "(of a whole period's figure: a short live record falls outside them more often)"
-                   if expected else "no walk-forward to compare with: pass --run-dir")
+                   if expected else "no walk-forward to compare with: pass --from-run")
         lines.append(f"  live over {days} ({live['n_rows']} rows, {live['n_calls']} Down/Up calls); {against}")
         for name, text in LIVE_METRICS.items():
             value = "n/a" if live[name] != live[name] else f"{live[name]:.4f}"

@@ -64,6 +64,29 @@ class FoldDir:
         return json.loads(self.info.read_text())
 
 
+def model_windows(checkpoint: str | Path) -> dict | None:
+    """The date windows (``train``/``val``/``test``, each ``first``, ``last``, ``days``) a run's
+    ``model.pt`` was fitted, tuned and tested on, read from the file its run wrote beside it: a
+    fold's ``fold.json``, a walk-forward's ``final.json`` (no test window), a single split's
+    ``metrics.json``. None for a checkpoint away from its run's files."""
+    checkpoint = Path(checkpoint)
+    fold, run = FoldDir(checkpoint.parent), RunDir(checkpoint.parent)
+    if checkpoint.name != fold.checkpoint.name:
+        return None
+    for info in (fold.info, run.final_info, run.metrics):
+        if info.is_file():
+            try:
+                return json.loads(info.read_text()).get("split")
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                return None
+    return None
+
+
+def last_window_day(windows: dict) -> str:
+    """The last date of a model's windows (``YYYY-MM-DD``): its calls are live after it only."""
+    return max(part["last"] for part in windows.values())
+
+
 @dataclass(frozen=True)
 class RunDir:
     """A run directory's paths, and ``metrics.json`` read and written with its schema."""

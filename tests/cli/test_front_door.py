@@ -21,7 +21,7 @@ KEY_FLAGS = {
     "ablation": ["--config", "--folds", "--variants"],
     "benchmark": ["--out", "./benchmarks", "--quick", "--sp500", "--repeats", "--device"],
     "data": ["summary"],
-    "predict": ["--checkpoint", "--run-dir", "--ledger"],
+    "predict": ["--checkpoint", "--from-run", "--ledger"],
     "ledger": ["score"],
     "export": ["--checkpoint", "--out"],
     "export-factor": ["run_dir", "--out", "--model"],

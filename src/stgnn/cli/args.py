@@ -202,6 +202,19 @@ def add_flags(parser: argparse.ArgumentParser, title: str, flags: Sequence[Flag]
         flag.add_to(group, show_default=show_defaults)
 
 
+def add_from_run_flag(parser: argparse._ActionsContainer, help: str) -> None:
+    """``--from-run RUN_DIR``: a run a command reads. Its old name ``--run-dir`` (which the commands
+    that write a run take) still works, hidden, and says the new one."""
+    parser.add_argument("--from-run", type=Path, metavar="RUN_DIR", help=help)
+    parser.add_argument("--run-dir", dest="from_run", type=Path, action=_RenamedTo, help=argparse.SUPPRESS)
+
+
+class _RenamedTo(argparse.Action):
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(f"note: {option_string} is now --from-run here (--run-dir names a run a command writes)", file=sys.stderr)
+        setattr(namespace, self.dest, values)
+
+
 def add_config_file_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=Path, help="YAML config file; flags override it")
 

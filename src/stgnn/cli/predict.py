@@ -1,4 +1,5 @@
-"""Score the latest window of a panel with a saved model, optionally into a prediction ledger."""
+"""Score the latest window of a panel with a saved model (a checkpoint or an export), optionally
+into a prediction ledger."""
 
 from __future__ import annotations
 
@@ -7,54 +8,62 @@ import json
 import sys
 from pathlib import Path
 
-from stgnn.checkpoint import load_checkpoint
-from stgnn.cli.args import DATA_FLAGS, add_flags, config_overrides
-from stgnn.config import Config
+from stgnn.cli.args import DATA_FLAGS, add_flags, add_from_run_flag, config_overrides
 from stgnn.data.labels import rule_text
 from stgnn.data.sources import load_panel
 from stgnn.errors import StgnnError
-from stgnn.inference import score_latest
+from stgnn.inference import ServedModel, load_model, score_latest
 from stgnn.io import atomic_write
-from stgnn.ledger import WalkForwardRecord, append_calls, ledger_rows, model_id
+from stgnn.ledger import WalkForwardRecord, append_calls, ledger_rows
 from stgnn.reporting.report import format_interval
-from stgnn.runs import RunDir
+from stgnn.runs import RunDir, last_window_day
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     model = parser.add_mutually_exclusive_group(required=True)
-    model.add_argument("--checkpoint", help="a model.pt: of a training run, or of a walk-forward's fold")
-    model.add_argument("--run-dir", type=Path,
-                       help="a walk-forward run: its final model, with its windows and out-of-sample figures")
-    parser.add_argument("--out", help="also write the table to this csv")
-    parser.add_argument("--ledger", type=Path,
-                        help="append the calls to this prediction ledger (a rerun replaces that day's calls)")
+    model.add_argument("--checkpoint", help="a model.pt (of a training run, or of a walk-forward's fold), or an "
+                                            "export directory (stgnn export --out) or its model.pt2")
+    add_from_run_flag(model, "a walk-forward run directory: its final model, with its windows and out-of-sample "
+                             "figures")
+    parser.add_argument("--out", metavar="CSV", help="also write the table to this csv file")
+    parser.add_argument("--ledger", type=Path, metavar="CSV",
+                        help="append the calls to this prediction ledger csv (a rerun replaces that day's calls)")
     # Window, horizon and thresholds are the checkpoint's: only where the prices come from is asked.
     add_flags(parser, "data (default: the checkpoint's)", DATA_FLAGS, show_defaults=False)
 
 
 def run(args: argparse.Namespace) -> int:
-    record = WalkForwardRecord.load(args.run_dir) if args.run_dir else None
-    path = Path(args.checkpoint) if args.checkpoint else _final_model(args.run_dir)
-    ckpt = load_checkpoint(path)
-    saved = Config.model_validate(ckpt["config"])
-    config = saved.updated(config_overrides(args))
-    scores = score_latest(ckpt, load_panel(config.data), config=config)
+    record = WalkForwardRecord.load(args.from_run) if args.from_run else None
+    path = Path(args.checkpoint) if args.checkpoint else _final_model(args.from_run)
+    model = load_model(path)
+    config = model.config.updated(config_overrides(args))
+    scores = score_latest(model, load_panel(config.data), config=config)
     frame = scores.frame
-    model = model_id(path)
-    print(f"calls made on {frame['date'].iloc[0]} (the panel's last date), labels {rule_text(config.labels)}; "
-          f"model {model} ({path})", file=sys.stderr)
+    day = frame["date"].iloc[0]
+    print(f"calls made on {day} (the panel's last date), labels {rule_text(config.labels)}; "
+          f"model {model.model_id} ({path})", file=sys.stderr)
     if record is not None:
         for line in _expectations(record):
             print(line, file=sys.stderr)
+    if model.windows and day <= last_window_day(model.windows):
+        print(f"warning: {_not_live(day, model)}", file=sys.stderr)
+    for line in scores.rule_lines():
+        print(line, file=sys.stderr)
     for ticker, why in scores.skipped.items():
         print(f"skipped {ticker}: {why}", file=sys.stderr)
     if args.out:
         atomic_write(args.out, lambda tmp: frame.to_csv(tmp, index=False))
     if args.ledger:
-        append_calls(args.ledger, ledger_rows(frame, model, config, args.run_dir))
+        append_calls(args.ledger, ledger_rows(frame, model.model_id, config, args.from_run, windows=model.windows))
         print(f"{len(frame)} calls written to the ledger {args.ledger}", file=sys.stderr)
     print(frame.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     return 0
+
+
+def _not_live(day: str, model: ServedModel) -> str:
+    windows = ", ".join(f"{name} {part['first']} to {part['last']}" for name, part in model.windows.items())
+    return (f"{day} is inside this model's own windows ({windows}): these calls are not live but a backtest "
+            "day; the ledger marks them live=no and leaves them out of its live figures")
 
 
 def _final_model(run_dir: Path) -> Path:

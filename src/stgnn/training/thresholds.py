@@ -100,6 +100,13 @@ class DecisionThresholds:
             raise ValueError(f"Expected threshold keys {sorted(known)}, got unknown {unknown}, missing {missing}.")
         return cls(**data)
 
+    def rule_text(self) -> str:
+        """The decision rule with these numbers, in the terms of a row's :func:`margins`: what
+        ``stgnn predict`` prints above its calls."""
+        return (f"t_down {self.down:.4f}, t_up {self.up:.4f} (tuned on validation for {self.objective}); "
+                "margin_down = p_down - t_down, margin_up = p_up - t_up; the call is the side with the larger "
+                "margin if that margin is >= 0, else None (None on a tie)")
+
     def save(self, path: str | os.PathLike) -> None:
         """Write as JSON, atomically."""
         atomic_write_text(path, json.dumps(self.to_dict(), indent=2) + "\n")
@@ -168,6 +175,20 @@ def apply_thresholds(proba: ArrayLike, thresholds: DecisionThresholds) -> np.nda
     pred[(p[:, UP] >= thresholds.up) & (up_minus_down > offset)] = UP
     pred[(p[:, DOWN] >= thresholds.down) & (up_minus_down < offset)] = DOWN
     return pred
+
+
+def margins(proba: ArrayLike, thresholds: DecisionThresholds) -> tuple[np.ndarray, np.ndarray]:
+    """``margin_down = p_down - t_down`` and ``margin_up = p_up - t_up`` of each row: the side with
+    the larger margin is the call if that margin is >= 0 (the module docstring's rule).
+
+    Examples
+    --------
+    >>> t = DecisionThresholds(down=0.4, up=0.3, objective="macro_f1", value=0.0)
+    >>> [np.round(m, 2).tolist() for m in margins([[0.5, 0.15, 0.35]], t)]
+    [[0.1], [0.05]]
+    """
+    p = check_probabilities(proba)
+    return p[:, DOWN] - thresholds.down, p[:, UP] - thresholds.up
 
 
 def _check_candidates(values: ArrayLike, name: str) -> np.ndarray:
