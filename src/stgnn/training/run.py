@@ -76,7 +76,6 @@ def run_experiment(config: Config, run_dir: Path | None = None, *, data: PanelDa
         data = data.relabel(config.labels)
     split = single_split(config, data)
     fitter = FoldFitter(config)
-    fitter.check(data)
     staging = run_dir.parent / f".{run_dir.name}.partial"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
