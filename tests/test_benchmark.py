@@ -13,6 +13,7 @@ from stgnn.benchmark_suite import (
     device_markdown,
     device_suite,
     factor_markdown,
+    help_time,
     train_speed,
     train_speed_markdown,
 )
@@ -69,6 +70,14 @@ def test_command_writes_json_and_markdown(tmp_path):
     assert row["n_tickers"] == 20 and len(row["all_fold_seconds"]) == 2
     assert row["fold_seconds"] == min(row["all_fold_seconds"])
     assert "| 20 |" in (tmp_path / "results.md").read_text()
+    assert set(results["help"]) == {"median_seconds", "runs_seconds", "target_seconds", "within_target"}
+    assert "| `stgnn --help` in a fresh process, median of 5 |" in (tmp_path / "results.md").read_text()
+
+
+def test_help_case_records_the_median_and_the_target():
+    row = help_time(runs=3)
+    assert len(row["runs_seconds"]) == 3 and row["median_seconds"] == sorted(row["runs_seconds"])[1]
+    assert row["target_seconds"] == 1.0 and row["within_target"] == (row["median_seconds"] <= 1.0)
 
 
 def test_busy_cpu_seconds_counts_this_process_burning_cpu():

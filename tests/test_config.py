@@ -1,6 +1,7 @@
 import pytest
+import yaml
 
-from stgnn.config import Config, load_config, parse_config, write_config
+from stgnn.config import Config, commented_yaml, load_config, parse_config, write_config
 from stgnn.errors import ConfigError
 
 
@@ -12,7 +13,13 @@ def test_round_trip(tmp_path):
 
 
 @pytest.mark.parametrize("tree, message", [
-    ({"model": {"hiden": 3}}, "unknown field 'model.hiden'"),
+    ({"model": {"hiden": 3}}, "unknown field 'model.hiden' (did you mean 'model.hidden'?)"),
+    ({"trainig": {"epochs": 3}}, "unknown field 'trainig' (did you mean 'training'?)"),
+    ({"model": {"epochs": 3}}, "unknown field 'model.epochs' (did you mean 'training.epochs'?)"),
+    ({"walkforward": {"grid": {"loss.focal_gama": [1.0]}}},
+     "grid key 'loss.focal_gama' is not a config key (did you mean 'loss.focal_gamma'?)"),
+    ({"walkforward": {"grid": {"modle.hidden": [8]}}}, "(did you mean 'model.hidden'?)"),
+    ({"walkforward": {"grid": {"model.hidden.width": [8]}}}, "'model.hidden' is a value, not a section"),
     ({"labels": {"horizon": 0}}, "'labels.horizon'"),
     ({"loss": {"focal_gamma": -1}}, "'loss.focal_gamma'"),
     ({"loss": {"focal_alpha": 1.5}}, "focal_alpha must be in (0, 1)"),
@@ -77,3 +84,34 @@ def test_the_grid_still_varies_training_settings():
     grid = {"loss.focal_gamma": [1.0, 2.0], "model.hidden": [8, 16], "training.lr": [1e-3], "graph.k": [3, 5]}
     assert parse_config({"walkforward": {"grid": grid}}).walkforward.grid == grid
     assert Config().updated({"walkforward.grid": grid}).walkforward.grid == grid
+
+
+@pytest.mark.parametrize("key, message", [
+    ("training.epoch", "'training.epoch' is not a config key (did you mean 'training.epochs'?)"),
+    ("trainig.epochs", "(did you mean 'training.epochs'?)"),
+    ("nothing.like.it", "'nothing.like.it' is not a config key; stgnn config --defaults lists every key."),
+])
+def test_a_misspelled_override_names_the_nearest_key(key, message):
+    with pytest.raises(ConfigError) as exc:
+        Config().updated({key: 1})
+    assert message in str(exc.value)
+
+
+@pytest.mark.parametrize("config", [
+    Config(),
+    Config().updated({"data.source": "csv", "data.data_dir": "prices", "data.start": "2010-01-04",
+                      "data.tickers": ["aapl"], "loss.focal_alpha": [0.3, 0.4, 0.3],
+                      "smote.sampling_strategy": {"Down": 100}, "walkforward.grid": {"model.hidden": [8, 16]}}),
+], ids=["defaults", "changed"])
+def test_commented_yaml_reads_back(config):
+    assert parse_config(yaml.safe_load(commented_yaml(config))) == config
+
+
+def test_commented_yaml_describes_every_described_field():
+    text = commented_yaml(Config())
+    flat = " ".join(line.strip().removeprefix("# ") for line in text.splitlines())
+    for section in Config.model_fields.values():
+        for info in getattr(section.annotation, "model_fields", {}).values():
+            if info.description:
+                assert " ".join(info.description.split()) in flat
+    assert "# one of: correlation, residual, sector, sector_residual\n  method: correlation\n" in text

@@ -39,7 +39,7 @@ def cpu_suite(*, quick: bool = False, repeats: int = 2, sp500: bool = False) -> 
             raise ConfigError(f"{config} not found: the benchmark times the repository's walk-forward configs; "
                               "run it from the repository root (or with --quick).")
     sizes = [20] if quick else [20, 100, 500]
-    results = {"machine": machine(), "scaling": []}
+    results = {"machine": machine(), "scaling": [], "help": help_time()}
     results["train_sample"] = run_case("train", load_config(None, {"data.start": "2010-01-01", "training.epochs": 3}))
     results["encoder_passes"] = run_case("encoder_passes", synthetic_config(20))
     results["encoder_passes_centre"] = run_case("encoder_passes", synthetic_config(20).updated({"smote.mode": "centre"}))
@@ -241,6 +241,23 @@ def walk_forward_run(config: Path) -> dict:
     return {"config": config.name, "seconds": round(seconds, 1), "peak_rss_mb": round(peak_kb / 1024, 1)}
 
 
+HELP_TARGET_SECONDS = 1.0
+"""What ``stgnn --help`` may take in a fresh process: the first thing a newcomer runs."""
+
+
+def help_time(runs: int = 5) -> dict:
+    """Wall time of ``python -m stgnn --help`` in a fresh process (Python's start-up included),
+    the median of ``runs``, beside :data:`HELP_TARGET_SECONDS`."""
+    seconds = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "stgnn", "--help"], check=True, capture_output=True)
+        seconds.append(round(time.perf_counter() - started, 3))
+    median = float(np.median(seconds))
+    return {"median_seconds": round(median, 3), "runs_seconds": seconds, "target_seconds": HELP_TARGET_SECONDS,
+            "within_target": median <= HELP_TARGET_SECONDS}
+
+
 def machine() -> dict:
     return {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
             "python": platform.python_version(), "torch": torch.__version__, "threads": torch.get_num_threads(),
@@ -254,6 +271,12 @@ def markdown(r: dict) -> str:
         f"Machine: {r['machine']['cores']} cores ({r['machine']['cpu']}), Python {r['machine']['python']}, "
         f"torch {r['machine']['torch']}, {r['machine']['date']}.", "",
         "| measurement | value |", "|---|---|",
+    ]
+    if "help" in r:
+        h = r["help"]
+        lines.append(f"| `stgnn --help` in a fresh process, median of {len(h['runs_seconds'])} | {h['median_seconds']} s "
+                     f"(target {h['target_seconds']:g} s: {'met' if h['within_target'] else 'missed'}) |")
+    lines += [
         f"| training throughput, bundled sample from 2010 ({t['n_tickers']} tickers) | {t['samples_per_second']:,.0f} labelled samples/s |",
         f"| prediction, one day of {t['n_tickers']} tickers | {t['predict_one_day_ms']} ms |",
         f"| peak RSS, training on the sample | {t['peak_rss_mb']:,.0f} MB |",

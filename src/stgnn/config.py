@@ -6,11 +6,13 @@ once with the field's name, and an out-of-range value names the allowed range.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import os
+import textwrap
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Iterator, Literal, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -335,6 +337,9 @@ class WalkForwardConfig(_Section):
     @classmethod
     def _grid(cls, v):
         for key, values in v.items():
+            problem = key_problem(key)
+            if problem:
+                raise ValueError(f"grid key {problem}; {LISTS_KEYS}")
             if not isinstance(values, list) or not values:
                 raise ValueError(f"grid values of {key} must be a non-empty list")
             for refused, why in GRID_REFUSED.items():
@@ -396,6 +401,9 @@ class Config(_Section):
         """A copy with dotted-key overrides applied (``{"loss.focal_gamma": 3.0}``), re-validated."""
         tree = self.model_dump(mode="json")
         for key, value in overrides.items():
+            problem = key_problem(key)
+            if problem:
+                raise ConfigError(f"{problem}; {LISTS_KEYS}.")
             node = tree
             *parents, leaf = key.split(".")
             for part in parents:
@@ -449,7 +457,84 @@ def _describe(exc: ValidationError) -> str:
     where = ".".join(str(p) for p in err["loc"] if isinstance(p, int) or str(p).isidentifier()) or "config"
     msg = err["msg"].removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
-        return f"unknown field '{where}'; check its spelling against the documented config."
+        return f"unknown field '{where}'{_did_you_mean(where)}; {LISTS_KEYS}."
     value = err.get("input")
     shown = "" if isinstance(value, dict) else f" (got {value!r})"
     return f"invalid value for '{where}'{shown}: {msg}."
+
+
+LISTS_KEYS = "stgnn config --defaults lists every key"
+
+
+def key_problem(key: str) -> str | None:
+    """Why a dotted key (``model.hidden``) names no config field or section, with the nearest
+    spelling; None when it names one."""
+    model: Any = Config
+    parts = key.split(".")
+    for depth, part in enumerate(parts):
+        if not _is_section(model):
+            return f"'{key}' is not a config key: '{'.'.join(parts[:depth])}' is a value, not a section"
+        if part not in model.model_fields:
+            return f"'{key}' is not a config key{_did_you_mean('.'.join(parts[:depth + 1]), parts[depth + 1:])}"
+        model = model.model_fields[part].annotation
+    return None
+
+
+def _did_you_mean(key: str, rest: list[str] = ()) -> str:
+    """``" (did you mean 'model.hidden'?)"`` for ``model.hiden``: the closest field of the same
+    section, else the same name in another section (``model.epochs``: ``training.epochs``); with
+    the ``rest`` of a dotted key after it where that names a field (``modle.hidden``: ``model.hidden``)."""
+    parent, _, leaf = key.rpartition(".")
+    keys = list(_keys())
+    siblings = {k.rpartition(".")[2]: k for k in keys if k.rpartition(".")[0] == parent}
+    close = difflib.get_close_matches(leaf, siblings, n=1)
+    found = siblings[close[0]] if close else next((k for k in keys if k.rpartition(".")[2] == leaf), None)
+    if found is None:
+        return ""
+    whole = ".".join([found, *rest])
+    return f" (did you mean '{whole if whole in keys else found}'?)"
+
+
+def _keys(model: Any = None, prefix: str = "") -> Iterator[str]:
+    """Every dotted key of the schema, sections included."""
+    for name, info in (model or Config).model_fields.items():
+        yield prefix + name
+        if _is_section(info.annotation):
+            yield from _keys(info.annotation, f"{prefix}{name}.")
+
+
+def _is_section(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def commented_yaml(config: Config) -> str:
+    """``config`` as YAML, every key with its value and, as a comment above it, its description
+    and choices (what ``stgnn config`` prints). ``safe_load`` reads it back to ``config``."""
+    head = ["# stgnn config: every key with its value. A config file needs only the keys it changes;",
+            "# flags override the file. Load with: stgnn <command> --config FILE", ""]
+    return "\n".join(head + _commented(config, "")) + "\n"
+
+
+def _commented(section: BaseModel, pad: str) -> list[str]:
+    lines = []
+    values = section.model_dump(mode="json")
+    for name, info in type(section).model_fields.items():
+        value = getattr(section, name)
+        nested = isinstance(value, BaseModel)
+        lines += [f"{pad}# {line}" for line in _help_lines(info, type(value).__doc__ if nested else None)]
+        if nested:
+            lines += [f"{pad}{name}:", *_commented(value, pad + "  ")]
+        else:
+            # Block style for the key, flow style for a list inside it (``[1, 2, 5]``).
+            flow = None if isinstance(values[name], (list, dict)) else False
+            dumped = yaml.safe_dump({name: values[name]}, sort_keys=False, default_flow_style=flow, width=1000)
+            lines += [pad + line for line in dumped.splitlines()]
+    return lines
+
+
+def _help_lines(info, doc: str | None) -> list[str]:
+    """A field's description (a section's: its docstring's first paragraph) and its choices, wrapped."""
+    text = " ".join((info.description or (doc or "").split("\n\n")[0]).split())
+    choices = get_args(info.annotation) if get_origin(info.annotation) is Literal else ()
+    return textwrap.wrap(text, width=96) + (textwrap.wrap(f"one of: {', '.join(map(str, choices))}", width=96)
+                                            if choices else [])

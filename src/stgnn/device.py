@@ -14,11 +14,17 @@ from stgnn.errors import ConfigError
 logger = logging.getLogger(__name__)
 
 
+def check_device(name: str) -> None:
+    """Refuse a device this machine lacks (``cuda`` without a GPU torch sees): what each command
+    calls before it loads any data, so that the mistake costs no time."""
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("Device 'cuda' asked for, but torch sees no CUDA GPU; use --device cpu or auto.")
+
+
 def resolve_device(name: str) -> torch.device:
     """``auto`` is CUDA where torch sees a GPU, else the CPU; an absent GPU asked for by name is a
     configuration error. A CUDA device comes back as ``cuda:N``, started (:func:`start`)."""
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("Device 'cuda' asked for, but torch sees no CUDA GPU; use --device cpu or auto.")
+    check_device(name)
     if name == "auto":
         name = "cuda" if torch.cuda.is_available() else "cpu"
     device = indexed(torch.device(name))

@@ -10,7 +10,8 @@ from typing import Literal, get_args, get_origin
 import pytest
 
 from stgnn.cli import main, walk_forward
-from stgnn.cli.args import ALL_FLAGS, Parser, _scalar, config_overrides, schema_field
+from stgnn.cli.args import ALL_FLAGS, _scalar, config_overrides, schema_field
+from stgnn.cli.base import Parser
 from stgnn.config import load_config
 from stgnn.registry import BASELINES
 from stgnn.walkforward.backends import BACKENDS

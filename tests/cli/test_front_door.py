@@ -1,11 +1,15 @@
 """One front door: every command is ``stgnn <command>``, and each repository script is that command
 under its old name (same flags, same code)."""
 
+import importlib
 import importlib.util
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+import stgnn
 from stgnn.cli import COMMANDS, build_parser, main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,6 +25,7 @@ KEY_FLAGS = {
     "ablation": ["--config", "--folds", "--variants"],
     "benchmark": ["--out", "./benchmarks", "--quick", "--sp500", "--repeats", "--device"],
     "data": ["summary"],
+    "config": ["--defaults", "--config"],
     "predict": ["--checkpoint", "--from-run", "--ledger"],
     "ledger": ["score"],
     "export": ["--checkpoint", "--out"],
@@ -77,9 +82,37 @@ def test_script_and_command_print_the_same_fold_table(capsys):
     assert from_script.count("\n") == 4  # a header and demo.yaml's three folds
 
 
-@pytest.mark.parametrize("argv", [["-v", "train"], ["train", "-v"], ["train"]])
+@pytest.mark.parametrize("command, module", [(name, module) for name, module, _ in COMMANDS])
+def test_a_commands_help_describes_it_in_full(command, module, capsys):
+    """Its whole module docstring, never a sentence cut at the first line break."""
+    doc = "".join(importlib.import_module(module).__doc__.split())
+    assert doc.endswith((".", ")", "?"))
+    # Whitespace dropped: argparse wraps lines anywhere, hyphens included ("walk-\nforward").
+    assert doc in "".join(_help(main, [command, "--help"], capsys).split())
+
+
+@pytest.mark.parametrize("argv", [["-v", "train"], ["train", "-v"], ["train"], ["data", "summary", "-v"],
+                                  ["-v", "data", "summary"], ["data", "summary"], ["config", "--defaults", "-v"]])
 def test_verbose_before_or_after_the_command(argv):
-    assert build_parser().parse_args(argv).verbose == ("-v" in argv)
+    assert build_parser(argv).parse_args(argv).verbose == ("-v" in argv)
+
+
+def test_version(capsys):
+    assert _help(main, ["--version"], capsys).strip().startswith(f"stgnn {stgnn.__version__}")
+
+
+@pytest.mark.parametrize("argv, heavy", [
+    (["--help"], ["torch", "pandas", "numpy", "stgnn.cli.args", "stgnn.config"]),
+    (["config", "--defaults"], ["torch", "pandas"]),
+])
+def test_light_commands_import_no_heavy_module(argv, heavy):
+    """``stgnn --help`` imports no command module, nor torch or pandas (seconds): the command table
+    is read without them, and only the command asked for is imported."""
+    code = ("import sys\nfrom stgnn.cli import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+            "print(' '.join(sorted(sys.modules)), file=sys.stderr)")
+    proc = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, check=True)
+    loaded = set(proc.stderr.split())
+    assert "stgnn.cli" in loaded and not loaded & set(heavy)
 
 
 @pytest.mark.parametrize("argv, message", [

@@ -66,9 +66,26 @@ def test_sector_graph_prefers_same_sector(tmp_path):
     np.testing.assert_array_equal(g2.neighbours, g.neighbours)
 
 
+@pytest.mark.parametrize("builder", [CorrelationGraph, lambda **kw: SectorGraph(dict.fromkeys(TICKERS, "x"), **kw)],
+                         ids=["correlation", "sector"])
+def test_k_is_capped_at_the_tickers_with_training_returns(builder, caplog):
+    """k = 5 on five tickers runs with four neighbours each; a ticker without a training return
+    (it lists later) does not count, so the cap is read from the training days alone."""
+    with caplog.at_level(logging.WARNING, logger="stgnn.data.graph"):
+        g = builder(k=5).fit(_returns(), TICKERS).graph
+    assert g.k == 4 and g.has_neighbour.all()
+    assert "graph k=5 capped at 4: only 5 tickers have returns on the training days" in caplog.text
+    late = _returns()
+    late[:, 4] = np.nan
+    assert builder(k=5).fit(late, TICKERS).graph.k == 3
+    assert builder(k=3).fit(late, TICKERS).graph.k == 3  # at the cap: kept
+
+
 def test_errors(tmp_path):
-    with pytest.raises(ConfigError, match="k=5 needs at least 6 tickers"):
-        CorrelationGraph(k=5).fit(_returns(), TICKERS)
+    alone = np.full((300, 5), np.nan)
+    alone[:, 0] = 0.01
+    with pytest.raises(DataError, match="at least 2 tickers with returns on the training days, got 1"):
+        CorrelationGraph(k=2).fit(alone, TICKERS)
     with pytest.raises(NotFittedError, match="call fit"):
         CorrelationGraph().graph
     with pytest.raises(ValueError, match="Expected returns of shape"):

@@ -94,6 +94,38 @@ def test_wide_file(tmp_path):
     assert load_csv(_config(path, tickers=["msft"])).tickers == ["MSFT"]
 
 
+def test_a_folder_holding_one_wide_file_is_read_as_that_file(tmp_path, caplog):
+    folder = tmp_path / "prices"
+    folder.mkdir()
+    wide = pd.DataFrame({"date": DATES.strftime("%Y-%m-%d"), "AAPL": _prices(10), "MSFT": _prices(20)})
+    wide.to_csv(folder / "closes.csv", index=False)
+    with caplog.at_level(logging.INFO, logger="stgnn.data.sources.csv"):
+        panel = load_csv(_config(folder, tickers=["msft"]))
+    assert panel.tickers == ["MSFT"]
+    np.testing.assert_allclose(panel.close["MSFT"], _prices(20))
+    assert "its one file closes.csv has no price field column: read as a wide file" in caplog.text
+
+
+def test_a_wide_file_beside_ticker_files_is_named_as_such(tmp_path):
+    folder = _write_folder(tmp_path / "prices", {"aapl.csv": _ticker_frame()})
+    pd.DataFrame({"date": DATES.strftime("%Y-%m-%d"), "A": _prices(10), "B": _prices(20)}).to_csv(
+        folder / "closes.csv", index=False)
+    with pytest.raises(DataError, match=r"closes\.csv: expected columns date and close .*got date, A, B; rename the "
+                                        r"headers, or if it is a wide file .* pass the file itself as data_dir\.$"):
+        load_csv(_config(folder))
+
+
+@pytest.mark.parametrize("text", ["date,price\n2024-01-02,1\n", "date,open,price,volume\n2024-01-02,1,1,9\n"],
+                         ids=["one-column", "misnamed-close"])
+def test_a_ticker_file_with_a_misnamed_close_is_never_read_as_tickers(tmp_path, text):
+    """Alone in its folder it is still a ticker file: PRICE and VOLUME are no tickers."""
+    folder = tmp_path / "prices"
+    folder.mkdir()
+    (folder / "aapl.csv").write_text(text)
+    with pytest.raises(DataError, match=r"aapl\.csv: expected columns date and close .*; rename the headers\.$"):
+        load_csv(_config(folder))
+
+
 def test_wide_file_date_in_first_column_under_any_header(tmp_path):
     path = tmp_path / "closes.csv"
     pd.DataFrame({"day": DATES, "A": _prices(10)}).to_csv(path, index=False)

@@ -1,5 +1,5 @@
-"""Flags shared by the commands, and the guard that turns user errors into
-one line and exit code 2.
+"""Flags shared by the commands (the parser class, ``-v`` and the error guard are in
+:mod:`stgnn.cli.base`).
 
 A config flag is one row of a table: its name and the dotted config key it sets. Its type,
 choices, help and shown default are read from the pydantic field in :mod:`stgnn.config`, so
@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
-import sys
 import types
 from dataclasses import dataclass
 from datetime import date
@@ -21,19 +19,9 @@ from typing import Any, Callable, Literal, Sequence, Union, get_args, get_origin
 from pydantic.fields import FieldInfo
 
 from stgnn.config import Config
-from stgnn.errors import StgnnError
 from stgnn.registry import BASELINES
 from stgnn.tracking import add_mlflow_flag
 from stgnn.walkforward.backends import BACKENDS
-
-EXIT_USAGE = 2
-
-
-class Parser(argparse.ArgumentParser):
-    """An ``ArgumentParser`` whose errors are one line (no usage block) and exit code 2."""
-
-    def error(self, message: str):  # noqa: D102 - argparse hook
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
 
 
 def _json_arg(text: str):
@@ -241,31 +229,9 @@ def config_overrides(args: argparse.Namespace) -> dict[str, Any]:
     return found
 
 
-def configure_logging(verbose: bool = False) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(levelname)s %(message)s" if verbose else "%(message)s",
-        stream=sys.stderr,
-    )
-    for noisy in ("matplotlib", "PIL", "yfinance", "peewee"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-
-
-def guarded(fn: Callable[[], int | None]) -> int:
-    """Run ``fn``; a user error becomes one line on stderr and exit code 2, no traceback."""
-    try:
-        return fn() or 0
-    except StgnnError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-
-
 def add_experiment_flags(parser: argparse.ArgumentParser, *, walk_forward: bool = True) -> None:
     """What every experiment command takes: the config file, data, label and training (and
-    walk-forward and execution) flags, ``--run-dir``, ``--mlflow`` and ``-v``."""
+    walk-forward and execution) flags, ``--run-dir`` and ``--mlflow`` (``-v``: every command has it)."""
     add_config_file_flag(parser)
     add_flags(parser, "data", DATA_FLAGS + LABEL_FLAGS)
     add_flags(parser, "model and training", TRAINING_FLAGS)
@@ -274,9 +240,3 @@ def add_experiment_flags(parser: argparse.ArgumentParser, *, walk_forward: bool 
         add_execution_flags(parser)
     parser.add_argument("--run-dir", type=Path, help="write the run exactly here (default runs/<id>)")
     add_mlflow_flag(parser)
-    # Suppressed default: a -v given before the command (stgnn -v train) is not undone by this one's default.
-    add_verbose_flag(parser, default=argparse.SUPPRESS)
-
-
-def add_verbose_flag(parser: argparse.ArgumentParser, *, default: Any = False) -> None:
-    parser.add_argument("-v", "--verbose", action="store_true", default=default, help="debug logging")

@@ -10,6 +10,7 @@ import argparse
 from pathlib import Path
 
 from stgnn.benchmark_suite import cpu_suite, device_markdown, device_suite, factor_markdown, factor_suite, markdown
+from stgnn.device import check_device
 from stgnn.io import atomic_write_text, write_json
 
 
@@ -31,6 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_device(args.device)
     if args.device != "cpu":
         def save(results: dict) -> None:
             write_json(args.out / f"{args.device}.json", results)

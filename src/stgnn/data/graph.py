@@ -236,7 +236,8 @@ class _GraphBuilder:
     Parameters
     ----------
     k : int
-        Neighbour slots per ticker.
+        Neighbour slots per ticker; ``fit`` caps it at the tickers with training returns less one
+        (``k_``, with a warning).
     correlation : {"absolute", "positive"}
         Rank partners by ``|corr|`` or by ``corr``.
     min_overlap : int
@@ -278,8 +279,7 @@ class _GraphBuilder:
         n = len(tickers)
         if returns.ndim != 2 or returns.shape[1] != n:
             raise ValueError(f"Expected returns of shape (n_days, {n}), got {returns.shape}.")
-        if self.k >= n:
-            raise ConfigError(f"Graph k={self.k} needs at least {self.k + 1} tickers, got {n}; lower --k.")
+        self.k_ = self._capped_k(returns)
         corr = _pairwise_correlation(residual_returns(returns) if self.residual else returns, self.min_overlap)
         valid = np.isfinite(corr)
         if not valid.any():
@@ -289,7 +289,7 @@ class _GraphBuilder:
         strength = np.abs(corr) if self.correlation == "absolute" else corr
         strength = np.where(valid, strength + self._priority(tickers), -np.inf)
         # Stable order: ties broken by ticker position, so a fit is reproducible; invalid last.
-        order = np.argsort(-strength, axis=1, kind="stable")[:, : self.k]
+        order = np.argsort(-strength, axis=1, kind="stable")[:, : self.k_]
         filled = np.take_along_axis(valid, order, axis=1)
         neighbours = np.where(filled, order, -1)
         weights = np.where(filled, np.take_along_axis(corr, order, axis=1), 0.0)
@@ -297,6 +297,20 @@ class _GraphBuilder:
         self.graph_ = Graph(list(tickers), neighbours, weights)
         self._log_gaps(sector_filled)
         return self
+
+    def _capped_k(self, returns: np.ndarray) -> int:
+        """``k``, capped at the tickers with training returns less one (with a warning): a small
+        universe runs with every partner it has rather than failing. Counted on the training days
+        alone, so that a ticker listing later changes no fold's graph."""
+        present = int(np.isfinite(returns).any(axis=0).sum())
+        if present < 2:
+            raise DataError(f"A graph needs at least 2 tickers with returns on the training days, got {present}; "
+                            "add tickers or train on more days.")
+        if self.k < present:
+            return self.k
+        logger.warning("graph k=%d capped at %d: only %d tickers have returns on the training days", self.k,
+                       present - 1, present)
+        return present - 1
 
     def _priority(self, tickers: list[str]) -> np.ndarray | float:
         return 0.0
@@ -398,7 +412,7 @@ class SectorGraph(_GraphBuilder):
         filled = []
         for i in np.flatnonzero(~history):
             same = labels == labels[i]
-            peers = np.flatnonzero(same & history)[: self.k]
+            peers = np.flatnonzero(same & history)[: self.k_]
             if len(peers) == 0:
                 continue
             within = corr[np.ix_(same, same)]

@@ -24,7 +24,6 @@ from stgnn.data.batches import EgoSamples, GraphBatcher
 from stgnn.data.dataset import PanelData
 from stgnn.data.graph import Graph, build_graph
 from stgnn.data.scaling import FeatureScaler
-from stgnn.errors import ConfigError
 from stgnn.training import imbalance
 from stgnn.training.smote import EgoSMOTE
 
@@ -120,16 +119,9 @@ class FoldFitter:
         return (config.labels, config.features, config.graph, config.smote, config.model.window,
                 config.training.scaler, config.training.balanced_sampler, loss.class_weights, loss.hard_negative_weight, loss.hard_negative_band)
 
-    def check(self, data: PanelData) -> None:
-        """Refuse settings the panel cannot serve, before anything is fitted or written."""
-        k = self.config.graph.k
-        if k >= len(data.tickers):
-            raise ConfigError(f"Graph k={k} needs at least {k + 1} tickers, got {len(data.tickers)}; lower --k.")
-
     def fit(self, data: PanelData, train_days: np.ndarray) -> FoldData:
         cfg = self.config
         train_days = np.asarray(train_days)
-        self.check(data)
         if cfg.labels != data.label_config:
             data = data.relabel(cfg.labels)
         values = data.features.values

@@ -22,6 +22,7 @@ from stgnn.data.dataset import PanelData, prepare
 from stgnn.data.graph import configured_sectors
 from stgnn.data.sources import load_panel
 from stgnn.data.splits import Split, chronological_split, purge_for
+from stgnn.device import check_device
 from stgnn.errors import ConfigError
 from stgnn.evaluation.metrics import HEADLINE_METRICS, PREDICTION_COLUMNS, prediction_metrics, proba_of
 from stgnn.io import atomic_write, write_json
@@ -50,7 +51,9 @@ def default_run_dir(config: Config, root: Path = Path("runs")) -> Path:
 
 def load_data(config: Config) -> PanelData:
     """The panel of ``config.data``, prepared; with ``graph.sector_file`` its sectors travel along, so
-    that sector-relative labels can be cut (and cut again by ``relabel``)."""
+    that sector-relative labels can be cut (and cut again by ``relabel``). A training device this
+    machine lacks is refused first: every experiment command loads its data here."""
+    check_device(config.training.device)
     panel = load_panel(config.data)
     return prepare(panel, features=config.features, labels=config.labels, window=config.model.window,
                    sectors=configured_sectors(config.graph))
@@ -73,7 +76,6 @@ def run_experiment(config: Config, run_dir: Path | None = None, *, data: PanelDa
         data = data.relabel(config.labels)
     split = single_split(config, data)
     fitter = FoldFitter(config)
-    fitter.check(data)
     staging = run_dir.parent / f".{run_dir.name}.partial"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)

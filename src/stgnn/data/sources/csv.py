@@ -8,7 +8,8 @@ Per-ticker folder
     kept when every file has them.
 Wide file
     A date column (``date`` in any case, else the first column), then one column of adjusted
-    closes per ticker.
+    closes per ticker. A folder whose one csv file has two or more columns beside the date and
+    none named as a price field (close, adj close, open, high, low, volume) is read as that file.
 
 Dates are parsed here, file by file, so an unparsable or repeated date names its file; prices
 are checked by :func:`~stgnn.data.panel.build_panel`, whose errors name ticker and date. Only
@@ -17,6 +18,7 @@ are checked by :func:`~stgnn.data.panel.build_panel`, whose errors name ticker a
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 
@@ -30,6 +32,8 @@ _CSV_SUFFIX = re.compile(r"\.csv(\.gz)?$", re.IGNORECASE)
 # A trailing UTC offset after a time, as in yfinance's ``history().to_csv()``:
 # 2024-01-02 00:00:00-05:00. Dropping it keeps the exchange's local date.
 _UTC_OFFSET = re.compile(r"(?<=:\d\d)(?:Z|[+-]\d\d:\d\d)$")
+
+logger = logging.getLogger(__name__)
 
 
 def load_csv(config: DataConfig) -> PricePanel:
@@ -79,6 +83,13 @@ def _read_folder(folder: Path, tickers: tuple[str, ...] | None) -> dict[str, pd.
             f"{folder}: no .csv or .csv.gz files; put one file per ticker in it "
             "(e.g. AAPL.csv with columns date, close), or pass one wide csv file as data_dir."
         )
+    if len(files) == 1:
+        (path,) = files.values()
+        raw = _read(path)
+        if _looks_wide(raw):
+            logger.info("%s: its one file %s has no price field column: read as a wide file of closes, one column "
+                        "per ticker", folder, path.name)
+            return _wide_fields(raw, path, tickers)
     if tickers:
         _check_present(tickers, files, where=f"{folder}: no file for")
     files = {ticker: files[ticker] for ticker in tickers or sorted(files)}
@@ -93,6 +104,7 @@ def _read_folder(folder: Path, tickers: tuple[str, ...] | None) -> dict[str, pd.
 def _read_ticker_file(path: Path) -> pd.DataFrame:
     """One ticker's fields (columns among :data:`FIELDS`), indexed by parsed dates."""
     raw = _read(path)
+    wide = _looks_wide(raw)
     original = [str(c) for c in raw.columns]
     raw.columns = [_header(c) for c in original]
     if raw.columns.duplicated().any():
@@ -103,20 +115,22 @@ def _read_ticker_file(path: Path) -> pd.DataFrame:
     if "adjclose" in raw:
         raw = raw.drop(columns="close", errors="ignore").rename(columns={"adjclose": "close"})
     if "date" not in raw or "close" not in raw:
-        raise DataError(
-            f"{path}: expected columns date and close (or adj close), got {', '.join(original)}; "
-            "rename the headers."
-        )
+        fix = ("rename the headers, or if it is a wide file (date, then one column of closes per ticker), pass the "
+               "file itself as data_dir" if wide else "rename the headers")
+        raise DataError(f"{path}: expected columns date and close (or adj close), got {', '.join(original)}; {fix}.")
     raw.index = _parse_dates(raw["date"], path)
     return raw[[name for name in FIELDS if name in raw]]
 
 
 def _read_wide(path: Path, tickers: tuple[str, ...] | None) -> dict[str, pd.DataFrame]:
-    raw = _read(path)
+    return _wide_fields(_read(path), path, tickers)
+
+
+def _wide_fields(raw: pd.DataFrame, path: Path, tickers: tuple[str, ...] | None) -> dict[str, pd.DataFrame]:
     headers = [_header(c) for c in raw.columns]
     date_column = raw.columns[headers.index("date")] if "date" in headers else raw.columns[0]
     close = raw.drop(columns=date_column)
-    if close.empty or {"close", "adjclose"} & set(headers):
+    if close.empty or _has_close(raw):
         raise DataError(
             f"{path}: unknown column layout ({', '.join(map(str, raw.columns))}); a wide file has a "
             "date column and one column of closes per ticker; for files with date, open, high, low, "
@@ -143,6 +157,17 @@ def _read(path: Path) -> pd.DataFrame:
     if frame.empty:
         raise DataError(f"{path}: empty file (no price rows); fill it or remove it.")
     return frame
+
+
+def _has_close(raw: pd.DataFrame) -> bool:
+    return bool({"close", "adjclose"} & {_header(c) for c in raw.columns})
+
+
+def _looks_wide(raw: pd.DataFrame) -> bool:
+    """Two or more columns beside the date, none a price field: columns of tickers. Strict, so that
+    a ticker file with a misnamed close is never read as tickers named OPEN, PRICE, VOLUME."""
+    headers = {_header(c) for c in raw.columns} - {"date"}
+    return len(headers) >= 2 and not headers & {*FIELDS, "adjclose"}
 
 
 def _header(name: object) -> str:
