@@ -77,12 +77,12 @@ def test_predict_scores_the_latest_day(run_dir, capsys, tmp_path):
     assert "T000" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("flags", [[], ["--checkpoint", "model.pt", "--run-dir", "runs/x"]])
-def test_predict_takes_a_checkpoint_or_a_run_dir(flags, capsys):
+@pytest.mark.parametrize("flags", [[], ["--checkpoint", "model.pt", "--from-run", "runs/x"]])
+def test_predict_takes_a_checkpoint_or_a_run(flags, capsys):
     with pytest.raises(SystemExit) as exit_:
         stgnn_main(["predict", *flags])
     err = capsys.readouterr().err
-    assert exit_.value.code == 2 and len(err.strip().splitlines()) == 1 and "--run-dir" in err
+    assert exit_.value.code == 2 and len(err.strip().splitlines()) == 1 and "--from-run" in err
 
 
 def test_a_five_ticker_universe_runs_with_k_capped(tmp_path, caplog):
