@@ -36,6 +36,11 @@ class Baseline:
 NO_GRAPH = "stgnn_no_graph"
 """The temporal-only STGNN, trained by the walk-forward beside the model (the graph's comparison)."""
 
+BAYES = "bayes"
+"""The synthetic market's exact posterior, scored beside the baselines on the same rows: the best
+possible, a reference rather than a baseline (no config names it; a run on the synthetic source
+gets it where the posterior is exact, :func:`stgnn.data.sources.synthetic.bayes_unavailable`)."""
+
 BASELINES: dict[str, Baseline] = {b.name: b for b in (
     Baseline("majority", "training class frequencies as constant probabilities"),
     Baseline("momentum", "logistic regression on the trailing 20-day return", tuned=True),

@@ -21,11 +21,14 @@ from stgnn.config import Config, load_config, write_config
 from stgnn.data.dataset import PanelData
 from stgnn.data.graph import known_sectors
 from stgnn.data.labels import rule_text
+from stgnn.data.sources.synthetic import bayes_unavailable
 from stgnn.data.splits import purge_for
 from stgnn.errors import ConfigError
 from stgnn.evaluation.backtest import BOOKS
 from stgnn.evaluation.evaluate import EvaluationSettings, evaluate, stitch
+from stgnn.formats import count, interval, metric, per_year, percent, ratio
 from stgnn.io import atomic_write
+from stgnn.registry import BAYES
 from stgnn.reporting.report import format_interval, rank_label
 from stgnn.runs import MODEL, RunDir
 from stgnn.walkforward.backends import run_tasks
@@ -59,6 +62,17 @@ def plan_folds(config: Config, data: PanelData):
     return splits, fold_table(splits, data.dates)
 
 
+def reference_names(config: Config, data: PanelData) -> list[str]:
+    """``[BAYES]`` where the folds score the synthetic market's exact posterior, else none (on the
+    synthetic source the log says why not)."""
+    why_not = bayes_unavailable(config.data, data)
+    if why_not is None:
+        return [BAYES]
+    if config.data.source == "synthetic":
+        logger.info("no Bayes reference: %s", why_not)
+    return []
+
+
 def check_resume(config: Config, run_dir: Path) -> None:
     """A resumed run must have the same config, or its folds would not fit together."""
     saved = RunDir(run_dir).config
@@ -76,7 +90,7 @@ def run_walk_forward(config: Config, data: PanelData, run_dir: Path, *, resume: 
     progress = sys.stderr.isatty() if progress is None else progress
     splits, table = plan_folds(config, data)
     trial_grid(config)
-    names = [MODEL, *config.walkforward.baselines]
+    names = [MODEL, *config.walkforward.baselines, *reference_names(config, data)]
     run_dir = Path(run_dir)
     run = RunDir(run_dir)
     if resume:
@@ -140,30 +154,28 @@ def equity_columns(backtest: dict) -> dict[str, str]:
 
 
 def summary_lines(result: WalkForwardResult) -> list[str]:
+    """What a person reads at the end of a run: each model's headline metrics, the STGNN's
+    differences from the baselines and its books, every number written by :mod:`stgnn.formats`."""
     m = result.metrics
     rows = [("stgnn", m["oos"])] + list(m["baselines"].items())
-    lines = [f"{'model':<16}{'macro-F1':>10}{'MCC':>8}{'AUROC D':>9}{'AUROC U':>9}{'move':>8}{'dir':>8}{'RankIC':>8}"]
+    columns = {"macro_f1": ("macro-F1", 10), "mcc": ("MCC", 9), "auroc_down": ("AUROC D", 9),
+               "auroc_up": ("AUROC U", 9), "auroc_move": ("move", 9), "auroc_direction": ("dir", 9),
+               "rank_ic": ("RankIC", 9)}
+    lines = [f"{'model':<16}" + "".join(f"{label:>{width}}" for label, width in columns.values())]
     for name, r in rows:
-        lines.append(f"{name:<16}{r['macro_f1']:>10.4f}{r['mcc']:>8.4f}{r['auroc_down']:>9.4f}{r['auroc_up']:>9.4f}"
-                     f"{r['auroc_move']:>8.4f}{r['auroc_direction']:>8.4f}{r['rank_ic']:>8.4f}")
+        lines.append(f"{name:<16}" + "".join(f"{metric(r[k]):>{width}}" for k, (_, width) in columns.items()))
+    if BAYES in m["baselines"]:
+        lines.append(f"{BAYES}: the synthetic market's exact posterior, the best possible on these rows "
+                     "(its decision thresholds tuned on validation, as every model's)")
     lines.append("stgnn - baseline, macro-F1 [95% CI]: " + ", ".join(
         f"{name} {format_interval(c['macro_f1'])}" for name, c in m["comparisons"].items()))
     bt = m["backtest"]
     for name, label in equity_columns(bt).items():
         b = bt[name]
         sharpe = b["intervals"]["sharpe"]
-        exposure = f", beta {_num(b['beta'])}, alpha {_pct(b['alpha_annual'])}/yr" if name != "equal_weight" else ""
-        lines.append(f"backtest {label:<36} annual return {_pct(b['annual_return'])}, Sharpe {_num(b['sharpe'])} "
-                     f"[{_num(sharpe['lo'])}, {_num(sharpe['hi'])}], max drawdown {_pct(b['max_drawdown'])}"
-                     f"{exposure} (after {bt['cost_bps']:g} bps costs)")
-    lines.append(f"{len(result.fold_table)} folds, {result.seconds:.0f}s; run directory: {result.run_dir}")
+        exposure = f", beta {ratio(b['beta'])}, alpha {per_year(b['alpha_annual'])}" if name != "equal_weight" else ""
+        lines.append(f"backtest {label:<36} annual return {percent(b['annual_return'])}, Sharpe "
+                     f"{interval(b['sharpe'], sharpe['lo'], sharpe['hi'], ratio)}, max drawdown "
+                     f"{percent(b['max_drawdown'])}{exposure} (after {bt['cost_bps']:g} bps costs)")
+    lines.append(f"{count(len(result.fold_table))} folds, {result.seconds:.0f}s; run directory: {result.run_dir}")
     return lines
-
-
-def _pct(v) -> str:
-    return "n/a" if v is None or v != v else f"{v:+.1%}"
-
-
-def _num(v) -> str:
-    return "n/a" if v is None or v != v else f"{v:.2f}"
-
