@@ -28,10 +28,11 @@ from stgnn.evaluation.backtest import BOOKS
 from stgnn.evaluation.evaluate import EvaluationSettings, evaluate, stitch
 from stgnn.formats import count, interval, metric, per_year, percent, ratio
 from stgnn.io import atomic_write
-from stgnn.registry import BAYES
+from stgnn.registry import BASELINES, BAYES, NO_GRAPH
 from stgnn.reporting.report import format_interval, rank_label
 from stgnn.runs import MODEL, RunDir
 from stgnn.walkforward.backends import run_tasks
+from stgnn.walkforward.baselines import MODELS
 from stgnn.walkforward.fold_run import load_fold, run_final, run_fold
 from stgnn.walkforward.folds import WalkForwardSplitter, fold_table
 from stgnn.walkforward.search import trial_grid
@@ -71,6 +72,52 @@ def reference_names(config: Config, data: PanelData) -> list[str]:
     if config.data.source == "synthetic":
         logger.info("no Bayes reference: %s", why_not)
     return []
+
+
+@dataclass(frozen=True)
+class FitCount:
+    """How many models one part of a walk-forward fits: ``n = windows x per_window``; ``stgnn``
+    when they are STGNN trainings (where a run's time goes)."""
+
+    name: str
+    windows: int
+    per_window: int
+    how: str
+    stgnn: bool = False
+
+    @property
+    def n(self) -> int:
+        return self.windows * self.per_window
+
+
+def models_to_fit(config: Config, n_folds: int) -> list[FitCount]:
+    """Every model a walk-forward of ``n_folds`` folds fits: the STGNN's trials x seeds per fold, the
+    temporal-only STGNN the same, each other baseline one fit per candidate setting it tries on
+    validation (an untuned one, one), and the final model's trials x seeds."""
+    wf = config.walkforward
+    trials = wf.n_trials if wf.search == "optuna" else len(trial_grid(config))
+    search = f"{trials} trial(s) x {wf.seeds} seed(s)"
+    counts = [FitCount(MODEL, n_folds, trials * wf.seeds, search, stgnn=True)]
+    for name in wf.baselines:
+        if name == NO_GRAPH:
+            counts.append(FitCount(name, n_folds, trials * wf.seeds, search, stgnn=True))
+        else:
+            settings = len(MODELS[name].candidates(wf.baseline_C)) if BASELINES[name].tuned else 1
+            how = f"{settings} setting(s) tried on validation" if BASELINES[name].tuned else "1 fit (nothing to tune)"
+            counts.append(FitCount(name, n_folds, settings, how))
+    if wf.final_model:
+        counts.append(FitCount("final model", 1, trials * wf.seeds, search, stgnn=True))
+    return counts
+
+
+def fit_count_lines(counts: list[FitCount]) -> list[str]:
+    """``models to fit: 30 (14 STGNN trainings)`` and one line per part:
+    ``stgnn  3 fold(s) x 2 trial(s) x 1 seed(s) = 6``."""
+    width = max(len(c.name) for c in counts)
+    trainings = sum(c.n for c in counts if c.stgnn)
+    return [f"models to fit: {count(sum(c.n for c in counts))} ({count(trainings)} STGNN trainings)", *(
+        f"  {c.name:<{width}}  {c.windows} {'fold(s)' if c.name != 'final model' else 'window'} x {c.how} "
+        f"= {count(c.n)}" for c in counts)]
 
 
 def check_resume(config: Config, run_dir: Path) -> None:
