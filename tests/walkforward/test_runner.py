@@ -180,3 +180,7 @@ def test_synthetic_run_scores_the_exact_posterior_on_the_models_rows(tiny, tmp_p
     assert f"\n{BAYES:<16}{metric(figures['macro_f1']):>10}" in summary and "exact posterior" in summary
     report = write_report(run.root).read_text()
     assert "How far is the STGNN from the best possible" in report and "STGNN minus Bayes" in report
+    # A run resumed from folds written before the reference: none, rather than a reference on some folds.
+    run.fold(0).test(BAYES).unlink()
+    resumed = run_walk_forward(config, data, run.root, resume=True, progress=False)
+    assert BAYES not in resumed.metrics["baselines"] and "majority" in resumed.metrics["baselines"]

@@ -160,6 +160,9 @@ def run_walk_forward(config: Config, data: PanelData, run_dir: Path, *, resume: 
         logger.info("final model done: trained %s to %s, validated to %s; tomorrow's calls: "
                     "python -m stgnn predict --run-dir %s", final["split"]["train"]["first"],
                     final["split"]["train"]["last"], final["split"]["val"]["last"], run_dir)
+    if BAYES in names and not all(run.fold(i).test(BAYES).is_file() for i in range(len(splits))):
+        logger.info("no Bayes reference: folds resumed from a run written before it have none")
+        names.remove(BAYES)
     # Finished folds are read back from disk: a resumed fold and a fresh one take the same path.
     outcomes = [load_fold(run.fold(i), names) for i in range(len(splits))]
     frames = {name: stitch(outcomes, name) for name in names}
