@@ -126,3 +126,21 @@ def test_export_errors(exported, tmp_path, capfd):
     err = capfd.readouterr().err.strip().splitlines()
     assert len(err) == 4 and "not empty" in err[0] and "not a readable" in err[1]
     assert "has no manifest.json" in err[2] and "not a readable stgnn export" in err[3]
+
+
+@pytest.mark.parametrize("kept", [1, 2], ids=["one-ticker", "two-unlinked"])
+def test_a_day_graph_of_one_ticker_or_no_edge_scores_as_stgnn_does(exported, kept):
+    """The program was traced on the full graph; a day whose usable tickers are one, or two with no
+    edge between them, still gets the checkpoint's calls."""
+    trainer, out = exported
+    model = load_exported(out)
+    linked = {tuple(sorted(pair)) for pair in model.edge_index.T.tolist()}
+    n = len(model.tickers)
+    keep = [0] if kept == 1 else next([i, j] for i in range(n) for j in range(i + 1, n) if (i, j) not in linked)
+    data, close = trainer.config.data, trainer.data.panel.close.copy()
+    close.iloc[-data.max_ffill - 1:, [i for i in range(n) if i not in keep]] = np.nan  # gone past the fill
+    panel = build_panel({"close": close}, origin="toy", max_ffill=data.max_ffill, min_history=data.min_history)
+    expected = score_latest(load_checkpoint(out.parent / "model.pt"), panel).frame.set_index("ticker")
+    calls = model.predict_prices({"close": close}).set_index("ticker")
+    assert sorted(calls.index) == sorted(expected.index) == [model.tickers[i] for i in keep]
+    np.testing.assert_allclose(calls.loc[expected.index, PROBA], expected[PROBA], atol=1e-5)

@@ -20,6 +20,7 @@ from stgnn.data.dataset import traded_labels
 from stgnn.data.panel import build_panel
 from stgnn.data.sources import load_panel
 from stgnn.evaluation.metrics import PREDICTION_COLUMNS, call_hit_rate, prediction_metrics
+from stgnn.formats import metric
 from stgnn.ledger import (COLUMNS, PENDING, SCORED_NOW, UNPRICED, WalkForwardRecord, append_calls, data_source,
                           ledger_rows, live_figures, read_ledger, score_ledger)
 
@@ -98,7 +99,7 @@ def test_predict_ledger_and_score(run_dir, dates, capsys, tmp_path):
     assert f"calls made on {second}" in err and "horizon 1 day(s)" in err
     assert f"trained on {final['split']['train']['first']} to {final['split']['train']['last']}" in err
     intervals = metrics["intervals"]["stgnn"]
-    assert f"macro-F1 {intervals['macro_f1']['value']:.4f} [{intervals['macro_f1']['lo']:.4f}," in err
+    assert f"macro-F1 {metric(intervals['macro_f1']['value'])} [{metric(intervals['macro_f1']['lo'])}," in err
     assert "Rank IC" in err
 
     rows = pd.read_csv(ledger, keep_default_na=False, na_values={"label": [""], "fwd_return": [""]})

@@ -1,6 +1,7 @@
-"""The baselines a config may name, and what each is, written once.
+"""The names a config or a flag may give, written once: the baselines (and what each is), the
+backends folds run on, MLflow's default store.
 
-It sits below :mod:`stgnn.config`, which checks ``walkforward.baselines`` against it; the
+It sits below :mod:`stgnn.config` and imports nothing heavy, so a command's ``--help`` stays quick, which checks ``walkforward.baselines`` against it; the
 implementations (:mod:`stgnn.walkforward.baselines`) and the walk-forward that trains the
 temporal-only STGNN read their properties from here.
 """
@@ -36,6 +37,11 @@ class Baseline:
 NO_GRAPH = "stgnn_no_graph"
 """The temporal-only STGNN, trained by the walk-forward beside the model (the graph's comparison)."""
 
+BAYES = "bayes"
+"""The synthetic market's exact posterior, scored beside the baselines on the same rows: the best
+possible, a reference rather than a baseline (no config names it; a run on the synthetic source
+gets it where the posterior is exact, :func:`stgnn.data.sources.synthetic.bayes_unavailable`)."""
+
 BASELINES: dict[str, Baseline] = {b.name: b for b in (
     Baseline("majority", "training class frequencies as constant probabilities"),
     Baseline("momentum", "logistic regression on the trailing 20-day return", tuned=True),
@@ -47,3 +53,10 @@ BASELINES: dict[str, Baseline] = {b.name: b for b in (
     Baseline(NO_GRAPH, "the STGNN without its neighbour layers, with its own grid search and seeds"),
 )}
 """Every baseline a config may name, in the order reports list them."""
+
+
+BACKENDS = ("local", "ray")
+"""Where folds run (:func:`stgnn.walkforward.backends.run_tasks`): this process or its workers, or Ray."""
+
+MLFLOW_DEFAULT_URI = "sqlite:///mlflow.db"
+"""The store ``--mlflow`` logs to when given no URI (MLflow 3's default local store)."""

@@ -15,16 +15,11 @@ from pathlib import Path
 import yaml
 
 from stgnn.errors import StgnnError
+from stgnn.registry import MLFLOW_DEFAULT_URI
 from stgnn.runs import RunDir
 
-DEFAULT_URI = "sqlite:///mlflow.db"  # MLflow 3's default local store
 EPOCH_KEYS = ("train_loss", "val_loss")
 VAL_KEYS = ("macro_f1", "auroc_mean", "recall_down", "recall_up")
-
-
-def add_mlflow_flag(parser) -> None:
-    parser.add_argument("--mlflow", nargs="?", const=DEFAULT_URI, default=None, metavar="URI",
-                        help=f"also log the finished run to MLflow (default store {DEFAULT_URI})")
 
 
 def track(run_dir, tracking_uri: str | None) -> None:
@@ -50,7 +45,7 @@ def _finite_metrics(tree: dict) -> dict[str, float]:
             if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)}
 
 
-def log_run_dir(run_dir, *, tracking_uri: str = DEFAULT_URI, experiment: str | None = None) -> str:
+def log_run_dir(run_dir, *, tracking_uri: str = MLFLOW_DEFAULT_URI, experiment: str | None = None) -> str:
     """Log a finished single-split or walk-forward run directory; returns the MLflow run id."""
     run_dir = Path(run_dir)
     run = RunDir(run_dir)

@@ -13,8 +13,7 @@ from stgnn.cli import main, walk_forward
 from stgnn.cli.args import ALL_FLAGS, _scalar, config_overrides, schema_field
 from stgnn.cli.base import Parser
 from stgnn.config import load_config
-from stgnn.registry import BASELINES
-from stgnn.walkforward.backends import BACKENDS
+from stgnn.registry import BACKENDS, BASELINES
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "walk_forward_optimization.py"
 

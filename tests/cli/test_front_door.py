@@ -79,7 +79,9 @@ def test_script_and_command_print_the_same_fold_table(capsys):
     from_script = capsys.readouterr().out
     assert main(["walk-forward", "--dry-run", "--config", DEMO]) == 0
     assert capsys.readouterr().out == from_script
-    assert from_script.count("\n") == 4  # a header and demo.yaml's three folds
+    table, counts = from_script.split("models to fit: ")
+    assert table.count("\n") == 4  # a header and demo.yaml's three folds, then what they will train
+    assert counts.startswith("77 (14 STGNN trainings)")
 
 
 @pytest.mark.parametrize("command, module", [(name, module) for name, module, _ in COMMANDS])
@@ -89,6 +91,13 @@ def test_a_commands_help_describes_it_in_full(command, module, capsys):
     assert doc.endswith((".", ")", "?"))
     # Whitespace dropped: argparse wraps lines anywhere, hyphens included ("walk-\nforward").
     assert doc in "".join(_help(main, [command, "--help"], capsys).split())
+
+
+@pytest.mark.parametrize("argv, about", [(["data", "summary"], "dropped rows and class balance"),
+                                         (["ledger", "score"], "fill in outcomes once prices")])
+def test_a_nested_commands_help_says_what_it_does(argv, about, capsys):
+    text = _help(main, [*argv, "--help"], capsys)
+    assert about in " ".join(text.split("options:")[0].split())
 
 
 @pytest.mark.parametrize("argv", [["-v", "train"], ["train", "-v"], ["train"], ["data", "summary", "-v"],

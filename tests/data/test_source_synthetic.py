@@ -1,11 +1,20 @@
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from stgnn.classes import DOWN, NONE, UP
-from stgnn.config import DataConfig, SyntheticConfig
+from stgnn.config import DataConfig, LabelConfig, SyntheticConfig
+from stgnn.data.dataset import prepare
 from stgnn.data.sources import load_panel
-from stgnn.data.sources.synthetic import forward_moments, load_synthetic, make_market
+from stgnn.data.sources.synthetic import (
+    bayes_posterior,
+    bayes_unavailable,
+    forward_moments,
+    load_synthetic,
+    make_market,
+)
 
 THETA = 0.018
 SMALL = SyntheticConfig(n_tickers=6, cluster_size=3, n_days=120, seed=3)
@@ -175,3 +184,41 @@ def test_posterior_refuses_bad_arguments():
         market.posterior(1, np.full((120, 5), THETA))
     with pytest.raises(ValueError, match="Expected threshold >= 0, got -0.01"):
         market.posterior(1, -0.01)
+
+
+def _prepared(labels=None, synthetic=SMALL, **data):
+    config = DataConfig(source="synthetic", synthetic=synthetic, **data)
+    labels = labels or LabelConfig(threshold=THETA, horizon=2)
+    return config, prepare(load_panel(config), labels=labels, window=5)
+
+
+def test_bayes_posterior_of_a_run_is_the_markets_from_its_own_prices():
+    config, data = _prepared()
+    posterior = bayes_posterior(config, data)
+    expected = make_market(SMALL).posterior(2, THETA)
+    assert np.isnan(posterior[0]).all()  # the first day has no return in the prices
+    np.testing.assert_allclose(posterior[1:], expected[1:], rtol=0, atol=1e-9)
+
+
+def test_bayes_posterior_of_a_day_reads_no_later_price():
+    config, data = _prepared()
+    close = data.panel.close.copy()
+    close.iloc[60:] *= 1.5
+    later = prepare(replace(data.panel, close=close), labels=data.label_config, window=5)
+    a, b = bayes_posterior(config, data), bayes_posterior(config, later)
+    np.testing.assert_array_equal(a[:60], b[:60])
+    assert not np.allclose(a[60], b[60])
+
+
+@pytest.mark.parametrize("labels, data, why", [
+    ({"kind": "quantile"}, {}, "quantile labels"),
+    ({"relative_to": "universe"}, {}, "relative to the universe"),
+    ({"delay": 1}, {}, "delayed by 1 day"),
+    ({}, {"tickers": ["T000", "T001", "T002"]}, "a subset of the market's tickers"),
+])
+def test_bayes_posterior_only_where_it_is_exact(labels, data, why):
+    config, prepared = _prepared(LabelConfig(threshold=THETA, **labels), **data)
+    assert why in bayes_unavailable(config, prepared) and bayes_posterior(config, prepared) is None
+    _, exact = _prepared(LabelConfig(threshold=THETA, vol_scaled=True))
+    assert bayes_unavailable(config.model_copy(update={"source": "sample"}), exact).startswith("the sample source")
+    assert bayes_unavailable(config, exact) is None

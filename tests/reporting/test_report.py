@@ -8,7 +8,7 @@ import pytest
 
 from stgnn.cli import main
 from stgnn.evaluation.metrics import prediction_metrics
-from stgnn.reporting.report import NO_DIFFERENCE, UNDEFINED, verdict, write_report
+from stgnn.reporting.report import AHEAD, NO_DIFFERENCE, UNDEFINED, verdict, write_report
 from stgnn.runs import RunDir
 from stgnn.walkforward.folds import FOLD_COLUMNS
 
@@ -129,13 +129,15 @@ def test_verdict_comes_first_and_says_whether_each_interval_excludes_its_null(pa
     text, parsed = page
     title = f"Walk-forward report: {tmp_path.name}"
     assert parsed.body[:6] == ["<body>", "<h1>", title, "<section>", "<h2>", "Verdict"]
-    beat, graph, direction, alpha = parsed.items
+    beat, graph, ahead, direction, alpha = parsed.items
     assert beat.startswith("Does the STGNN beat trailing volatility?")
-    assert "+0.021 [+0.004, +0.038], seed spread ±0.004: better (the interval excludes 0)" in beat
-    assert graph.startswith(GRAPH) and f"-0.009 [-0.028, +0.011], seed spread ±0.004: {NO_DIFFERENCE}" in graph
+    assert "+0.0210 [+0.0040, +0.0380], seed spread ±0.0040: better (the interval excludes 0)" in beat
+    assert graph.startswith(GRAPH) and f"-0.0090 [-0.0280, +0.0110], seed spread ±0.0040: {NO_DIFFERENCE}" in graph
+    assert ahead.startswith("Does any baseline beat the STGNN? no: no baseline's interval")
     assert f"rank IC {UNDEFINED}" in direction
-    assert "0.530 [0.510, 0.550], seed spread ±0.004: above chance (the interval excludes 0.5)" in direction
-    assert "no, negative alpha (the interval excludes 0)" in alpha and "seed spread" not in alpha
+    assert "+0.5300 [+0.5100, +0.5500], seed spread ±0.0040: above chance (the interval excludes 0.5)" in direction
+    assert ("annual alpha -2.0%/yr [-9.0%/yr, -0.1%/yr]: no, negative alpha (the interval excludes 0)" in alpha
+            and "seed spread" not in alpha)
     assert "blocks of 10 days" in text and "--seeds N" not in text
 
 
@@ -210,8 +212,8 @@ def test_each_sector_is_scored_on_its_own_rows_with_intervals(tmp_path, rng):
     cells = [e for e in body[body.index("<table>", section):] if not e.startswith("<")]
     rows = [cells[i:i + 3] for i, e in enumerate(cells) if e in ("A (6)", "B (6)", "C (2)")]
     assert [r[0] for r in rows] == ["A (6)", "B (6)"]  # C has fewer than MIN_SECTOR_TICKERS
-    assert rows[0][2].startswith("1.0000 [1.0000, 1.0000]")  # within A, the score is the return's rank
-    assert not rows[1][2].startswith("1.0000")
+    assert rows[0][2].startswith("+1.0000 [+1.0000, +1.0000]")  # within A, the score is the return's rank
+    assert not rows[1][2].startswith("+1.0000")
     assert run.figure("sectors").is_file()
 
 
@@ -237,10 +239,11 @@ def test_verdict_skips_absent_questions_and_reads_undefined_numbers_honestly():
                "intervals": {"stgnn": {"rank_ic": interval(0.02, -0.01, 0.05),
                                        "auroc_direction": interval(float("nan"), 0.4, 0.6)}},
                "backtest": {"strategy": {}}, "seeds": {"n_seeds": 1}}
-    beat, rank_ic, direction = verdict(metrics)
+    beat, ahead, rank_ic, direction = verdict(metrics)
     assert (beat.metric, beat.estimate, beat.lo, beat.hi, beat.null) == ("macro-F1, STGNN minus volatility",
                                                                          -0.03, -0.05, -0.01, 0.0)
     assert (beat.answer, beat.excludes_null, beat.seed_std) == ("worse", True, None)
+    assert (ahead.question, ahead.answer) == (AHEAD, "volatility is better")
     assert (rank_ic.answer, rank_ic.excludes_null) == (NO_DIFFERENCE, False)
     assert (direction.null, direction.answer, direction.excludes_null) == (0.5, UNDEFINED, None)
     assert verdict({"comparisons": {}, "backtest": {"strategy": {}}}) == []
@@ -249,8 +252,9 @@ def test_verdict_skips_absent_questions_and_reads_undefined_numbers_honestly():
 def test_verdict_carries_the_seed_spread_of_its_metric():
     metrics = {"comparisons": {"stgnn_no_graph": {"macro_f1": interval(0.02, 0.01, 0.03, "diff")}},
                "seeds": {"n_seeds": 3, "macro_f1": {"mean": 0.3, "std_across_seeds": 0.006}}}
-    (graph,) = verdict(metrics)
+    graph, ahead = verdict(metrics)
     assert (graph.question, graph.answer, graph.seed_std) == (GRAPH, "better", 0.006)
+    assert ahead.answer.startswith("no:") and ahead.estimate is None
 
 
 def test_baseline_settings_chosen_on_validation_are_reported(page, tmp_path):
@@ -278,10 +282,36 @@ def test_backtest_table_has_a_row_for_the_rank_book(page, tmp_path, rng):
     assert [row.split(" | ")[0] for row in table[2:]] == [f"| {label}" for label in (
         "long Up / short Down", rank_label, "equal-weight universe")]
     rank = table[3]
-    assert "0.7000 [0.1000, 1.3000]" in rank and "0.0300 [0.0010, 0.0600]" in rank  # Sharpe and alpha intervals
+    assert "+0.70 [+0.10, +1.30]" in rank and "+3.0%/yr [+0.1%/yr, +6.0%/yr]" in rank  # Sharpe and alpha intervals
+    assert "| 40 |" in rank  # n_periods, a count
     assert "rank book, top/bottom decile by p_up - p_down" in page[0]
     # a run from before the rank book: no row
     older = run_metrics(rng, n_seeds=1)
     del older["backtest"]["rank"], older["backtest"]["rank_quantile"]
     write_run(tmp_path, older)
     assert "rank book" not in (tmp_path / "report.md").read_text()
+
+
+def test_verdict_names_every_baseline_detectably_ahead_on_each_metric_it_judges_by(tmp_path, rng):
+    """Planted: logistic ahead on macro-F1 (the issue's figures), momentum on Rank IC only, volatility
+    within noise, majority behind; the Bayes reference ahead on both is a reference, not a baseline."""
+    metrics = run_metrics(rng, n_seeds=1)
+    same = interval(0.001, -0.01, 0.012, "diff")
+    metrics["comparisons"] = {
+        "majority": {"macro_f1": interval(0.13, 0.11, 0.15, "diff"), "mcc": same, "rank_ic": same},
+        "volatility": {"macro_f1": same, "mcc": same, "rank_ic": same},
+        "logistic": {"macro_f1": interval(-0.0345, -0.0618, -0.0131, "diff"), "mcc": same, "rank_ic": same},
+        "momentum": {"macro_f1": same, "mcc": interval(-0.03, -0.05, -0.01, "diff"),
+                     "rank_ic": interval(-0.012, -0.02, -0.004, "diff")},
+        "bayes": {k: interval(-0.05, -0.07, -0.03, "diff") for k in ("macro_f1", "mcc", "rank_ic")},
+    }
+    ahead = [f for f in verdict(metrics) if f.question == AHEAD]
+    assert [(f.metric, f.answer) for f in ahead] == [("macro-F1, STGNN minus logistic", "logistic is better"),
+                                                     ("Rank IC, STGNN minus momentum", "momentum is better")]
+    items = Page(write_run(tmp_path, metrics).read_text()).items
+    (named,) = [i for i in items if i.startswith(AHEAD)]
+    assert "macro-F1, STGNN minus logistic -0.0345 [-0.0618, -0.0131]: logistic is better" in named
+    assert "Rank IC, STGNN minus momentum -0.0120 [-0.0200, -0.0040]: momentum is better" in named
+    assert "bayes" not in named and "volatility" not in named and "majority" not in named
+    (best,) = [i for i in items if i.startswith("How far is the STGNN from the best possible")]
+    assert "macro-F1, STGNN minus Bayes -0.0500 [-0.0700, -0.0300]: short of it" in best

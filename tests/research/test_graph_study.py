@@ -76,9 +76,11 @@ def test_study_table_rows_choice_and_outputs(study):
     for label in ("raw", "universe"):
         rows = table[table["labels"] == label]
         best = saved["imbalance"][label]["variant"]
-        assert rows["variant"].tolist() == ["temporal_only", "logistic", "logistic_graph", "volatility",
+        bayes = ["bayes"] if label == "raw" else []  # the exact posterior: of raw threshold labels only
+        assert rows["variant"].tolist() == ["temporal_only", "logistic", "logistic_graph", "volatility", *bayes,
                                             "correlation", "residual", f"{best}_no_smote",
                                             f"{best}_no_smote_balanced"]
+        assert (rows[rows["variant"] == "bayes"]["model"] == "reference").all()
         # Chosen on validation, which here ranks the graph variants opposite to their out-of-sample macro-F1.
         graph = rows[rows["variant"].isin(["correlation", "residual"])].set_index("variant")
         assert graph["val_score"].to_numpy() == pytest.approx(1.0 - graph["macro_f1"].to_numpy())

@@ -13,8 +13,13 @@ import torch
 
 from stgnn.classes import CLASS_NAMES
 from stgnn.cli import main as stgnn_main
-from stgnn.evaluation.metrics import prediction_metrics
-from stgnn.training.thresholds import apply_thresholds, argmax_predict
+from stgnn.config import load_config
+from stgnn.data.sources.synthetic import make_market
+from stgnn.evaluation.metrics import prediction_metrics, proba_of
+from stgnn.runs import RunDir
+from stgnn.training.run import RunResult, load_data, single_split, summary_lines
+from stgnn.training.thresholds import apply_thresholds, argmax_predict, tune_thresholds
+from stgnn.training.trainer import predictions_frame
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "train_stgnn_improved.py"
@@ -109,3 +114,20 @@ def test_bad_input_is_one_line_and_leaves_no_run_directory(tmp_path, flags, mess
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0] and "Traceback" not in proc.stderr
     assert not out.exists() and not list(tmp_path.glob(".run*"))
+
+
+def test_a_synthetic_run_scores_the_exact_posterior_on_its_test_rows(run_dir):
+    """The Bayes column: the market's posterior on the same test rows, thresholds tuned on validation."""
+    config = load_config(run_dir / "config.yaml")
+    data = load_data(config)
+    split = single_split(config, data)
+    posterior = make_market(config.data.synthetic).posterior(config.labels.horizon, config.labels.threshold)
+    val, test = (predictions_frame(data, days, posterior[days]) for days in (split.val, split.test))
+    tuned = tune_thresholds(val["label"].to_numpy(), proba_of(val), objective=config.thresholds.objective)
+    again = prediction_metrics(test.assign(pred=apply_thresholds(proba_of(test), tuned)))
+    metrics = RunDir(run_dir).read_metrics()
+    assert len(test) == len(pd.read_csv(run_dir / "test_predictions.csv"))
+    for key in ("macro_f1", "rank_ic"):
+        assert metrics["bayes"]["test"]["tuned"][key] == pytest.approx(again[key], abs=1e-12)
+    lines = summary_lines(RunResult(run_dir, metrics, 1))
+    assert lines[0].endswith("bayes test") and "exact posterior" in lines[-2]

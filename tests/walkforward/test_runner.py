@@ -14,10 +14,16 @@ import pandas as pd
 import pytest
 import torch
 
-from stgnn.evaluation.metrics import prediction_metrics
-from stgnn.runs import FoldDir, RunDir
+from stgnn.data.sources.synthetic import make_market
+from stgnn.evaluation.metrics import prediction_metrics, proba_of
+from stgnn.formats import metric
+from stgnn.registry import BAYES
+from stgnn.reporting.report import write_report
+from stgnn.runs import MODEL, FoldDir, RunDir
+from stgnn.training.thresholds import apply_thresholds, tune_thresholds
+from stgnn.training.trainer import predictions_frame
 from stgnn.walkforward.fold_run import run_fold
-from stgnn.walkforward.runner import plan_folds
+from stgnn.walkforward.runner import plan_folds, run_walk_forward, summary_lines
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -140,3 +146,41 @@ def test_optuna_search_tunes_within_the_grid(tiny, tmp_path):
     assert outcome.info["chosen"]["loss.focal_gamma"] in (1.0, 2.0, 3.0)
     again = run_fold(config, data, split, 0, FoldDir(tmp_path / "again"))
     assert again.info["trials"] == outcome.info["trials"]  # seeded sampler: same trials
+
+
+def test_synthetic_run_scores_the_exact_posterior_on_the_models_rows(tiny, tmp_path):
+    """The Bayes row's figures are the market's posterior on the model's test rows, at thresholds
+    tuned on each fold's validation rows alone: recomputed here from the posterior, they agree."""
+    config, data = tiny
+    config = config.updated({"walkforward.baselines": ["majority"], "walkforward.folds": 2,
+                             "walkforward.final_model": False})
+    result = run_walk_forward(config, data, tmp_path / "run", progress=False)
+    run = RunDir(result.run_dir)
+    posterior = make_market(config.data.synthetic).posterior(config.labels.horizon, config.labels.threshold)
+    bayes, model = run.read_oos(BAYES), run.read_oos(MODEL)
+    pd.testing.assert_frame_equal(bayes[["date", "ticker", "label"]], model[["date", "ticker", "label"]])
+    t = config.thresholds
+    recomputed = []
+    for i, split in enumerate(plan_folds(config, data)[0]):
+        val = predictions_frame(data, split.val, posterior[split.val])
+        tuned = tune_thresholds(val["label"].to_numpy(), proba_of(val), objective=t.objective,
+                                min_precision=t.min_precision, fnr_target=t.fnr_target)
+        saved = run.fold(i).read_info()["thresholds"][BAYES]
+        assert (saved["down"], saved["up"], saved["value"]) == pytest.approx((tuned.down, tuned.up, tuned.value),
+                                                                            abs=1e-12)
+        test = predictions_frame(data, split.test, posterior[split.test])
+        recomputed.append(test.assign(pred=apply_thresholds(proba_of(test), tuned)))
+    again = prediction_metrics(pd.concat(recomputed, ignore_index=True))
+    np.testing.assert_allclose(proba_of(bayes), proba_of(pd.concat(recomputed)), rtol=0, atol=1e-9)
+    figures = result.metrics["baselines"][BAYES]
+    assert figures["macro_f1"] == pytest.approx(again["macro_f1"], abs=1e-12)
+    assert figures["rank_ic"] == pytest.approx(again["rank_ic"], abs=1e-12)
+    assert BAYES in result.metrics["comparisons"] and BAYES in result.metrics["intervals"]
+    summary = "\n".join(summary_lines(result))
+    assert f"\n{BAYES:<16}{metric(figures['macro_f1']):>10}" in summary and "exact posterior" in summary
+    report = write_report(run.root).read_text()
+    assert "How far is the STGNN from the best possible" in report and "STGNN minus Bayes" in report
+    # A run resumed from folds written before the reference: none, rather than a reference on some folds.
+    run.fold(0).test(BAYES).unlink()
+    resumed = run_walk_forward(config, data, run.root, resume=True, progress=False)
+    assert BAYES not in resumed.metrics["baselines"] and "majority" in resumed.metrics["baselines"]

@@ -1,5 +1,7 @@
 """The validation search of one window: fitted folds shared by trials, each trial a seed ensemble."""
 
+import logging
+
 import numpy as np
 import pytest
 
@@ -45,3 +47,22 @@ def test_the_final_window_has_no_test_predictions(tiny):
     model = window.tune()
     assert model.ensemble.test is None and model.ensemble.seed_metrics == []
     assert model.checkpoint["thresholds"] == model.thresholds.to_dict()
+
+
+def test_a_folds_imbalance_block_is_logged_once_and_each_trial_labels_its_two_macro_f1s(tiny, caplog):
+    """Two trials and the temporal-only search share one fitted fold: one imbalance block at INFO,
+    every trainer's own at DEBUG; each trial's line says which macro-F1 is argmax and which tuned."""
+    config, data = tiny
+    config = config.updated({"walkforward.grid": {"loss.focal_gamma": [1.0, 3.0]}})
+    window = _window(config, data)
+    with caplog.at_level(logging.DEBUG, logger="stgnn"):
+        window.search()
+        window.search({"model.graph": False}, "no graph")
+    blocks = [r for r in caplog.records if "imbalance: loss" in r.getMessage()]
+    assert [r.levelno for r in blocks] == [logging.INFO] + [logging.DEBUG] * 4
+    assert blocks[0].getMessage().startswith("fold 0, shared by its trials: imbalance: loss focal")
+    assert all(r.levelno == logging.DEBUG for r in caplog.records if r.getMessage().startswith("epoch "))
+    trials = [r.getMessage() for r in caplog.records if " trial {" in r.getMessage()]
+    assert len(trials) == 4 and all(r.levelno == logging.INFO for r in caplog.records if " trial {" in r.getMessage())
+    assert all("val macro-F1 argmax " in t and ", at tuned thresholds " in t and "(the selection score)" in t
+               for t in trials)

@@ -18,7 +18,8 @@ def test_select_on_rank_ic_scores_the_validation_rank_ic(tiny):
     good[..., 2] += 3 * ret
     good[..., 0] -= 3 * ret
     bad = good[..., ::-1].copy()
-    scores = {name: _selection_score(data, days, proba, "rank_ic") for name, proba in (("good", good), ("bad", bad))}
+    scores = {name: _selection_score(predictions_frame(data, days, proba), "rank_ic")
+              for name, proba in (("good", good), ("bad", bad))}
     assert scores["good"] > 0.5 > -0.5 > scores["bad"]
     frame = predictions_frame(data, days, good).assign(pred=1)
     assert scores["good"] == pytest.approx(information_coefficients(frame)["rank_ic"])

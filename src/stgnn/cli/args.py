@@ -20,9 +20,7 @@ from typing import Any, Callable, Literal, Sequence, Union, get_args, get_origin
 from pydantic.fields import FieldInfo
 
 from stgnn.config import Config
-from stgnn.registry import BASELINES
-from stgnn.tracking import add_mlflow_flag
-from stgnn.walkforward.backends import BACKENDS
+from stgnn.registry import BACKENDS, BASELINES, MLFLOW_DEFAULT_URI
 
 
 def _json_arg(text: str):
@@ -240,4 +238,5 @@ def add_experiment_flags(parser: argparse.ArgumentParser, *, walk_forward: bool 
         add_flags(parser, "walk-forward", WALKFORWARD_FLAGS)
         add_execution_flags(parser)
     parser.add_argument("--run-dir", type=Path, help="write the run exactly here (default runs/<id>)")
-    add_mlflow_flag(parser)
+    parser.add_argument("--mlflow", nargs="?", const=MLFLOW_DEFAULT_URI, default=None, metavar="URI",
+                        help=f"also log the finished run to MLflow (default store {MLFLOW_DEFAULT_URI})")

@@ -17,7 +17,8 @@ SHOWN_NAMES = 8
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     commands = parser.add_subparsers(dest="data_command", required=True)
-    summary = commands.add_parser("summary", help="tickers, dates, dropped rows and class balance")
+    about = "tickers, dates, dropped rows and class balance"
+    summary = commands.add_parser("summary", help=about, description=f"A data source's {about}, before training on it.")
     add_config_file_flag(summary)
     add_flags(summary, "data", DATA_FLAGS + LABEL_FLAGS + FEATURE_FLAGS)
 

@@ -13,8 +13,8 @@ from stgnn.ledger import ledger_report, read_ledger, report_lines, score_by_sour
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     commands = parser.add_subparsers(dest="ledger_command", required=True)
-    score = commands.add_parser("score", help="fill in outcomes once prices for t + h exist; live figures beside "
-                                              "the walk-forward's intervals")
+    about = "fill in outcomes once prices for t + h exist; live figures beside the walk-forward's intervals"
+    score = commands.add_parser("score", help=about, description=f"Ledger score: {about}.")
     score.add_argument("ledger", type=Path, help="the ledger csv, updated in place (one written before rows "
                                                  "recorded their prices' source needs --source once)")
     add_from_run_flag(score, "walk-forward run directory to compare with, for models whose rows record none")

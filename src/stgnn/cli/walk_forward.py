@@ -12,12 +12,12 @@ from stgnn.reporting.report import write_report
 from stgnn.runs import RunDir
 from stgnn.tracking import track
 from stgnn.training.run import default_run_dir, load_data
-from stgnn.walkforward.runner import plan_folds, run_walk_forward, summary_lines
+from stgnn.walkforward.runner import fit_count_lines, models_to_fit, plan_folds, run_walk_forward, summary_lines
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_experiment_flags(parser)
-    parser.add_argument("--dry-run", action="store_true", help="print the fold table and stop")
+    parser.add_argument("--dry-run", action="store_true", help="print the fold table and the models to fit, and stop")
     parser.add_argument("--resume", type=Path, metavar="RUN_DIR", help="finish an interrupted run")
 
 
@@ -25,7 +25,8 @@ def run(args: argparse.Namespace) -> int:
     config = load_config(RunDir(args.resume).config if args.resume else args.config, config_overrides(args))
     data = load_data(config)
     if args.dry_run:
-        print(plan_folds(config, data)[1].to_string(index=False))
+        table = plan_folds(config, data)[1]
+        print("\n".join([table.to_string(index=False), *fit_count_lines(models_to_fit(config, len(table)))]))
         return 0
     run_dir = args.resume or args.run_dir or default_run_dir(config)
     result = run_walk_forward(config, data, run_dir, resume=args.resume is not None, **execution(args))

@@ -10,7 +10,7 @@ converted from the other.
 from __future__ import annotations
 
 import html
-import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import reduce
 from itertools import groupby
@@ -27,7 +27,9 @@ from stgnn.evaluation.metrics import (
     daily_quantile_returns,
     headline,
 )
+from stgnn.formats import MISSING, count, interval, kind_of, metric, missing, per_year, percent, ratio
 from stgnn.io import atomic_write_text
+from stgnn.registry import BAYES
 from stgnn.reporting import plots
 from stgnn.runs import MODEL, RunDir
 
@@ -46,7 +48,8 @@ STYLE = ("body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto
 
 @dataclass(frozen=True)
 class Question:
-    """Where a question's interval sits in metrics.json, what "no effect" is, and the words for a side."""
+    """Where a question's interval sits in metrics.json, what "no effect" is, the words for a side,
+    and how its numbers are written (:mod:`stgnn.formats`)."""
 
     text: str
     metric: str
@@ -54,20 +57,36 @@ class Question:
     null: float
     above: str
     below: str
+    kind: Callable[[object], str] = metric
 
 
 DIRECTION = "Is there direction skill (Rank IC, direction AUROC)?"
-QUESTIONS = (
+AHEAD = "Does any baseline beat the STGNN?"
+BEST_POSSIBLE = "How far is the STGNN from the best possible (the synthetic market's exact posterior)?"
+COMPARISONS = (
     Question("Does the STGNN beat trailing volatility?", "macro-F1, STGNN minus volatility",
              ("comparisons", "volatility", "macro_f1"), 0.0, "better", "worse"),
     Question("Does the graph help (STGNN vs temporal-only)?", "macro-F1, STGNN minus temporal-only",
              ("comparisons", "stgnn_no_graph", "macro_f1"), 0.0, "better", "worse"),
+)
+REFERENCE = tuple(
+    Question(BEST_POSSIBLE, f"{name}, STGNN minus Bayes", ("comparisons", BAYES, key), 0.0,
+             "above it (luck on these rows: no model beats the posterior in expectation)", "short of it")
+    for key, name in (("macro_f1", "macro-F1"), ("rank_ic", "Rank IC")))
+SKILL = (
     Question(DIRECTION, "rank IC", ("intervals", "stgnn", "rank_ic"), 0.0, "positive", "negative"),
     Question(DIRECTION, "direction AUROC", ("intervals", "stgnn", "auroc_direction"), 0.5,
              "above chance", "below chance"),
     Question("Does the long/short book earn more than its beta after costs?", "annual alpha",
-             ("backtest", "strategy", "intervals", "alpha"), 0.0, "yes, positive alpha", "no, negative alpha"),
+             ("backtest", "strategy", "intervals", "alpha"), 0.0, "yes, positive alpha", "no, negative alpha",
+             per_year),
 )
+QUESTIONS = (*COMPARISONS, *REFERENCE, *SKILL)
+"""The verdict's questions in its order; after :data:`COMPARISONS` it names every baseline ahead (:data:`AHEAD`)."""
+
+AHEAD_METRICS = {"macro_f1": "macro-F1", "rank_ic": "Rank IC"}
+"""The metrics the verdict judges the STGNN by (macro-F1 against baselines, Rank IC for direction):
+a baseline whose paired interval puts it ahead on either is named."""
 
 
 @dataclass(frozen=True)
@@ -75,7 +94,8 @@ class Finding:
     """One question answered from an estimate and its 95% interval.
 
     ``answer`` is a side of ``null`` only when the interval excludes it (``excludes_null``);
-    ``seed_std`` is the spread across seeds where a run measured one (``--seeds N``)."""
+    ``seed_std`` is the spread across seeds where a run measured one (``--seeds N``); ``kind``
+    writes its numbers."""
 
     question: str
     metric: str
@@ -86,32 +106,54 @@ class Finding:
     answer: str
     excludes_null: bool | None
     seed_std: float | None = None
+    kind: Callable[[object], str] = metric
 
 
 def verdict(metrics: dict) -> list[Finding]:
-    """The questions a reader asks first, in :data:`QUESTIONS` order.
+    """The questions a reader asks first, in :data:`QUESTIONS` order, with every baseline that beats
+    the STGNN named after the comparisons (:func:`baselines_ahead`).
 
     A question whose interval this run lacks (a baseline not run, an older metrics.json) is left
     out; one whose numbers are undefined (null) is answered :data:`UNDEFINED`."""
     spreads = _seed_spreads(metrics)
-    findings = []
-    for q in QUESTIONS:
-        try:
-            interval = reduce(getitem, q.path, metrics) or {}
-        except KeyError:
-            continue
-        findings.append(_finding(q, interval, spreads.get(q.path[-1])))
-    return findings
+
+    def answer(questions) -> list[Finding]:
+        findings = []
+        for q in questions:
+            try:
+                found = reduce(getitem, q.path, metrics) or {}
+            except KeyError:
+                continue
+            findings.append(_finding(q, found, spreads.get(q.path[-1])))
+        return findings
+
+    return [*answer(COMPARISONS), *baselines_ahead(metrics), *answer(REFERENCE), *answer(SKILL)]
+
+
+def baselines_ahead(metrics: dict) -> list[Finding]:
+    """Every (baseline, metric of :data:`AHEAD_METRICS`) whose paired interval of STGNN minus the
+    baseline lies below 0: the baseline is detectably better. With none, one summary finding
+    (no estimate) says so; with no baselines compared (the Bayes reference is not one), nothing."""
+    spreads = _seed_spreads(metrics)
+    compared = {name: c for name, c in metrics.get("comparisons", {}).items() if name != BAYES}
+    ahead = [f for name, c in compared.items() for key, label in AHEAD_METRICS.items() if key in c
+             for f in [_finding(Question(AHEAD, f"{label}, STGNN minus {name}", (), 0.0, "better",
+                                         f"{name} is better"), c[key], spreads.get(key))]
+             if f.excludes_null and f.hi < 0]
+    if ahead or not compared:
+        return ahead
+    return [Finding(AHEAD, f"{' or '.join(AHEAD_METRICS.values())} of {len(compared)} baseline(s)", None, None, None,
+                    0.0, "no: no baseline's interval (STGNN minus it) lies below 0", False)]
 
 
 def _finding(q: Question, interval: dict, seed_std: float | None) -> Finding:
     estimate, lo, hi = _estimate(interval), interval.get("lo"), interval.get("hi")
-    if any(map(_undefined, (estimate, lo, hi))):
+    if any(map(missing, (estimate, lo, hi))):
         answer, excludes = UNDEFINED, None
     else:
         answer = q.above if lo > q.null else q.below if hi < q.null else NO_DIFFERENCE
         excludes = answer != NO_DIFFERENCE
-    return Finding(q.text, q.metric, estimate, lo, hi, q.null, answer, excludes, seed_std)
+    return Finding(q.text, q.metric, estimate, lo, hi, q.null, answer, excludes, seed_std, q.kind)
 
 
 def _n_seeds(metrics: dict) -> int:
@@ -127,13 +169,14 @@ def _seed_spreads(metrics: dict) -> dict[str, float]:
 
 
 def _finding_text(f: Finding) -> str:
-    """``macro-F1, ... -0.009 [-0.028, +0.011]: no detectable difference (the interval contains 0)``."""
+    """``macro-F1, ... -0.0090 [-0.0280, +0.0110]: no detectable difference (the interval contains 0)``."""
     if f.excludes_null is None:
         return f"{f.metric} {UNDEFINED}"
-    num = "{:+.3f}" if f.null == 0 else "{:.3f}"
+    if f.estimate is None:  # a summary over several intervals
+        return f"{f.answer} ({f.metric})"
     where = "excludes" if f.excludes_null else "contains"
-    return (f"{f.metric} {num.format(f.estimate)} [{num.format(f.lo)}, {num.format(f.hi)}]"
-            f"{_spread_text(f.seed_std, 3)}: {f.answer} (the interval {where} {f.null:g})")
+    return (f"{f.metric} {interval(f.estimate, f.lo, f.hi, f.kind)}{_spread_text(f.seed_std)}: {f.answer} "
+            f"(the interval {where} {f.null:g})")
 
 
 def _resampling(metrics: dict) -> str:
@@ -188,14 +231,17 @@ class Bullets:
 
 @dataclass(frozen=True)
 class Table:
+    """A table whose numbers are written by their column's kind (:func:`stgnn.formats.kind_of`:
+    ``n_*`` columns are counts, returns percentages, ...); strings are shown as they are."""
+
     frame: pd.DataFrame
-    floatfmt: str = "{:.4f}"
 
     def md(self) -> str:
-        return markdown_table(self.frame, self.floatfmt)
+        head, rows = _cells(self.frame, _by_kind)
+        return _markdown(head, rows)
 
     def html(self) -> str:
-        head, rows = _cells(self.frame, self.floatfmt)
+        head, rows = _cells(self.frame, _by_kind)
         return "<table>" + _html_row(head, "th") + "".join(_html_row(r, "td") for r in rows) + "</table>"
 
 
@@ -248,27 +294,44 @@ class Section:
                 + "\n".join(b.html() for b in self.blocks) + "</section>")
 
 
-def _cells(frame: pd.DataFrame, floatfmt: str) -> tuple[list[str], list[list[str]]]:
-    """Header and formatted cells of a table; missing values read n/a."""
-    rows = [["n/a" if _undefined(v) else
-             f"{v:.0f}" if isinstance(v, float) and v.is_integer() and abs(v) >= 2 else
-             floatfmt.format(v) if isinstance(v, float) else str(v) for v in row] for _, row in frame.iterrows()]
+def _cells(frame: pd.DataFrame, number: Callable[[str, object], str]) -> tuple[list[str], list[list[str]]]:
+    """Header and cells of a table, each number written by ``number(column, value)``; missing
+    values read n/a, strings and booleans as they are."""
+    def cell(column, v) -> str:
+        if missing(v):
+            return MISSING
+        if isinstance(v, (bool, np.bool_, str)) or not isinstance(v, (int, float, np.number)):
+            return str(v)
+        return number(str(column), v)
+
+    rows = [[cell(c, v) for c, v in row.items()] for _, row in frame.iterrows()]
     return [str(c) for c in frame.columns], rows
 
 
-def markdown_table(frame: pd.DataFrame, floatfmt: str = "{:.4f}") -> str:
-    """A Markdown table without extra dependencies; missing values read n/a."""
-    head, rows = _cells(frame, floatfmt)
+def _by_kind(column: str, v) -> str:
+    """A report table's number: by its column's kind, an integer as a count."""
+    return count(v) if isinstance(v, (int, np.integer)) else kind_of(column)(v)
+
+
+def _markdown(head: list[str], rows: list[list[str]]) -> str:
     return "\n".join(["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
                      + ["| " + " | ".join(r) + " |" for r in rows])
 
 
+def markdown_table(frame: pd.DataFrame, floatfmt: str = "{:.4f}") -> str:
+    """A Markdown table without extra dependencies (the research commands' tables); missing values
+    read n/a, whole numbers from 2 on without decimals."""
+    def number(_, v) -> str:
+        if isinstance(v, (int, np.integer)):
+            return str(v)
+        return f"{v:.0f}" if float(v).is_integer() and abs(v) >= 2 else floatfmt.format(v)
+
+    head, rows = _cells(frame, number)
+    return _markdown(head, rows)
+
+
 # ---------------------------------------------------------------------------------------------
 # Numbers
-
-
-def _undefined(v) -> bool:
-    return v is None or (isinstance(v, float) and math.isnan(v))
 
 
 def _estimate(c: dict):
@@ -276,18 +339,15 @@ def _estimate(c: dict):
     return c["diff"] if "diff" in c else c.get("value")
 
 
-def _spread_text(std: float | None, digits: int) -> str:
-    return "" if _undefined(std) else f", seed spread ±{std:.{digits}f}"
+def _spread_text(std: float | None) -> str:
+    return "" if missing(std) else f", seed spread ±{metric(abs(std)).lstrip('+')}"
 
 
-def format_interval(c: dict, spread: float | None = None) -> str:
-    """``+0.0123 [-0.0040, +0.0290]`` (a difference is signed) and the seed spread where measured; n/a
+def format_interval(c: dict, spread: float | None = None, kind: Callable[[object], str] = metric) -> str:
+    """``+0.0123 [-0.0040, +0.0290]`` in ``kind``'s format, and the seed spread where measured; n/a
     where a metric is undefined (metrics.json holds null)."""
-    numbers = (_estimate(c), c.get("lo"), c.get("hi"))
-    if any(map(_undefined, numbers)):
-        return "n/a"
-    num = "{:+.4f}" if "diff" in c else "{:.4f}"
-    return f"{num} [{num}, {num}]".format(*numbers) + _spread_text(spread, 4)
+    text = interval(_estimate(c), c.get("lo"), c.get("hi"), kind)
+    return text if text == MISSING else text + _spread_text(spread)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -332,7 +392,7 @@ def _equity_sections(run: RunDir) -> list[Section]:
         images.append(Image(f"Turnover per rebalance (the sum of the absolute weight changes; 2 replaces a whole "
                             f"long/short book), its mean over the last {TURNOVER_WINDOW} rebalances (each day's own "
                             "figure jumps too much to read), from turnover.csv", plots.plot_over_dates(
-                                {f"{c} (mean {turnover[c].mean():.2f})": turnover[c].rolling(
+                                {f"{c} (mean {ratio(turnover[c].mean())})": turnover[c].rolling(
                                     TURNOVER_WINDOW, min_periods=1).mean() for c in turnover.columns},
                                 run.figure("turnover"), ylabel=f"turnover, {TURNOVER_WINDOW}-rebalance mean",
                                 title="Turnover per rebalance")))
@@ -540,7 +600,7 @@ def _backtest_row(label: str, stats: dict) -> dict:
     """A portfolio's statistics, those with an interval shown with it instead of alone."""
     intervals = stats.get("intervals", {})
     return {"portfolio": label, **{k: v for k, v in stats.items() if k != "intervals" and k not in intervals},
-            **{f"{k} [95% CI]": format_interval(c) for k, c in intervals.items()}}
+            **{f"{k} [95% CI]": format_interval(c, kind=kind_of(k)) for k, c in intervals.items()}}
 
 
 def _imbalance_section(metrics: dict) -> Section:
@@ -550,8 +610,12 @@ def _imbalance_section(metrics: dict) -> Section:
 
 
 def _per_class_table(imbalance: dict) -> Table:
-    per_class = {k: v for k, v in imbalance.items() if isinstance(v, dict)}
-    return Table(pd.DataFrame(per_class).T.reset_index(names="mechanism"), "{:.3f}")
+    """Each mechanism's numbers per class: counts, shares in percent, weights as ratios."""
+    def kind(mechanism: str):
+        return count if mechanism.startswith("counts") else percent if mechanism.endswith("share") else ratio
+
+    per_class = {k: {c: kind(k)(x) for c, x in v.items()} for k, v in imbalance.items() if isinstance(v, dict)}
+    return Table(pd.DataFrame(per_class).T.reset_index(names="mechanism"))
 
 
 def _table_sections(run: RunDir, metrics: dict) -> list[Section]:
@@ -600,12 +664,19 @@ def _baseline_settings_sections(metrics: dict) -> list[Section]:
                     (Table(pd.DataFrame(rows)),))]
 
 
+PER_YEAR_METRICS = ["macro_f1", "auroc_move", "auroc_direction", "rank_ic"]
+
+
 def _figure_section(run: RunDir, metrics: dict) -> Section:
-    years = pd.DataFrame(metrics["per_year"]).T
+    """Metrics per calendar year, each year with the rows behind it (a year of 20 rows and one of
+    1,240 are not equally sure), and the confusion matrix."""
+    years = pd.DataFrame(metrics["per_year"]).T.rename_axis("year")
+    shown = years.rename(index=lambda y: f"{y} ({count(years.at[y, 'n_rows'])} rows)")
+    table = years[["n_rows", *PER_YEAR_METRICS]].astype({"n_rows": int}).reset_index()
     images = [
-        Image("Metrics per calendar year", plots.plot_metric_over_time(
-            years, run.figure("per_year"), metrics=["macro_f1", "auroc_move", "auroc_direction", "rank_ic"],
-            title="Out-of-sample metrics per year")),
+        Image("Metrics per calendar year, the labelled rows behind each year beside it", plots.plot_metric_over_time(
+            shown, run.figure("per_year"), metrics=PER_YEAR_METRICS, title="Out-of-sample metrics per year")),
+        Details("the years as a table", (Table(table),)),
         Image("Confusion matrix (tuned thresholds)", plots.plot_confusion_matrix(
             metrics["oos"]["confusion_matrix"], run.figure("confusion_matrix"),
             title="Out-of-sample confusion matrix")),

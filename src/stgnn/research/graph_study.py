@@ -27,6 +27,7 @@ from stgnn.data.dataset import PanelData
 from stgnn.errors import ConfigError
 from stgnn.evaluation.bootstrap import block_for_horizon, macro_f1_of, paired_block_bootstrap, rank_ic_of
 from stgnn.io import atomic_write, atomic_write_text, write_json
+from stgnn.registry import BAYES
 from stgnn.reporting.report import NO_DIFFERENCE, markdown_table
 from stgnn.research.ablation import VARIANTS as ABLATIONS
 from stgnn.research.studies import (
@@ -198,7 +199,8 @@ def collate(results: dict[str, dict[str, WalkForwardResult]], config: Config) ->
         reference_run = runs[REFERENCE]
         reference = RunDir(reference_run.run_dir).read_oos()
         scored = [(variant, MODEL, run, RunDir(run.run_dir).read_oos()) for variant, run in runs.items()]
-        scored[1:1] = [(name, "baseline", reference_run, RunDir(reference_run.run_dir).read_oos(name))
+        scored[1:1] = [(name, "reference" if name == BAYES else "baseline", reference_run,
+                        RunDir(reference_run.run_dir).read_oos(name))
                        for name in reference_run.metrics["baselines"]]
         for variant, model, run, frame in scored:
             m = run.metrics

@@ -21,16 +21,19 @@ from stgnn.config import Config, write_config
 from stgnn.data.dataset import PanelData, prepare
 from stgnn.data.graph import configured_sectors
 from stgnn.data.sources import load_panel
+from stgnn.data.sources.synthetic import bayes_posterior
 from stgnn.data.splits import Split, chronological_split, purge_for
 from stgnn.device import check_device
 from stgnn.errors import ConfigError
 from stgnn.evaluation.metrics import HEADLINE_METRICS, PREDICTION_COLUMNS, prediction_metrics, proba_of
+from stgnn.formats import metric
 from stgnn.io import atomic_write, write_json
+from stgnn.registry import BAYES
 from stgnn.reporting import plots
 from stgnn.runs import RunDir
 from stgnn.training.fold import FoldFitter
-from stgnn.training.thresholds import apply_thresholds, argmax_predict, tune_thresholds
-from stgnn.training.trainer import ClassificationSTGNNTrainer
+from stgnn.training.thresholds import DecisionThresholds, apply_thresholds, argmax_predict, tune_thresholds
+from stgnn.training.trainer import ClassificationSTGNNTrainer, predictions_frame
 
 logger = logging.getLogger(__name__)
 
@@ -108,21 +111,15 @@ def _evaluate_and_write(trainer: ClassificationSTGNNTrainer, out: RunDir) -> dic
     val = trainer.predictions(trainer.split.val)
     test = trainer.predictions(trainer.split.test)
     val_proba = proba_of(val)
-    thresholds = tune_thresholds(
-        val["label"].to_numpy(), val_proba, objective=cfg.thresholds.objective,
-        min_precision=cfg.thresholds.min_precision, fnr_target=cfg.thresholds.fnr_target,
-    )
+    thresholds = _tune(cfg, val)
     thresholds.save(out.thresholds)
     atomic_write(out.val_scores, lambda tmp: _save_npz(
         tmp, proba=val_proba, label=val["label"].to_numpy(),
         date=val["date"].to_numpy(dtype=str), ticker=val["ticker"].to_numpy(dtype=str)))
-    metrics = {}
-    for name, frame in (("val", val), ("test", test)):
-        proba = proba_of(frame)
-        metrics[name] = {
-            "argmax": prediction_metrics(frame.assign(pred=argmax_predict(proba))),
-            "tuned": prediction_metrics(frame.assign(pred=apply_thresholds(proba, thresholds))),
-        }
+    metrics = _split_metrics(val, test, thresholds)
+    posterior = bayes_posterior(cfg.data, trainer.data)
+    if posterior is not None:
+        metrics[BAYES] = _reference_metrics(cfg, trainer.data, trainer.split, posterior)
     test = test.assign(pred=apply_thresholds(proba_of(test), thresholds))
     atomic_write(out.test_predictions,
                  lambda tmp: test[list(PREDICTION_COLUMNS)].to_csv(tmp, index=False))
@@ -142,12 +139,42 @@ def _evaluate_and_write(trainer: ClassificationSTGNNTrainer, out: RunDir) -> dic
     return metrics
 
 
+def _tune(cfg: Config, val) -> DecisionThresholds:
+    """Decision thresholds tuned on a validation predictions frame, as ``cfg.thresholds`` asks."""
+    return tune_thresholds(val["label"].to_numpy(), proba_of(val), objective=cfg.thresholds.objective,
+                           min_precision=cfg.thresholds.min_precision, fnr_target=cfg.thresholds.fnr_target)
+
+
+def _split_metrics(val, test, thresholds: DecisionThresholds) -> dict:
+    """Metrics of the validation and test frames, by argmax and at ``thresholds``."""
+    return {name: {"argmax": prediction_metrics(frame.assign(pred=argmax_predict(proba_of(frame)))),
+                   "tuned": prediction_metrics(frame.assign(pred=apply_thresholds(proba_of(frame), thresholds)))}
+            for name, frame in (("val", val), ("test", test))}
+
+
+def _reference_metrics(cfg: Config, data: PanelData, split: Split, posterior: np.ndarray) -> dict:
+    """The synthetic market's exact posterior scored like the model: on the same rows, its thresholds
+    tuned on the validation rows alone."""
+    val, test = (predictions_frame(data, days, posterior[days]) for days in (split.val, split.test))
+    thresholds = _tune(cfg, val)
+    return {**_split_metrics(val, test, thresholds), "thresholds": thresholds.to_dict()}
+
+
 def summary_lines(result: RunResult) -> list[str]:
-    """A short table: val and test, argmax and tuned, the headline metrics."""
+    """A short table: val and test, argmax and tuned, the headline metrics; on the synthetic market
+    the exact posterior's test metrics at its tuned thresholds beside them (the best possible)."""
     cols = [("val", "argmax"), ("val", "tuned"), ("test", "argmax"), ("test", "tuned")]
+    cols += [(BAYES, "test")] if BAYES in result.metrics else []
+
+    def cell(a: str, b: str) -> dict:
+        return result.metrics[a]["test"]["tuned"] if a == BAYES else result.metrics[a][b]
+
     lines = [f"{'metric':<18}" + "".join(f"{a + ' ' + b:>14}" for a, b in cols)]
     for key in HEADLINE_METRICS:
-        lines.append(f"{key:<18}" + "".join(f"{result.metrics[a][b][key]:>14.4f}" for a, b in cols))
+        lines.append(f"{key:<18}" + "".join(f"{metric(cell(a, b)[key]):>14}" for a, b in cols))
+    if BAYES in result.metrics:
+        lines.append(f"{BAYES} test: the synthetic market's exact posterior on the test rows, its thresholds tuned "
+                     "on validation")
     lines.append(f"best epoch {result.best_epoch}; run directory: {result.run_dir}")
     return lines
 

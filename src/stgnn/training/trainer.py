@@ -87,6 +87,9 @@ class ClassificationSTGNNTrainer:
         windows' states exactly (:attr:`~stgnn.models.stgnn.STGNN.series_is_exact`): contiguous
         days then pass the encoder once each instead of once per window. False encodes every
         window apart; the results agree to float rounding, so only tests and the benchmark turn it off.
+    log_level : int, default logging.INFO
+        Level of the imbalance block, the epoch lines and the best epoch: a walk-forward logs them
+        at DEBUG (``-v``), once per trial they would repeat the fold's block; warnings stay warnings.
 
     Examples
     --------
@@ -106,7 +109,7 @@ class ClassificationSTGNNTrainer:
     """
 
     def __init__(self, config: Config, fold: FoldData, split: Split, *, seed: int | None = None, progress=None,
-                 series_encoding: bool = True):
+                 series_encoding: bool = True, log_level: int = logging.INFO):
         self.config = config if seed is None else config.updated({"training.seed": seed})
         if not np.array_equal(split.train, fold.train_days):
             raise ValueError("Expected split.train to be the days the fold was fitted on; fit a FoldData on them.")
@@ -119,6 +122,7 @@ class ClassificationSTGNNTrainer:
         self.plan_ = fold.plan_for(self.config.loss)
         self.progress = sys.stderr.isatty() if progress is None else progress
         self.series_encoding = series_encoding
+        self.log_level = log_level
         self.device = resolve_device(self.config.training.device)
         self.batcher = fold.batcher.to(self.device)  # the panel on the device, once per fold and device
 
@@ -147,8 +151,9 @@ class ClassificationSTGNNTrainer:
         seed_everything(cfg.seed)
         t0 = time.perf_counter()
         for line in self.plan_.lines():
-            logger.info(line)
-        logger.info("%d train / %d val days; device %s", len(self.split.train), len(self.split.val), self.device)
+            logger.log(self.log_level, line)
+        logger.log(self.log_level, "%d train / %d val days; device %s", len(self.split.train), len(self.split.val),
+                   self.device)
         self.model_ = STGNN(self.data.n_features, self.config.model, channels=self.data.features.channels).to(self.device)
         plan = self.plan_
         # Labels and sample weights were checked by the batcher: the loss reads nothing back.
@@ -183,7 +188,7 @@ class ClassificationSTGNNTrainer:
             history.append(record)
             eligible = cfg.fnr_target is None or max(val["fnr_down"], val["fnr_up"]) <= cfg.fnr_target
             improved = best.update(epoch + 1, _monitored(val, val_loss, monitor), self.model_, eligible)
-            logger.info(_epoch_line(record, monitor, improved))
+            logger.log(self.log_level, _epoch_line(record, monitor, improved))
             bar.set_postfix(val=f"{_monitored(val, val_loss, monitor):.4f}")
             if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
                 scheduler.step(_monitored(val, val_loss, monitor) * (1 if monitor == "loss" else -1))
@@ -197,8 +202,8 @@ class ClassificationSTGNNTrainer:
                            cfg.fnr_target, monitor)
         best.restore(self.model_)
         self.result_ = TrainResult(history, best.epoch, best.score, monitor, stopped, alarms)
-        logger.info("best epoch %d (val %s %.4f); %s; %.0fs", best.epoch, monitor, best.score, stopped,
-                    time.perf_counter() - t0)
+        logger.log(self.log_level, "best epoch %d (val %s %.4f); %s; %.0fs", best.epoch, monitor, best.score, stopped,
+                   time.perf_counter() - t0)
         return self.result_
 
     def _scheduler(self, optimizer):
@@ -397,7 +402,7 @@ def _epoch_line(r: EpochRecord, monitor: str, improved: bool) -> str:
     v = r.val
     return (f"epoch {r.epoch:3d}  loss {r.train_loss:.4f} (D {r.train_loss_per_class['Down']:.3f} "
             f"N {r.train_loss_per_class['None']:.3f} U {r.train_loss_per_class['Up']:.3f})  "
-            f"val loss {r.val_loss:.4f}  macro-F1 {v['macro_f1']:.3f}  recall D/N/U "
+            f"val loss {r.val_loss:.4f}  macro-F1 (argmax) {v['macro_f1']:.3f}  recall D/N/U "
             f"{v['recall_down']:.2f}/{v['recall_none']:.2f}/{v['recall_up']:.2f}  Rank IC {v['rank_ic']:+.3f}  AUROC D/U "
             f"{v['auroc_down']:.3f}/{v['auroc_up']:.3f}  lr {r.lr:.2e}  {r.seconds:.1f}s"
             + ("  *" if improved else ""))

@@ -16,11 +16,9 @@ from typing import Callable, Sequence
 import torch
 
 from stgnn.errors import ConfigError, StgnnError
+from stgnn.registry import BACKENDS
 
 logger = logging.getLogger(__name__)
-
-BACKENDS = ("local", "ray")
-
 
 def threads_per_task(workers: int) -> int:
     """Torch threads per worker: this process's thread budget shared evenly, at least one.

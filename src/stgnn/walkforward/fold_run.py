@@ -24,10 +24,11 @@ import pandas as pd
 from stgnn.checkpoint import save_checkpoint
 from stgnn.config import Config
 from stgnn.data.dataset import PanelData
+from stgnn.data.sources.synthetic import bayes_posterior
 from stgnn.data.splits import Split
 from stgnn.evaluation.metrics import proba_of
 from stgnn.io import atomic_write, write_json
-from stgnn.registry import NO_GRAPH
+from stgnn.registry import BAYES, NO_GRAPH
 from stgnn.runs import MODEL, FoldDir, RunDir
 from stgnn.training.thresholds import DecisionThresholds, apply_thresholds
 from stgnn.training.trainer import predictions_frame
@@ -49,7 +50,9 @@ def run_fold(config: Config, data: PanelData, split: Split, index: int, out: Fol
     """Tune, train, threshold and predict one fold, then write its files (its info last).
 
     The model and the temporal-only baseline each get their own search over the grid on the
-    validation window, with the same seeds; the linear baselines choose their ``C`` there too."""
+    validation window, with the same seeds; the linear baselines choose their ``C`` there too. On
+    the synthetic market the exact posterior is scored beside them (:data:`~stgnn.registry.BAYES`),
+    its decision thresholds tuned on the same validation rows."""
     wf = config.walkforward
     started = time.perf_counter()
     window = _window(config, data, split, index, f"fold {index}", progress)
@@ -68,6 +71,10 @@ def run_fold(config: Config, data: PanelData, split: Split, index: int, out: Fol
                 window=chosen.model.window if wf.baseline_window == "model" else 1, score=window.score)
         tuned = window.thresholds(val)
         frames[name], thresholds[name] = _test_frame(window, test, tuned), tuned.to_dict()
+    posterior = bayes_posterior(config.data, data)
+    if posterior is not None:  # the synthetic market's best possible, thresholded on validation like the rest
+        tuned = window.thresholds(posterior[split.val])
+        frames[BAYES], thresholds[BAYES] = _test_frame(window, posterior[split.test], tuned), tuned.to_dict()
     out.root.mkdir(parents=True, exist_ok=True)
     for name, frame in frames.items():
         atomic_write(out.test(name), lambda tmp, f=frame: f.to_csv(tmp, index=False))

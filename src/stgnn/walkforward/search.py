@@ -20,7 +20,8 @@ from stgnn.config import Config
 from stgnn.data.dataset import PanelData
 from stgnn.data.splits import Split
 from stgnn.errors import ConfigError
-from stgnn.evaluation.metrics import headline, mean_rank_ic, prediction_metrics, proba_of
+from stgnn.evaluation.metrics import classification_metrics, headline, mean_rank_ic, prediction_metrics, proba_of
+from stgnn.formats import metric
 from stgnn.models.stgnn import STGNN
 from stgnn.training.fold import FoldData, FoldFitter
 from stgnn.training.imbalance import ImbalancePlan
@@ -118,10 +119,13 @@ class Window:
     _folds: dict[tuple, FoldData] = field(default_factory=dict, init=False, repr=False)
 
     def fold_for(self, config: Config) -> FoldData:
-        """The fold fitted with ``config``'s data settings, shared by every trial that has them."""
+        """The fold fitted with ``config``'s data settings, shared by every trial that has them; its
+        imbalance block is logged once, when it is fitted (each trial's own, with its focal alpha and
+        gamma, at DEBUG)."""
         key = FoldFitter.key(config)
         if key not in self._folds:
-            self._folds[key] = FoldFitter(config, seed=self.seed).fit(self.data, self.split.train)
+            fold = self._folds[key] = FoldFitter(config, seed=self.seed).fit(self.data, self.split.train)
+            logger.info("%s, shared by its trials: %s", self.name, "\n".join(fold.plan_for(config.loss).lines()))
         return self._folds[key]
 
     def tune(self) -> TunedModel:
@@ -146,9 +150,11 @@ class Window:
             nonlocal best
             cfg = config.updated(params)
             ensemble = self._fit_seeds(cfg)
-            score = _selection_score(self.fold_for(cfg).data, self.split.val, ensemble.val, wf.select_on)
+            val = predictions_frame(self.fold_for(cfg).data, self.split.val, ensemble.val)
+            score = _selection_score(val, wf.select_on)
             trials.append({"params": params, "val_score": score, "best_epochs": ensemble.best_epochs})
-            logger.info("%s trial %s: val %s %.4f", name, params, wf.select_on, score)
+            logger.info("%s trial %s: %s; best epoch %s", name, params, _trial_scores(val, score, wf.select_on),
+                        ", ".join(map(str, ensemble.best_epochs)))
             if best is None or score > best[0]:
                 best = (score, params, ensemble)
             return score
@@ -162,7 +168,8 @@ class Window:
         fold = self.fold_for(config)
         vals, tests, models, epochs, seed_metrics, alarms = [], [], [], [], [], []
         for s in range(config.walkforward.seeds):
-            trainer = ClassificationSTGNNTrainer(config, fold, self.split, seed=self.seed + s, progress=self.progress)
+            trainer = ClassificationSTGNNTrainer(config, fold, self.split, seed=self.seed + s, progress=self.progress,
+                                                 log_level=logging.DEBUG)
             result = trainer.fit()
             vals.append(trainer.predict_proba(self.split.val))
             models.append(trainer.model_)
@@ -178,7 +185,7 @@ class Window:
 
     def score(self, proba: np.ndarray) -> float:
         """The validation score that chooses among trials, for a baseline's validation probabilities."""
-        return _selection_score(self.data, self.split.val, proba, self.config.walkforward.select_on)
+        return _selection_score(predictions_frame(self.data, self.split.val, proba), self.config.walkforward.select_on)
 
     def thresholds(self, val: np.ndarray) -> DecisionThresholds:
         """Decision thresholds tuned on validation probabilities as ``config.thresholds`` asks."""
@@ -188,8 +195,22 @@ class Window:
                                objective=t.objective, min_precision=t.min_precision, fnr_target=t.fnr_target)
 
 
-def _selection_score(data: PanelData, val_days: np.ndarray, proba: np.ndarray, select_on: str) -> float:
-    frame = predictions_frame(data, val_days, proba)
+SELECTION_NAMES = {"auroc": "mean AUROC", "rank_ic": "Rank IC"}
+"""How a trial's log line names a ``walkforward.select_on`` score other than macro-F1."""
+
+
+def _trial_scores(val, score: float, select_on: str) -> str:
+    """``val macro-F1 argmax +0.3940, at tuned thresholds +0.4684 (the selection score)``: the
+    trial's argmax macro-F1 (the number the epoch lines show) beside the score that chooses it."""
+    f1 = classification_metrics(val["label"].to_numpy(), proba_of(val).argmax(1))["macro_f1"]
+    argmax = f"val macro-F1 argmax {metric(f1)}"
+    if select_on == "macro_f1":
+        return f"{argmax}, at tuned thresholds {metric(score)} (the selection score)"
+    return f"{argmax}; val {SELECTION_NAMES[select_on]} {metric(score)} (the selection score)"
+
+
+def _selection_score(frame, select_on: str) -> float:
+    """The validation score of ``walkforward.select_on`` on a validation predictions frame."""
     proba = proba_of(frame)
     if select_on == "auroc":
         return prediction_metrics(frame.assign(pred=proba.argmax(1)))["auroc_mean"]

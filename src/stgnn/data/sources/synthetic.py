@@ -33,6 +33,7 @@ from scipy import sparse
 from scipy.special import ndtr
 
 from stgnn.config import DataConfig, SyntheticConfig
+from stgnn.data.dataset import PanelData
 from stgnn.data.panel import PricePanel, build_panel, validation_options
 
 BURN_IN = 50
@@ -108,18 +109,7 @@ class SyntheticMarket:
         >>> p.shape, bool(np.allclose(p.sum(axis=-1), 1.0))
         ((100, 4, 3), True)
         """
-        shape = self.returns.shape
-        theta = np.asarray(threshold, dtype=np.float64)
-        if theta.ndim and theta.shape != shape:
-            raise ValueError(f"Expected a scalar threshold or one of shape {shape}, got shape {theta.shape}.")
-        if np.any(theta < 0):
-            raise ValueError(f"Expected threshold >= 0, got {np.nanmin(theta):g}.")
-        mean_map, variance = forward_moments(self.lead_lag, self.shock_cov, horizon)
-        mu = (mean_map @ self.returns.to_numpy().T).T
-        sd = np.sqrt(variance)
-        p_down = ndtr((-theta - mu) / sd)
-        p_not_up = ndtr((theta - mu) / sd)
-        return np.stack([p_down, p_not_up - p_down, ndtr((mu - theta) / sd)], axis=-1)
+        return label_posterior(self.returns.to_numpy(), self.lead_lag, self.shock_cov, horizon, threshold)
 
     def bayes_predictions(self, horizon: int, threshold) -> np.ndarray:
         """The most probable class of every (date, ticker), of shape (n_days, n_tickers).
@@ -129,6 +119,23 @@ class SyntheticMarket:
         model. Parameters as in :meth:`posterior`.
         """
         return self.posterior(horizon, threshold).argmax(axis=-1)
+
+
+def label_posterior(returns: np.ndarray, lead_lag, shock_cov, horizon: int, threshold) -> np.ndarray:
+    """:meth:`SyntheticMarket.posterior` of the labels of some returns of shape (n_days, n_tickers)
+    under the VAR(1) ``lead_lag``, ``shock_cov``: row t reads row t alone (NaN returns give NaN)."""
+    shape = returns.shape
+    theta = np.asarray(threshold, dtype=np.float64)
+    if theta.ndim and theta.shape != shape:
+        raise ValueError(f"Expected a scalar threshold or one of shape {shape}, got shape {theta.shape}.")
+    if np.any(theta < 0):
+        raise ValueError(f"Expected threshold >= 0, got {np.nanmin(theta):g}.")
+    mean_map, variance = forward_moments(lead_lag, shock_cov, horizon)
+    mu = (mean_map @ np.asarray(returns, dtype=np.float64).T).T
+    sd = np.sqrt(variance)
+    p_down = ndtr((-theta - mu) / sd)
+    p_not_up = ndtr((theta - mu) / sd)
+    return np.stack([p_down, p_not_up - p_down, ndtr((mu - theta) / sd)], axis=-1)
 
 
 def forward_moments(lead_lag, shock_cov, horizon: int) -> tuple[sparse.csr_array, np.ndarray]:
@@ -177,6 +184,21 @@ def forward_moments(lead_lag, shock_cov, horizon: int) -> tuple[sparse.csr_array
     return (cumulative - eye).tocsr(), variance
 
 
+def var_matrices(config: SyntheticConfig) -> tuple[np.ndarray, np.ndarray]:
+    """``B`` and ``Sigma`` of the VAR(1) a config describes (see the module docstring)."""
+    n, m = config.n_tickers, config.cluster_size
+    cluster = np.arange(n) // m
+    mates = cluster[:, None] == cluster[None, :]
+    lead_lag = np.where(mates & ~np.eye(n, dtype=bool), config.lead_lag / (m - 1), 0.0)
+    return lead_lag, config.factor_vol**2 * mates + config.idio_vol**2 * np.eye(n)
+
+
+def market_tickers(config: SyntheticConfig) -> list[str]:
+    """``T000, T001, ...``: the market's tickers, zero-padded to sort as they are numbered."""
+    width = max(3, len(str(config.n_tickers - 1)))
+    return [f"T{i:0{width}d}" for i in range(config.n_tickers)]
+
+
 def make_market(config: SyntheticConfig) -> SyntheticMarket:
     """Simulate the market a :class:`~stgnn.config.SyntheticConfig` describes.
 
@@ -193,8 +215,7 @@ def make_market(config: SyntheticConfig) -> SyntheticMarket:
     n, m = config.n_tickers, config.cluster_size
     cluster = np.arange(n) // m
     mates = cluster[:, None] == cluster[None, :]
-    lead_lag = np.where(mates & ~np.eye(n, dtype=bool), config.lead_lag / (m - 1), 0.0)
-    shock_cov = config.factor_vol**2 * mates + config.idio_vol**2 * np.eye(n)
+    lead_lag, shock_cov = var_matrices(config)
 
     rng = np.random.default_rng(config.seed)
     steps = BURN_IN + config.n_days
@@ -204,8 +225,7 @@ def make_market(config: SyntheticConfig) -> SyntheticMarket:
     for t in range(1, steps):
         r[t] += step @ r[t - 1]
 
-    width = max(3, len(str(n - 1)))
-    tickers = [f"T{i:0{width}d}" for i in range(n)]
+    tickers = market_tickers(config)
     dates = pd.bdate_range(FIRST_DATE, periods=config.n_days, name="date")
     returns = pd.DataFrame(r[BURN_IN:], index=dates, columns=tickers)
     close = 100.0 * np.exp(returns.cumsum())
@@ -221,3 +241,34 @@ def load_synthetic(config: DataConfig) -> PricePanel:
     """The ``synthetic`` source: the simulated closes, validated like any other source's."""
     panel = make_market(config.synthetic).panel
     return build_panel({"close": panel.close}, origin=panel.source, **validation_options(config))
+
+
+def bayes_unavailable(config: DataConfig, data: PanelData) -> str | None:
+    """Why the market's posterior is not the exact posterior of ``data``'s labels, or None where it is.
+
+    It is exact for labels cut at a threshold from the ticker's own forward return from the close of
+    the call (vol-scaled or not), given every ticker of the market: a quantile cut, a return relative
+    to peers or a delayed entry asks another question, and a subset of the tickers hides neighbours
+    the posterior reads."""
+    labels = data.label_config
+    if config.source != "synthetic":
+        return f"the {config.source} source has no known posterior"
+    if labels.kind != "threshold":
+        return "quantile labels depend on the whole day's cross-section"
+    if labels.relative_to != "none":
+        return f"labels relative to the {labels.relative_to}"
+    if labels.delay:
+        return f"labels delayed by {labels.delay} day(s)"
+    if list(data.tickers) != market_tickers(config.synthetic):
+        return "a subset of the market's tickers"
+    return None
+
+
+def bayes_posterior(config: DataConfig, data: PanelData) -> np.ndarray | None:
+    """The exact posterior of every label of ``data`` (of shape (n_days, n_tickers, 3)) from the
+    returns it holds up to each day and the market's true matrices: the best any model can do on
+    these rows, or None where :func:`bayes_unavailable` says why it is not exact."""
+    if bayes_unavailable(config, data) is not None:
+        return None
+    lead_lag, shock_cov = var_matrices(config.synthetic)
+    return label_posterior(data.returns(), lead_lag, shock_cov, data.label_config.horizon, data.labels.threshold)
