@@ -9,8 +9,8 @@ each is written once; a flag overrides the config only when the user gives it.
 from __future__ import annotations
 
 import argparse
-import sys
 import json
+import sys
 import types
 from dataclasses import dataclass
 from datetime import date
