@@ -21,19 +21,8 @@ from stgnn.data.panel import build_panel
 from stgnn.data.sources import load_panel
 from stgnn.evaluation.metrics import PREDICTION_COLUMNS, call_hit_rate, prediction_metrics
 from stgnn.formats import metric
-from stgnn.ledger import (
-    COLUMNS,
-    PENDING,
-    SCORED_NOW,
-    UNPRICED,
-    WalkForwardRecord,
-    append_calls,
-    data_source,
-    ledger_rows,
-    live_figures,
-    read_ledger,
-    score_ledger,
-)
+from stgnn.ledger import (COLUMNS, PENDING, SCORED_NOW, UNPRICED, WalkForwardRecord, append_calls, data_source,
+                          ledger_rows, live_figures, read_ledger, score_ledger)
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "walk_forward_optimization.py"
