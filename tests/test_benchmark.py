@@ -1,12 +1,14 @@
 """The benchmark's cases run and report (their numbers are facts about a machine, never asserted)."""
 
 import json
+import subprocess
+import sys
 import time
 
 import pytest
 
 from stgnn import benchmark
-from stgnn.benchmark import _busy_cpu_seconds, run_case, synthetic_config
+from stgnn.benchmark import OtherLoad, _busy_cpu_seconds, run_case, synthetic_config
 from stgnn.benchmark_suite import (
     FOLD_MEMORY,
     TRAIN_MODES,
@@ -70,8 +72,8 @@ def test_command_writes_json_and_markdown(tmp_path):
     assert row["n_tickers"] == 20 and len(row["all_fold_seconds"]) == 2
     assert row["fold_seconds"] == min(row["all_fold_seconds"])
     assert "| 20 |" in (tmp_path / "results.md").read_text()
-    assert set(results["help"]) == {"median_seconds", "runs_seconds", "target_seconds", "within_target"}
-    assert "| `stgnn --help` in a fresh process, median of 5 |" in (tmp_path / "results.md").read_text()
+    assert set(results["help"]) == {"median_seconds", "runs_seconds", "target_seconds", "within_target", "other_load"}
+    assert "| `stgnn --help` in a fresh process, median of 5 (other load " in (tmp_path / "results.md").read_text()
 
 
 def test_help_case_records_the_median_and_the_target():
@@ -80,11 +82,28 @@ def test_help_case_records_the_median_and_the_target():
     assert row["target_seconds"] == 1.0 and row["within_target"] == (row["median_seconds"] <= 1.0)
 
 
-def test_busy_cpu_seconds_counts_this_process_burning_cpu():
-    before, started = _busy_cpu_seconds(), time.process_time()
-    while time.process_time() - started < 0.5:
+def _burn(seconds: float) -> None:
+    started = time.process_time()
+    while time.process_time() - started < seconds:
         pass
+
+
+def test_busy_cpu_seconds_counts_this_process_burning_cpu():
+    before = _busy_cpu_seconds()
+    _burn(0.5)
     assert _busy_cpu_seconds() - before >= 0.4
+
+
+def test_other_load_leaves_out_this_process_and_counts_another():
+    """This process burning a core is its own work; a second process burning one beside it is not."""
+    with OtherLoad() as alone:
+        _burn(1.0)
+    with OtherLoad() as beside:
+        other = subprocess.Popen([sys.executable, "-c", "import time\nt = time.time()\nwhile time.time() - t < 3: pass"])
+        time.sleep(2.0)
+    other.kill()
+    other.wait()
+    assert alone.cores < 0.5 and beside.cores > 0.5
 
 
 def test_device_suite_compares_a_device_with_the_cpu_and_reports_scores(tmp_path):

@@ -296,19 +296,32 @@ CASES = {"train": case_train, "train_epochs": case_train_epochs, "a3tgcn": case_
 
 
 def run_case(case: str, config: Config, *, timeout: float = 3600) -> dict:
-    """Run one case in a fresh interpreter; its result, its own peak RSS, and ``other_load``: the
-    cores other processes kept busy meanwhile (on Linux; None elsewhere). Other work on the cores
-    slows torch's threads far more than in proportion, so a timing taken beside it says so."""
-    busy0, own0, t0 = _busy_cpu_seconds(), _children_cpu_seconds(), time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "stgnn.benchmark", case, json.dumps(config.model_dump(mode="json"))],
-                          capture_output=True, text=True, timeout=timeout)
+    """Run one case in a fresh interpreter; its result, its own peak RSS, and ``other_load``
+    (:class:`OtherLoad`)."""
+    with OtherLoad() as load:
+        proc = subprocess.run([sys.executable, "-m", "stgnn.benchmark", case,
+                               json.dumps(config.model_dump(mode="json"))], capture_output=True, text=True,
+                              timeout=timeout)
     if proc.returncode != 0:
         raise RuntimeError(f"benchmark case {case} failed: {proc.stderr.strip().splitlines()[-1:]}")
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
-    busy1 = _busy_cpu_seconds()
-    others = None if busy0 is None else busy1 - busy0 - (_children_cpu_seconds() - own0)
-    result["other_load"] = None if others is None else round(max(others, 0.0) / (time.perf_counter() - t0), 2)
-    return result
+    return {**json.loads(proc.stdout.strip().splitlines()[-1]), "other_load": load.cores}
+
+
+class OtherLoad:
+    """``with OtherLoad() as load:`` then ``load.cores``: the cores other processes kept busy while
+    the block ran (this process and its children not counted; None off Linux). Other work on the
+    cores slows torch's threads far more than in proportion, so a timing taken beside it says so."""
+
+    cores: float | None = None
+
+    def __enter__(self) -> OtherLoad:
+        self._busy, self._own, self._started = _busy_cpu_seconds(), _own_cpu_seconds(), time.perf_counter()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._busy is not None:
+            others = _busy_cpu_seconds() - self._busy - (_own_cpu_seconds() - self._own)
+            self.cores = round(max(others, 0.0) / (time.perf_counter() - self._started), 2)
 
 
 def _busy_cpu_seconds() -> float | None:
@@ -321,9 +334,10 @@ def _busy_cpu_seconds() -> float | None:
     return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
-def _children_cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+def _own_cpu_seconds() -> float:
+    """CPU seconds of this process and its finished children."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
 
 
 def _main(argv: list[str]) -> None:
