@@ -72,10 +72,12 @@ SPEED_SAMPLE = {"data.source": "sample", "data.start": "2005-01-01", "training.e
 """The data and epochs of the A3TGCN comparison: the bundled sample from 2005, three epochs (patience
 three, so that early stopping cannot end one sooner)."""
 
+_TCN = {"model.encoder": "tcn", "model.temporal_layers": 3}
+_CONTIGUOUS_TCN = {**_TCN, "training.batch_order": "contiguous"}
 TRAIN_MODES = {"no SMOTE": {"smote.enabled": False}, "SMOTE": {}, "SMOTE, centre mode": {"smote.mode": "centre"},
-               "SMOTE, TCN encoder": {"model.encoder": "tcn", "model.temporal_layers": 3},
-               "SMOTE centre, TCN encoder": {"smote.mode": "centre", "model.encoder": "tcn",
-                                             "model.temporal_layers": 3}}
+               "SMOTE, TCN encoder": _TCN, "SMOTE centre, TCN encoder": {"smote.mode": "centre", **_TCN},
+               "no SMOTE, TCN encoder, contiguous days": {"smote.enabled": False, **_CONTIGUOUS_TCN},
+               "SMOTE centre, TCN encoder, contiguous days": {"smote.mode": "centre", **_CONTIGUOUS_TCN}}
 """Our trainer's settings timed against A3TGCN, in this order: name -> config overrides of
 ``SPEED_SAMPLE``. Another mode is one more entry."""
 

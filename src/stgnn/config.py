@@ -250,6 +250,9 @@ class TrainingConfig(_Section):
         "auroc", description="validation figure that chooses the best epoch (rank_ic: mean daily Spearman of p_up - p_down "
                              "with the labelled return)")
     balanced_sampler: bool = Field(False, description="draw training days rich in Down/Up more often")
+    batch_order: Literal["shuffled", "contiguous"] = Field(
+        "shuffled", description="contiguous: each batch a run of consecutive training days (runs shuffled, cut at "
+                                "new places each epoch), so a TCN's series batches encode each ticker-day about once")
     fnr_target: float | None = Field(None, gt=0.0, lt=1.0, description="early stop only once FNR of Down and Up <= target")
     collapse_abort: bool = False
     scaler: Literal["standard", "robust"] = Field("standard", description="feature scaling fitted on training days: mean/std, or median/IQR")
@@ -257,6 +260,13 @@ class TrainingConfig(_Section):
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="where to train (auto: cuda if available)")
     precision: Literal["fp32", "bf16"] = Field(
         "fp32", description="bf16: forward passes under bfloat16 autocast (for CUDA; loss and probabilities stay float32)")
+
+    @model_validator(mode="after")
+    def _one_day_order(self) -> TrainingConfig:
+        if self.balanced_sampler and self.batch_order == "contiguous":
+            raise ValueError("balanced_sampler draws days with replacement, batch_order contiguous cuts runs of "
+                             "consecutive days; choose one")
+        return self
 
 
 class ThresholdConfig(_Section):

@@ -33,3 +33,20 @@ def test_tcn_series_at_a_series_start_is_the_state_of_the_days_that_exist():
     series = tcn.series(x)
     for t in range(4):  # shorter than the receptive field: both read the same zero padding
         torch.testing.assert_close(series[:, t], tcn(x[:, :t + 1]), rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize(("layers", "kernel", "window"), [(1, 2, 2), (3, 3, 15), (3, 3, 20), (4, 2, 16), (2, 4, 7)])
+def test_tcn_last_step_reads_only_what_it_needs_with_the_same_gradients(layers, kernel, window):
+    """forward computes the last step alone (strided, on the steps it reads; or, for a window
+    shorter than the receptive field, along the series): the series' last state and gradients."""
+    x = torch.randn(5, window, 4, generator=torch.Generator().manual_seed(2))
+    results = []
+    for last_step in (lambda tcn: tcn(x), lambda tcn: tcn.series(x)[:, -1]):
+        tcn = _tcn(layers, kernel).train()  # dropout 0: training mode changes nothing else
+        out = last_step(tcn)
+        (out ** 2).sum().backward()
+        results.append((out, [p.grad for p in tcn.parameters()]))
+    (a, grads_a), (b, grads_b) = results
+    torch.testing.assert_close(a, b, rtol=0, atol=1e-5)
+    for ga, gb in zip(grads_a, grads_b):
+        torch.testing.assert_close(ga, gb, rtol=0, atol=1e-5)

@@ -83,8 +83,9 @@ def test_a_training_step_has_the_same_loss_and_gradients_either_way(smote_mode):
         torch.testing.assert_close(a, b, rtol=0, atol=1e-5)
 
 
-def test_training_without_dropout_follows_the_same_path_either_way():
-    config = _config(dropout=0.0).updated({"training.epochs": 1})
+@pytest.mark.parametrize("order", ["shuffled", "contiguous"])
+def test_training_without_dropout_follows_the_same_path_either_way(order):
+    config = _config(dropout=0.0).updated({"training.epochs": 1, "training.batch_order": order})
     data = _ragged(config)
     runs = [_trainer(config, data, series_encoding=flag) for flag in (True, False)]
     for trainer in runs:

@@ -6,9 +6,11 @@ import pytest
 import torch
 
 from stgnn.checkpoint import build_checkpoint, load_checkpoint, model_from_checkpoint, save_checkpoint
+from stgnn.errors import ConfigError
 from stgnn.training.fold import FoldFitter
 from stgnn.training.run import single_split
 from stgnn.training.trainer import ClassificationSTGNNTrainer, TrainingCollapsed
+from tests.conftest import tiny_config
 
 
 def _fold(config, data):
@@ -222,3 +224,33 @@ def test_centre_smote_puts_each_synthetic_sample_in_the_batch_of_its_base_day(ti
     assert all(h.all() for h in homed) or sampler
     trainer.fit()
     assert np.isfinite(trainer.result_.history[0].train_loss)
+
+
+def test_contiguous_batches_are_shuffled_runs_of_consecutive_training_days(tiny):
+    """Each training day once an epoch; each batch one run of consecutive training days, or two
+    where it wraps from the last day to the first; the same number and sizes of batches as
+    shuffled days; new cuts and a new order each epoch; SMOTE's centres still go home."""
+    config, data = tiny
+    config = config.updated({"training.batch_order": "contiguous", "training.batch_days": 7, "smote.mode": "centre"})
+    fold, split = _fold(config, data)
+    trainer = ClassificationSTGNNTrainer(config, fold, split, progress=False)
+    rng = np.random.default_rng(0)
+    position = {day: i for i, day in enumerate(np.sort(split.train))}
+    epochs = [list(trainer._epoch_batches(rng)) for _ in range(2)]
+    shuffled = list(ClassificationSTGNNTrainer(config.updated({"training.batch_order": "shuffled"}), fold, split,
+                                               progress=False)._epoch_batches(np.random.default_rng(0)))
+    for batches in epochs:
+        days = [d for d, _ in batches]
+        assert sorted(np.concatenate(days).tolist()) == sorted(split.train.tolist())
+        assert sorted(len(d) for d in days) == sorted(len(d) for d, _ in shuffled)
+        breaks = [int((np.diff([position[day] for day in d]) != 1).sum()) for d in days]
+        assert max(breaks) <= 1 and sum(breaks) <= 1  # only the batch that wraps round has a break
+        assert all(np.isin(fold.ego.base[e, 0], d).all() for d, e in batches)
+        assert sorted(np.concatenate([e for _, e in batches]).tolist()) == list(range(len(fold.ego)))
+    firsts = [[int(d[0]) for d, _ in batches] for batches in epochs]
+    assert firsts[0] != firsts[1] and firsts[0] != sorted(firsts[0])
+
+
+def test_contiguous_batches_refuse_the_balanced_sampler():
+    with pytest.raises(ConfigError, match="choose one"):
+        tiny_config().updated({"training.batch_order": "contiguous", "training.balanced_sampler": True})

@@ -143,6 +143,7 @@ TRAINING_FLAGS = FEATURE_FLAGS + (
     Flag("--smote-ratio", "smote.target_ratio"),
     Flag("--smote-mode", "smote.mode"),
     Flag("--balanced-sampler", "training.balanced_sampler"),
+    Flag("--batch-order", "training.batch_order"),
     Flag("--scaler", "training.scaler"),
     Flag("--epochs", "training.epochs"),
     Flag("--batch-days", "training.batch_days"),

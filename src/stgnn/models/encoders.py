@@ -83,4 +83,17 @@ class TCNEncoder(nn.Module):
         return h.transpose(1, 2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.series(x)[:, -1]
+        """The state at the last step, computing only what it reads: the last ``R`` steps of the
+        input, and in layer ``i`` (dilation ``2**i``) only every ``2**(i + 1)``-th output ending at the
+        last step. Each layer is then an undilated convolution of stride 2 on the grid the layer
+        below left, with the same weights (the same result as :meth:`series`, about a third of
+        its work at ``W = 20``, ``R = 15``). A window shorter than ``R`` is read whole by
+        :meth:`series`: zeros before its first step are not zeros before the input projection."""
+        field = self.receptive_field
+        if x.shape[1] < field:
+            return self.series(x)[:, -1]
+        h = self.inp(x[:, -field:].transpose(1, 2))
+        for conv in self.convs:
+            body = nn.functional.conv1d(h, conv.weight, conv.bias, stride=2)
+            h = h[:, :, self.kernel - 1::2] + self.dropout(torch.relu(body))
+        return h[:, :, -1]

@@ -217,14 +217,22 @@ class ClassificationSTGNNTrainer:
     def _epoch_batches(self, rng: np.random.Generator):
         """Day ids and ego ids of each batch: every synthetic ego graph once, spread evenly or, in
         SMOTE's ``centre`` mode, in the batch that holds its base day (whose day graph has encoded
-        its neighbours; one drawn at random where the epoch did not draw that day)."""
+        its neighbours; one drawn at random where the epoch did not draw that day).
+
+        The days: shuffled; drawn with replacement by the balanced sampler; or, with
+        ``batch_order: contiguous``, the training days in order, rotated by a random offset, cut into
+        the same number of equal runs, the runs shuffled (the batch that wraps round holds the last
+        days and the first)."""
+        cfg = self.config.training
         days, day_probs = self.split.train, self.fold.day_probs
-        if day_probs is None:
-            order = rng.permutation(days)
+        n_batches = math.ceil(len(days) / cfg.batch_days)
+        if day_probs is not None:
+            day_batches = np.array_split(rng.choice(days, size=len(days), replace=True, p=day_probs), n_batches)
+        elif cfg.batch_order == "contiguous":
+            runs = np.array_split(np.roll(np.sort(days), -rng.integers(len(days))), n_batches)
+            day_batches = [runs[i] for i in rng.permutation(n_batches)]
         else:
-            order = rng.choice(days, size=len(days), replace=True, p=day_probs)
-        n_batches = math.ceil(len(order) / self.config.training.batch_days)
-        day_batches = np.array_split(order, n_batches)
+            day_batches = np.array_split(rng.permutation(days), n_batches)
         ego = rng.permutation(len(self.fold.ego))
         if self.batcher.ego_mode == "exact":
             return zip(day_batches, np.array_split(ego, n_batches))
