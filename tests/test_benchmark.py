@@ -43,6 +43,7 @@ def test_tcn_once_case_times_both_paths_and_finds_them_equal():
     assert row["series_is_exact"] and row["receptive_field"] == 15 <= row["window"]
     assert row["max_abs_proba_diff"] < 1e-5
     assert row["epoch_seconds_series"] > 0 and row["predict_val_ms_series"] > 0 and row["predict_val_ms_windows"] > 0
+    assert row["epoch_seconds_series_contiguous"] > 0
 
 
 def test_factors_case_reports_the_feature_set_time_and_memory():

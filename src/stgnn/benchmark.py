@@ -181,13 +181,15 @@ def _a3tgcn_inputs(x: np.ndarray, usable: np.ndarray, y: np.ndarray, periods: in
 
 def case_tcn_once(config: Config) -> dict:
     """A TCN encoder's day nodes encoded along each ticker's series (each ticker-day once) against
-    every window apart: seconds of the fastest training epoch (two fits from the same seed),
-    milliseconds to predict the validation days (the series-trained model both ways, best of five),
-    and the largest difference between the two predictions."""
+    every window apart: seconds of the fastest training epoch (fits from the same seed: series and
+    windows on shuffled days, and series on ``batch_order: contiguous`` days, whose batches share
+    their windows' rows), milliseconds to predict the validation days (the series-trained model both
+    ways, best of five), and the largest difference between the two predictions."""
     paths = {"series": True, "windows": False}
     epoch, trainers = {}, {}
-    for name, series in paths.items():
-        trainers[name] = trainer = _trainer(config, series_encoding=series)
+    for name, series, order in (("series", True, "shuffled"), ("windows", False, "shuffled"),
+                                ("series_contiguous", True, "contiguous")):
+        trainers[name] = trainer = _trainer(config.updated({"training.batch_order": order}), series_encoding=series)
         epoch[name] = min(record.seconds for record in trainer.fit().history)  # past the first epoch's warm-up
     trainer = trainers["series"]
     days = trainer.split.val
@@ -200,6 +202,7 @@ def case_tcn_once(config: Config) -> dict:
         "n_tickers": len(trainer.data.tickers), "val_days": len(days), "window": config.model.window,
         "receptive_field": trainer.model_.encoder.receptive_field, "series_is_exact": trainer.model_.series_is_exact,
         "epoch_seconds_series": round(epoch["series"], 3), "epoch_seconds_windows": round(epoch["windows"], 3),
+        "epoch_seconds_series_contiguous": round(epoch["series_contiguous"], 3),
         "epoch_speedup": round(epoch["windows"] / epoch["series"], 2),
         "predict_val_ms_series": round(seconds["series"] * 1000, 1),
         "predict_val_ms_windows": round(seconds["windows"] * 1000, 1),
