@@ -37,8 +37,8 @@ panel's rows on the union of the windows ending on ``days``, in day order, and t
 ticker) is the encoder's output at ``series_index``, its position in that series flattened as
 ``ticker * S + step``. Contiguous days (a validation or test period) share their windows' rows, so
 each ticker-day is encoded once, not W times; scattered days (a shuffled training batch) cost what
-their windows do (``training.batch_order: contiguous`` gives training batches of consecutive days). ``x`` then holds the ego graphs' windows only, which come after the day graphs'
-nodes as always.
+their windows do (``training.batch_order: contiguous`` gives training batches of consecutive days).
+``x`` then holds the ego graphs' windows only, which come after the day graphs' nodes as always.
 
 Node attributes: ``x`` (n_nodes, W, F), ``y`` (n_nodes,) with -1 for unlabelled nodes,
 ``sample_weight`` (n_nodes,), ``labelled_index`` (the indices of the nodes with ``y >= 0``, worked out
