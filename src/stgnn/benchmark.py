@@ -187,8 +187,8 @@ def case_tcn_once(config: Config) -> dict:
     ways, best of five), and the largest difference between the two predictions."""
     paths = {"series": True, "windows": False}
     epoch, trainers = {}, {}
-    for name, series, order in (("series", True, "shuffled"), ("windows", False, "shuffled"),
-                                ("series_contiguous", True, "contiguous")):
+    fits = {**{name: (series, "shuffled") for name, series in paths.items()}, "series_contiguous": (True, "contiguous")}
+    for name, (series, order) in fits.items():
         trainers[name] = trainer = _trainer(config.updated({"training.batch_order": order}), series_encoding=series)
         epoch[name] = min(record.seconds for record in trainer.fit().history)  # past the first epoch's warm-up
     trainer = trainers["series"]
