@@ -30,9 +30,9 @@ def test_fold_case_reports_time_and_memory():
     assert row["other_load"] >= 0  # Linux: read from /proc/stat
 
 
-@pytest.mark.parametrize("mode", ["exact", "centre"])
+@pytest.mark.parametrize("mode", ["exact", "centre", "latent"])
 def test_each_real_window_passes_the_encoder_once_per_epoch(mode):
-    """And a synthetic sample costs K + 1 windows in exact mode, one in centre mode."""
+    """And a synthetic sample costs K + 1 windows in exact mode, one in centre mode, none in latent."""
     row = run_case("encoder_passes", synthetic_config(10, n_days=1100, epochs=1).updated({"smote.mode": mode}))
     assert row["passes_per_real_window"] == 1.0 and row["smote_mode"] == mode
 

@@ -224,7 +224,8 @@ def case_encoder_passes(config: Config) -> dict:
         trainer.fit()
     fold = trainer.fold
     real = len(trainer.split.train) * len(trainer.data.tickers)
-    ego = len(fold.ego) * (fold.graph.k + 1 if config.smote.mode == "exact" else 1)  # no sampler: no added nodes
+    windows_per_sample = {"exact": fold.graph.k + 1, "centre": 1, "latent": 0}[config.smote.mode]
+    ego = len(fold.ego) * windows_per_sample  # no sampler: no added nodes
     return {"smote_mode": config.smote.mode, "encoded_windows": counter.nodes, "real_ticker_days": real, "ego_nodes": ego,
             "passes_per_real_window": round((counter.nodes - ego) / real, 4)}
 

@@ -43,7 +43,8 @@ def cpu_suite(*, quick: bool = False, repeats: int = 2, sp500: bool = False) -> 
     results = {"machine": machine(), "scaling": [], "help": help_time()}
     results["train_sample"] = run_case("train", load_config(None, {"data.start": "2010-01-01", "training.epochs": 3}))
     results["encoder_passes"] = run_case("encoder_passes", synthetic_config(20))
-    results["encoder_passes_centre"] = run_case("encoder_passes", synthetic_config(20).updated({"smote.mode": "centre"}))
+    for mode in ("centre", "latent"):
+        results[f"encoder_passes_{mode}"] = run_case("encoder_passes", synthetic_config(20).updated({"smote.mode": mode}))
     results["tcn_once"] = run_case("tcn_once", load_config(None, {"data.start": "2010-01-01", "model.encoder": "tcn",
                                                                    "model.temporal_layers": 3, "training.epochs": 3}))
     results["bootstrap"] = run_case("bootstrap", synthetic_config(20 if quick else 500, n_days=750))
@@ -77,9 +78,11 @@ three, so that early stopping cannot end one sooner)."""
 _TCN = {"model.encoder": "tcn", "model.temporal_layers": 3}
 _CONTIGUOUS_TCN = {**_TCN, "training.batch_order": "contiguous"}
 TRAIN_MODES = {"no SMOTE": {"smote.enabled": False}, "SMOTE": {}, "SMOTE, centre mode": {"smote.mode": "centre"},
+               "SMOTE, latent mode": {"smote.mode": "latent"},
                "SMOTE, TCN encoder": _TCN, "SMOTE centre, TCN encoder": {"smote.mode": "centre", **_TCN},
                "no SMOTE, TCN encoder, contiguous days": {"smote.enabled": False, **_CONTIGUOUS_TCN},
-               "SMOTE centre, TCN encoder, contiguous days": {"smote.mode": "centre", **_CONTIGUOUS_TCN}}
+               "SMOTE centre, TCN encoder, contiguous days": {"smote.mode": "centre", **_CONTIGUOUS_TCN},
+               "SMOTE latent, TCN encoder, contiguous days": {"smote.mode": "latent", **_CONTIGUOUS_TCN}}
 """Our trainer's settings timed against A3TGCN, in this order: name -> config overrides of
 ``SPEED_SAMPLE``. Another mode is one more entry."""
 
@@ -289,10 +292,11 @@ def markdown(r: dict) -> str:
         f"| peak RSS, training on the sample | {t['peak_rss_mb']:,.0f} MB |",
         f"| encoder passes per real ticker-day per epoch | {e['passes_per_real_window']} |",
     ]
-    if "encoder_passes_centre" in r:
-        c = r["encoder_passes_centre"]
-        lines.append(f"| windows encoded in one epoch on 20 synthetic tickers, SMOTE exact / centre | "
-                     f"{e['encoded_windows']:,} / {c['encoded_windows']:,} |")
+    modes = [m for m in ("centre", "latent") if f"encoder_passes_{m}" in r]
+    if modes:
+        counts = [e["encoded_windows"], *(r[f"encoder_passes_{m}"]["encoded_windows"] for m in modes)]
+        lines.append(f"| windows encoded in one epoch on 20 synthetic tickers, SMOTE {' / '.join(['exact', *modes])} | "
+                     f"{' / '.join(f'{c:,}' for c in counts)} |")
     if "tcn_once" in r:
         o = r["tcn_once"]
         lines.append(f"| TCN (receptive field {o['receptive_field']}, window {o['window']}): predicting "

@@ -224,9 +224,11 @@ class SmoteConfig(_Section):
     )
     k_neighbors: int = Field(5, ge=1, le=50)
     max_pool: int | None = Field(5000, ge=10, description="real rows per class SMOTE interpolates between")
-    mode: Literal["exact", "centre"] = Field(
+    mode: Literal["exact", "centre", "latent"] = Field(
         "exact", description="exact: every window of a synthetic ego graph interpolated (K + 1 windows encoded); "
-                             "centre: its centre alone, attached to its base sample's real neighbours (one window)")
+                             "centre: its centre alone, attached to its base sample's real neighbours (one window); "
+                             "latent: its centre's encoder state interpolated between two real samples of one day, "
+                             "attached likewise (no window)")
 
     @field_validator("sampling_strategy")
     @classmethod

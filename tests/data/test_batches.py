@@ -223,3 +223,69 @@ def test_series_states_are_the_window_states_node_by_node():
     position, ticker = batcher.nodes(days)
     permuted = np.lexsort((-ticker, position))  # each day's nodes in reverse ticker order
     assert not torch.allclose(states[permuted], expected, atol=1e-3)
+
+
+def _latent(batcher, mode="latent"):
+    """The setup's first two recipes with their other sample moved to the base's day (D on day 10,
+    B on day 20), in ``mode``."""
+    e = batcher.ego
+    same_day = EgoSamples(base=e.base[:2], other=np.array([[10, 3], [20, 1]]), gap=e.gap[:2], y=e.y[:2],
+                          edge_weight=e.edge_weight[:2])
+    return GraphBatcher(batcher.x, batcher.y, batcher.graph, W, ego=same_day, ego_mode=mode)
+
+
+def test_latent_mode_names_the_day_nodes_to_mix_and_takes_the_base_days_real_neighbours():
+    x, y, graph, exact = _setup()
+    g = _latent(exact).batch(np.array([10, 20]), np.array([0, 1]))
+    assert g.x.shape == (2 * N, W, F) and g.num_nodes == 2 * N + 2  # no window for a synthetic sample
+    assert g.synthetic_pair.tolist() == [[0, 6], [3, 5]]  # A and D on day 10, C and B on day 20
+    torch.testing.assert_close(g.synthetic_gap, torch.from_numpy(exact.ego.gap[:2]).float())
+    incoming = {t: sorted(g.edge_index[0, g.edge_index[1] == t].tolist()) for t in (8, 9)}
+    assert incoming == {8: [1, 2], 9: [4, 7]}  # as centre mode: A's B, C on day 10; C's D, A on day 20
+    assert g.y[8:].tolist() == [0, 2] and g.labelled_index.tolist()[-2:] == [8, 9]
+
+
+def test_latent_mode_adds_what_a_batch_lacks_before_the_synthetic_nodes():
+    x, y, graph, exact = _setup()
+    g = _latent(exact).batch(np.array([15]), np.array([0]))  # base day 10 is not in the batch
+    assert g.x.shape == (N + K + 2, W, F) and g.num_nodes == N + K + 3
+    np.testing.assert_array_equal(g.x[N:].numpy(), x[6:11, [1, 2, 0, 3]].transpose(1, 0, 2))  # B, C; then A, D
+    assert g.synthetic_pair.tolist() == [[N + 2], [N + 3]]
+    assert g.edge_index[:, -K:].tolist() == [[N, N + 1], [N + 4, N + 4]]
+    assert g.y[N:].tolist() == [-1] * (K + 2) + [0] and g.sample_weight[N:].tolist() == [0.0] * (K + 2) + [1.0]
+    assert g.labelled_index.tolist()[-1] == N + K + 2
+
+
+def test_latent_mode_refuses_samples_whose_two_rows_lie_on_different_days():
+    x, y, graph, exact = _setup()
+    with pytest.raises(ValueError, match="share a day in latent mode"):
+        GraphBatcher(x, y, graph, W, ego=exact.ego, ego_mode="latent")
+
+
+class _LastStepLinear(torch.nn.Module):
+    """A linear encoder: the last step's features, projected."""
+
+    def __init__(self, hidden):
+        super().__init__()
+        self.proj = torch.nn.Linear(F, hidden)
+
+    def forward(self, x):
+        return self.proj(x[:, -1])
+
+
+@pytest.mark.parametrize("encoder", ["linear", "gru"])
+def test_latent_equals_centre_exactly_when_the_encoder_is_linear(encoder):
+    """Given the same (same-day) recipes, ``latent`` mixes the two samples' encoder states where
+    ``centre`` encodes their mixed window: the same logits under a linear encoder, not under a GRU."""
+    from stgnn.training.trainer import batch_logits
+    x, y, graph, exact = _setup()
+    torch.manual_seed(0)
+    model = STGNN(F, ModelConfig(hidden=8, graph_layers=1, window=W)).eval()
+    if encoder == "linear":
+        model.encoder = _LastStepLinear(8)
+    days, egos = np.array([10, 20]), np.array([0, 1])
+    latent = batch_logits(model, _latent(exact).batch(days, egos))
+    centre = batch_logits(model, _latent(exact, "centre").batch(days, egos))
+    torch.testing.assert_close(latent[:2 * N], centre[:2 * N])  # the day graphs' nodes
+    same = torch.allclose(latent[2 * N:], centre[2 * N:], rtol=1e-5, atol=1e-5)
+    assert same == (encoder == "linear")

@@ -57,9 +57,9 @@ def test_series_chunks_do_not_change_probabilities():
     np.testing.assert_allclose(trainer.predict_proba(trainer.split.test, chunk_nodes=1), whole, rtol=0, atol=1e-6)
 
 
-@pytest.mark.parametrize("smote_mode", ["exact", "centre"])
+@pytest.mark.parametrize("smote_mode", ["exact", "centre", "latent"])
 def test_a_training_step_has_the_same_loss_and_gradients_either_way(smote_mode):
-    """With either SMOTE mode: centre's synthetic nodes read day nodes that the series encoded."""
+    """With every SMOTE mode: centre's and latent's synthetic nodes read day nodes that the series encoded."""
     config = _config(dropout=0.0).updated({"smote.mode": smote_mode})
     trainer = _trainer(config, _ragged(config))
     trainer.fit()

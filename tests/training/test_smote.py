@@ -126,3 +126,40 @@ def test_a_capped_pool_adds_the_same_number_of_rows():
     ego = capped.fit_resample(x, y, days, GRAPH, W)
     assert np.bincount(ego.y, minlength=3).tolist() == np.bincount(full.y, minlength=3).tolist()
     assert capped.report_.counts_after.tolist() == [150, 150, 150]
+
+
+def _nearest_same_day(x, y, day, centre, graph, k):
+    """Brute force: the k nearest rows (by flattened ego window) of one row among its day's rows of its class."""
+    others = [c for c in range(N) if c != centre and y[day, c] == y[day, centre]]
+    flat = EgoSMOTE._flatten(x, np.full(len(others) + 1, day), np.array([centre, *others]), graph, W)
+    distance = np.linalg.norm(flat[1:] - flat[0], axis=1)
+    return {others[i] for i in np.argsort(distance)[:k]}
+
+
+def test_same_day_recipes_pair_a_row_with_its_nearest_rows_of_that_day():
+    """Both rows of every sample on one day and of its class; each partner among the base's k
+    nearest of that day; the same counts as SMOTE across days; seeded."""
+    x, y, days = _panel((60, 120, 60))
+    smote = EgoSMOTE(target_ratio=1.0, k_neighbors=1, random_state=2, same_day=True)
+    ego = smote.fit_resample(x, y, days, GRAPH, W)
+    across = EgoSMOTE(target_ratio=1.0, k_neighbors=1, random_state=2).fit_resample(x, y, days, GRAPH, W)
+    assert np.bincount(ego.y, minlength=3).tolist() == np.bincount(across.y, minlength=3).tolist()
+    assert (ego.base[:, 0] == ego.other[:, 0]).all() and (ego.base[:, 1] != ego.other[:, 1]).all()
+    assert (y[ego.base[:, 0], ego.base[:, 1]] == ego.y).all() and (y[ego.other[:, 0], ego.other[:, 1]] == ego.y).all()
+    assert (ego.base[:, 0] != across.base[:, 0]).any() or (ego.other[:, 0] != across.other[:, 0]).any()
+    for (day, centre), (_, partner) in zip(ego.base, ego.other):
+        assert partner in _nearest_same_day(x, y, day, centre, GRAPH, 1)
+    again = EgoSMOTE(target_ratio=1.0, k_neighbors=1, random_state=2, same_day=True).fit_resample(x, y, days, GRAPH, W)
+    np.testing.assert_array_equal(ego.base, again.base)
+    np.testing.assert_array_equal(ego.gap, again.gap)
+
+
+def test_same_day_smote_is_skipped_when_no_day_has_two_rows_of_a_class(caplog):
+    x, y, days = _panel()
+    y = np.where(y == 0, 1, y)
+    y[days[::3], 0] = 0  # one Down a day at most
+    with caplog.at_level(logging.WARNING):
+        smote = EgoSMOTE(same_day=True)
+        ego = smote.fit_resample(x, y, days, GRAPH, W)
+    assert len(ego) == 0 and "no two Down training samples with a whole ego window share a day" in caplog.text
+    assert smote.report_.counts_after.tolist() == smote.report_.counts_before.tolist()

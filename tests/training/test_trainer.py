@@ -207,12 +207,13 @@ def test_gpu_batches_and_probabilities_match_the_cpu(tiny):
     assert np.nanmax(np.abs(diff)) < 1e-4
 
 
+@pytest.mark.parametrize("mode", ["centre", "latent"])
 @pytest.mark.parametrize("sampler", [False, True])
-def test_centre_smote_puts_each_synthetic_sample_in_the_batch_of_its_base_day(tiny, sampler):
+def test_attached_smote_puts_each_synthetic_sample_in_the_batch_of_its_base_day(tiny, sampler, mode):
     """Once an epoch each; with the balanced sampler (days drawn with replacement) a sample whose
-    day was not drawn still comes, in some batch, with its neighbours added by the batcher."""
+    day was not drawn still comes, in some batch, with the nodes it reads added by the batcher."""
     config, data = tiny
-    config = config.updated({"smote.mode": "centre", "training.balanced_sampler": sampler})
+    config = config.updated({"smote.mode": mode, "training.balanced_sampler": sampler})
     fold, split = _fold(config, data)
     trainer = ClassificationSTGNNTrainer(config, fold, split, progress=False)
     batches = list(trainer._epoch_batches(np.random.default_rng(0)))

@@ -23,6 +23,16 @@
     (``exact``'s have no incoming edges). Where the base day is not in the batch (the balanced day
     sampler draws days with replacement), the base's neighbour windows join the batch as
     unlabelled nodes, so the sample is the same either way.
+  - ``latent``: no window at all. The synthetic node's encoder state is interpolated between the
+    states of its two real samples, which share a day (SMOTE's ``same_day`` recipes) and so are
+    nodes of that day's graph, and it takes its base sample's real neighbours as ``centre`` does:
+    SMOTE in the encoder's output space, as GraphSMOTE (Zhao et al., 2021) does on graphs. The
+    batch says which node pairs to mix (``synthetic_pair`` (2, m), ``synthetic_gap`` (m,)); the
+    synthetic nodes come last, after every node that has a window or a series step, and their
+    ``x`` rows are absent. It equals ``centre`` (given the same recipes) exactly when the encoder
+    is linear; with the real, nonlinear encoders the two differ there, and ``latent``'s partners
+    are drawn from the base's own day only. Bases, partners or neighbours whose day the batch
+    lacks (the balanced sampler) join as unlabelled nodes, as in ``centre``.
 
 :class:`GraphBatcher` collates any mix into one ``Data`` (nodes of all graphs stacked, edge
 indices offset), the same result as ``Batch.from_data_list`` but vectorised. The scaled panel
@@ -48,7 +58,7 @@ without reading a label back, so that selecting them never makes a GPU wait); ed
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -60,9 +70,10 @@ from stgnn.device import indexed
 
 UNLABELLED = -1
 
-EGO_MODES = ("exact", "centre")
-"""How a synthetic ego graph enters a batch: all K + 1 windows interpolated, or its centre alone
-attached to real neighbour nodes (see the module docstring)."""
+EGO_MODES = ("exact", "centre", "latent")
+"""How a synthetic ego graph enters a batch: all K + 1 windows interpolated, its centre window
+alone attached to real neighbour nodes, or its centre's encoder state alone, likewise attached (see
+the module docstring)."""
 
 
 @dataclass(frozen=True)
@@ -188,7 +199,8 @@ def _ego_ends(ends: torch.Tensor, neighbours: torch.Tensor) -> tuple[torch.Tenso
 @dataclass(frozen=True)
 class _Nodes:
     """One part of a batch (day graphs, or synthetic samples): its nodes' windows, labels and loss
-    weights, its edges and their weights (in batch numbering) and the positions of its labelled nodes."""
+    weights, its edges and their weights (in batch numbering), the positions of its labelled nodes
+    and any attributes of its own."""
 
     x: torch.Tensor
     y: torch.Tensor
@@ -196,6 +208,7 @@ class _Nodes:
     edge_index: torch.Tensor
     edge_weight: torch.Tensor
     labelled: torch.Tensor
+    extra: dict = field(default_factory=dict)  # more batch attributes: a series, latent mixes
 
 
 class GraphBatcher:
@@ -217,14 +230,15 @@ class GraphBatcher:
         Synthetic ego graphs; their recipes refer to real (day, ticker) windows of ``x``.
     device : str or torch.device, default "cpu"
         Where the panel is kept and batches are made; :meth:`to` gives the same batcher elsewhere.
-    ego_mode : {"exact", "centre"}, default "exact"
+    ego_mode : {"exact", "centre", "latent"}, default "exact"
         How a synthetic ego graph enters a batch (see the module docstring).
 
     Raises
     ------
     ValueError
         If a label is outside {-1, 0, 1, 2} or a sample weight is negative or not finite (checked
-        once here, so the training loop never reads them back from a GPU).
+        once here, so the training loop never reads them back from a GPU), or, in ``latent`` mode,
+        if a synthetic sample's two real samples lie on different days.
     """
 
     def __init__(self, x, y, graph: Graph, window: int, *, usable=None, sample_weight=None,
@@ -247,6 +261,9 @@ class GraphBatcher:
         for end in (self.ego.base, self.ego.other):
             if len(end) and (graph.neighbours[end[:, 1]] < 0).any():
                 raise ValueError("Expected synthetic ego graphs of centres with every neighbour slot filled.")
+        if ego_mode == "latent" and (self.ego.base[:, 0] != self.ego.other[:, 0]).any():
+            raise ValueError("Expected synthetic samples whose two real samples share a day in latent mode "
+                             "(EgoSMOTE(same_day=True) makes them).")
         self.device = indexed(torch.device(device))
         self._day_edges, day_weight = graph.edge_index()
         k = graph.k
@@ -283,24 +300,27 @@ class GraphBatcher:
     def batch(self, days: np.ndarray, ego_ids: np.ndarray | None = None, *, series: bool = False) -> Data:
         """One batch on the batcher's device: the day graphs of ``days`` (usable nodes only, in
         :meth:`nodes` order) followed by the ego graphs ``ego_ids`` (in ``centre`` mode: their
-        centres, then any neighbour nodes the day graphs lack); with ``series``, the day graphs'
-        features as a series batch (see the module's docstring)."""
+        centres, then any neighbour nodes the day graphs lack; in ``latent``: those nodes, then the
+        synthetic ones); with ``series``, the day graphs' features as a series batch (see the
+        module's docstring)."""
         days = np.asarray(days, dtype=np.int64)
         ego_ids = np.zeros(0, np.int64) if ego_ids is None else np.asarray(ego_ids, dtype=np.int64)
-        day, extra, (position, ticker) = self._day_graphs(days, series and len(days) > 0)
+        day, (position, ticker) = self._day_graphs(days, series and len(days) > 0)
         parts = [day]
         if len(ego_ids):
-            parts.append(self._centre_egos(days, position, ticker, ego_ids) if self.ego_mode == "centre"
-                         else self._exact_egos(ego_ids, len(ticker)))
-        return Data(x=torch.cat([p.x for p in parts]), y=torch.cat([p.y for p in parts]),
+            parts.append(self._exact_egos(ego_ids, len(ticker)) if self.ego_mode == "exact"
+                         else self._attached_egos(days, position, ticker, ego_ids))
+        y = torch.cat([p.y for p in parts])
+        return Data(x=torch.cat([p.x for p in parts]), y=y, num_nodes=len(y),  # x lacks series and latent nodes
                     sample_weight=torch.cat([p.sample_weight for p in parts]),
                     labelled_index=torch.cat([p.labelled for p in parts]),
                     edge_index=torch.cat([p.edge_index for p in parts], dim=1),
-                    edge_weight=torch.cat([p.edge_weight for p in parts]), **extra)
+                    edge_weight=torch.cat([p.edge_weight for p in parts]),
+                    **{key: value for p in parts for key, value in p.extra.items()})
 
-    def _day_graphs(self, days: np.ndarray, series: bool) -> tuple[_Nodes, dict, tuple[np.ndarray, np.ndarray]]:
+    def _day_graphs(self, days: np.ndarray, series: bool) -> tuple[_Nodes, tuple[np.ndarray, np.ndarray]]:
         """The day graphs' nodes (no windows in ``x`` with ``series``: their series and each node's
-        place in it are the returned extras), and the (position, ticker) of :meth:`nodes`."""
+        place in it are their extras), and the (position, ticker) of :meth:`nodes`."""
         position, ticker = self.nodes(days)
         node_day = days[position]
         edges, slot = self._day_edges_of(days)
@@ -317,8 +337,8 @@ class GraphBatcher:
         else:
             x = gather_windows(self._x, node_day, ticker_t[:, None], self.window)[:, 0]
         nodes = _Nodes(x, self._y[node_day, ticker_t], self._sw[node_day, ticker_t], edges.view(2, -1),
-                       self._day_weight[slot], labelled)
-        return nodes, extra, (position, ticker)
+                       self._day_weight[slot], labelled, extra)
+        return nodes, (position, ticker)
 
     def _exact_egos(self, ego_ids: np.ndarray, offset: int) -> _Nodes:
         """Whole synthetic ego graphs (K + 1 interpolated windows each), numbered from ``offset``."""
@@ -332,32 +352,42 @@ class GraphBatcher:
         return _Nodes(x, y, torch.zeros(m * k1, device=self.device).index_fill_(0, centre, 1.0),
                       _tile(self._ego_edges, m, k1) + offset, self._ego_weight[ego_ids].reshape(-1), centre + offset)
 
-    def _centre_egos(self, days: np.ndarray, position: np.ndarray, ticker: np.ndarray, ego_ids: np.ndarray) -> _Nodes:
-        """Synthetic centres (one interpolated window each), their edges from their bases'
-        neighbours among the day graphs' nodes, or from those neighbours added, unlabelled."""
+    def _attached_egos(self, days: np.ndarray, position: np.ndarray, ticker: np.ndarray, ego_ids: np.ndarray) -> _Nodes:
+        """Synthetic samples attached to their bases' real neighbours among the day graphs' nodes
+        (``centre`` and ``latent``), the nodes they read that the day graphs lack added unlabelled:
+        in ``centre``, their centres' interpolated windows, then those added nodes; in ``latent``,
+        the added nodes, then the synthetic nodes (no window: the pairs to mix are the extras)."""
+        latent = self.ego_mode == "latent"
         n_day_nodes, m, k = len(ticker), len(ego_ids), self.graph.k
-        node_of = np.full((len(days), len(self.graph.tickers)), -1, np.int64)
-        node_of[position, ticker] = np.arange(n_day_nodes)
-        first = np.full(len(self.y), -1, np.int64)  # each day's first position in ``days``
-        first[days[::-1]] = np.arange(len(days))[::-1]
         base_day, base_centre = self.ego.base[ego_ids].T
-        neighbour = self.graph.neighbours[base_centre]  # (m, K), every slot filled (checked in __init__)
-        at = first[base_day]
-        source = np.where(at[:, None] >= 0, node_of[np.maximum(at, 0)[:, None], neighbour], -1).reshape(-1)
+        wanted = [self.graph.neighbours[base_centre].reshape(-1)]  # (m * K), every slot filled (checked in __init__)
+        wanted_day = [np.repeat(base_day, k)]
+        if latent:  # and the two samples to mix, both on the base's day (checked in __init__)
+            wanted += [base_centre, self.ego.other[ego_ids, 1]]
+            wanted_day += [base_day, base_day]
+        wanted, wanted_day = np.concatenate(wanted), np.concatenate(wanted_day)
+        source = _node_ids(days, position, ticker, len(self.graph.tickers), wanted_day, wanted)
         missing = np.flatnonzero(source < 0)
-        source[missing] = n_day_nodes + m + np.arange(len(missing))
-        edges = np.stack([source, n_day_nodes + np.repeat(np.arange(m), k)])
-        ego_ids, extra_day, extra_ticker, edges = self._send(
-            ego_ids, np.repeat(base_day, k)[missing], neighbour.reshape(-1)[missing], edges)
+        first_added = n_day_nodes + (0 if latent else m)
+        source[missing] = first_added + np.arange(len(missing))
+        synthetic = (first_added + len(missing) if latent else n_day_nodes) + np.arange(m)
+        edges = np.stack([source[:m * k], np.repeat(synthetic, k)])
+        ego_ids, added_day, added_ticker, edges, synthetic, pair = self._send(
+            ego_ids, wanted_day[missing], wanted[missing], edges, synthetic, source[m * k:].reshape(-1, m))
+        n_added = len(missing)
+        added = gather_windows(self._x, added_day, added_ticker[:, None], self.window)[:, 0]
+        unlabelled = torch.full((n_added,), UNLABELLED, dtype=torch.long, device=self.device)
+        ones, zeros = torch.ones(m, device=self.device), torch.zeros(n_added, device=self.device)
+        y, gap = self._ego_y[ego_ids], self._ego_gap[ego_ids]
+        if latent:
+            return _Nodes(added, torch.cat([unlabelled, y]), torch.cat([zeros, ones]), edges.view(2, -1),
+                          self._ego_weight[ego_ids].reshape(-1), synthetic,
+                          {"synthetic_pair": pair, "synthetic_gap": gap.float()})
         base, other = self._ego_base[ego_ids], self._ego_other[ego_ids]
         centre = interpolate(*(gather_windows(self._x, ends[:, 0], ends[:, 1:], self.window)[:, 0]
-                               for ends in (base, other)), self._ego_gap[ego_ids])
-        n_extra = len(missing)
-        x = torch.cat([centre, gather_windows(self._x, extra_day, extra_ticker[:, None], self.window)[:, 0]])
-        y = torch.cat([self._ego_y[ego_ids], torch.full((n_extra,), UNLABELLED, dtype=torch.long, device=self.device)])
-        sample_weight = torch.cat([torch.ones(m, device=self.device), torch.zeros(n_extra, device=self.device)])
-        return _Nodes(x, y, sample_weight, edges.view(2, -1), self._ego_weight[ego_ids].reshape(-1),
-                      n_day_nodes + torch.arange(m, device=self.device))
+                               for ends in (base, other)), gap)
+        return _Nodes(torch.cat([centre, added]), torch.cat([y, unlabelled]), torch.cat([ones, zeros]),
+                      edges.view(2, -1), self._ego_weight[ego_ids].reshape(-1), synthetic)
 
     def _series(self, rows: torch.Tensor, steps: torch.Tensor) -> torch.Tensor:
         """Every ticker's features on ``rows``: (n_tickers, S, F), zero wherever no usable node of
@@ -393,6 +423,17 @@ class GraphBatcher:
 
     def ego_graph(self, ego_id: int) -> Data:
         return self.batch(np.array([], dtype=np.int64), np.array([ego_id]))
+
+
+def _node_ids(days: np.ndarray, position: np.ndarray, ticker: np.ndarray, n_tickers: int,
+              wanted_day: np.ndarray, wanted_ticker: np.ndarray) -> np.ndarray:
+    """Ids of the day graphs' nodes (at ``position`` in ``days``, ``ticker``) that are the wanted
+    (day, ticker) pairs, -1 where the batch has none; a day drawn twice is read at its first draw."""
+    node_of = np.full((len(days) + 1, n_tickers), -1, np.int64)  # the last row: a day not in the batch
+    node_of[position, ticker] = np.arange(len(ticker))
+    first = np.full(max(days.max(initial=-1), wanted_day.max(initial=-1)) + 1, len(days), np.int64)
+    first[days[::-1]] = np.arange(len(days))[::-1]
+    return node_of[first[wanted_day], wanted_ticker]
 
 
 def _tile(edge_index: torch.Tensor, copies: int, nodes_per_copy: int) -> torch.Tensor:

@@ -135,7 +135,7 @@ class FoldFitter:
         if cfg.smote.enabled:
             smote = EgoSMOTE(sampling_strategy=cfg.smote.sampling_strategy, target_ratio=cfg.smote.target_ratio,
                              k_neighbors=cfg.smote.k_neighbors, random_state=self.seed,
-                             max_pool=cfg.smote.max_pool)
+                             max_pool=cfg.smote.max_pool, same_day=cfg.smote.mode == "latent")
             ego = smote.fit_resample(x, labels.y, train_days, graph, cfg.model.window, usable=data.usable)
             before, after, note = smote.report_.counts_before, smote.report_.counts_after, smote.report_.note
         else:

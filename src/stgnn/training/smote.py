@@ -7,8 +7,10 @@ synthetic samples are kept as recipes (which two real samples, how far between t
 memory grows with the number of samples, not with their (K + 1) x W x F values. The recipes are
 imbalanced-learn's: the same neighbours and random draws as
 ``imblearn.over_sampling.SMOTE`` (a test checks that they make the same rows), which would instead return
-every synthetic row materialised. Only training rows are ever resampled: validation and test
-never pass through here.
+every synthetic row materialised. With ``same_day`` a sample's two rows share a day (each row's
+neighbours are searched among its own day's rows of its class), so that both are nodes of the
+day graph a batch holds: SMOTE's ``latent`` mode interpolates their encoder states there. Only
+training rows are ever resampled: validation and test never pass through here.
 """
 
 from __future__ import annotations
@@ -98,11 +100,15 @@ class EgoSMOTE:
     random_state : int
     max_pool : int, optional
         Real rows per class SMOTE interpolates between (a seeded sample when a class has more).
+        Not used with ``same_day``, whose neighbour search is quadratic in one day's rows only.
+    same_day : bool, default False
+        Pair each row only with rows of its own day (see :func:`same_day_recipe`).
     """
 
     def __init__(self, *, sampling_strategy="auto", target_ratio=0.5, k_neighbors=5, random_state=0,
-                 max_pool: int | None = 5000):
+                 max_pool: int | None = 5000, same_day: bool = False):
         self.max_pool = max_pool
+        self.same_day = same_day
         self.sampling_strategy = sampling_strategy
         self.target_ratio = target_ratio
         self.k_neighbors = k_neighbors
@@ -110,7 +116,8 @@ class EgoSMOTE:
 
     def __repr__(self) -> str:
         return (f"EgoSMOTE(sampling_strategy={self.sampling_strategy!r}, target_ratio={self.target_ratio}, "
-                f"k_neighbors={self.k_neighbors}, random_state={self.random_state}, max_pool={self.max_pool})")
+                f"k_neighbors={self.k_neighbors}, random_state={self.random_state}, max_pool={self.max_pool}, "
+                f"same_day={self.same_day})")
 
     def fit_resample(self, x: np.ndarray, y: np.ndarray, days: np.ndarray, graph: Graph, window: int, *,
                      usable: np.ndarray | None = None) -> EgoSamples:
@@ -156,9 +163,21 @@ class EgoSMOTE:
         rng = np.random.default_rng(self.random_state)
         recipes = []
         for c in grow:
-            pool = self._pool(np.flatnonzero((labels == c) & whole), rng)
-            flat = self._flatten(x, day_idx[pool], centre[pool], graph, window)
-            base, other, gap = smote_recipe(flat, k, int(target[c] - counts[c]), self.random_state)
+            n = int(target[c] - counts[c])
+            if self.same_day:
+                pool = np.flatnonzero((labels == c) & whole)
+                base, other, gap = same_day_recipe(
+                    lambda rows: self._flatten(x, day_idx[pool[rows]], centre[pool[rows]], graph, window),
+                    day_idx[pool], self.k_neighbors, n, self.random_state)
+                if len(gap) < n:
+                    note = (f"skipped: no two {CLASS_NAMES[c]} training samples with a whole ego window share a "
+                            "day, and same-day SMOTE needs a pair")
+                    logger.warning("SMOTE %s.", note)
+                    return self._done(empty, counts, counts, 0, note)
+            else:
+                pool = self._pool(np.flatnonzero((labels == c) & whole), rng)
+                flat = self._flatten(x, day_idx[pool], centre[pool], graph, window)
+                base, other, gap = smote_recipe(flat, k, n, self.random_state)
             recipes.append((pool[base], pool[other], gap, np.full(len(gap), c)))
         base, other, gap, y_syn = (np.concatenate(parts) for parts in zip(*recipes))
         weights = torch.from_numpy(graph.weights.astype(np.float32))
@@ -208,6 +227,41 @@ def smote_recipe(flat: np.ndarray, k: int, n: int, random_state: int) -> tuple[n
     neighbours = NearestNeighbors(n_neighbors=k + 1).fit(flat).kneighbors(flat, return_distance=False)[:, 1:]
     state = np.random.RandomState(random_state)
     picks = state.randint(low=0, high=neighbours.size, size=n)
+    gap = state.uniform(size=n)
+    rows, cols = np.divmod(picks, k)
+    return rows, neighbours[rows, cols], gap
+
+
+def same_day_recipe(flatten, days: np.ndarray, k: int, n: int, random_state: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``n`` SMOTE samples of one class whose two rows share a day, as (base row, other row, gap).
+
+    :func:`smote_recipe` with the neighbour search done day by day: each row's ``k`` nearest rows
+    of its own day (all of them on a day with ``k`` or fewer others), then ``n`` draws of a (row,
+    neighbour) pair, uniform over the pairs there are, and a uniform gap, from a fresh
+    ``RandomState(random_state)``. Nothing is returned when no two rows share a day.
+
+    Parameters
+    ----------
+    flatten : callable
+        Row indices -> their flattened samples (n_rows, D) float32; called once per day, so that
+        only one day's rows are ever held at once.
+    days : np.ndarray of shape (n_rows,)
+        Each row's day.
+    """
+    neighbours = np.full((len(days), k), -1, dtype=np.int64)
+    order = np.argsort(days, kind="stable")
+    for rows in np.split(order, np.flatnonzero(np.diff(days[order])) + 1):
+        if len(rows) < 2:
+            continue
+        flat = torch.from_numpy(flatten(rows))
+        distance = torch.cdist(flat, flat).fill_diagonal_(math.inf)
+        near = torch.topk(distance, min(k, len(rows) - 1), largest=False).indices.numpy()
+        neighbours[rows, :near.shape[1]] = rows[near]
+    pairs = np.flatnonzero(neighbours.reshape(-1) >= 0)
+    if len(pairs) == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+    state = np.random.RandomState(random_state)
+    picks = pairs[state.randint(low=0, high=len(pairs), size=n)]
     gap = state.uniform(size=n)
     rows, cols = np.divmod(picks, k)
     return rows, neighbours[rows, cols], gap

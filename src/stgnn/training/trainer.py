@@ -18,6 +18,7 @@ from tqdm.auto import tqdm
 
 from stgnn.classes import CLASS_NAMES, N_CLASSES
 from stgnn.config import Config
+from stgnn.data.batches import interpolate
 from stgnn.data.dataset import PanelData
 from stgnn.data.splits import Split
 from stgnn.device import autocast, resolve_device
@@ -64,6 +65,21 @@ class TrainResult:
 def seed_everything(seed: int) -> None:
     """The one place global seeds are set (numpy's global state is never used by stgnn)."""
     torch.manual_seed(seed)
+
+
+def batch_logits(model: STGNN, batch) -> torch.Tensor:
+    """Logits of every node of a :class:`~stgnn.data.batches.GraphBatcher` batch: a series batch's
+    day-graph nodes are read from the encoder's pass along each ticker's series, the nodes of ``x``
+    (all, or those that follow the day graphs') from their windows, and SMOTE's ``latent`` nodes
+    (last) mix the states of the node pairs they name."""
+    states = model.encode(batch.x)
+    if "series" in batch:
+        days = model.encode_series(batch.series).flatten(0, 1).index_select(0, batch.series_index)
+        states = torch.cat([days, states])
+    if "synthetic_pair" in batch:
+        base, other = batch.synthetic_pair
+        states = torch.cat([states, interpolate(states[base], states[other], batch.synthetic_gap)])
+    return model.propagate(states, batch.edge_index, batch.edge_weight)
 
 
 class ClassificationSTGNNTrainer:
@@ -216,8 +232,9 @@ class ClassificationSTGNNTrainer:
 
     def _epoch_batches(self, rng: np.random.Generator):
         """Day ids and ego ids of each batch: every synthetic ego graph once, spread evenly or, in
-        SMOTE's ``centre`` mode, in the batch that holds its base day (whose day graph has encoded
-        its neighbours; one drawn at random where the epoch did not draw that day).
+        SMOTE's ``centre`` and ``latent`` modes, in the batch that holds its base day (whose day
+        graph has encoded its neighbours, and in ``latent`` the two samples it mixes; one drawn at
+        random where the epoch did not draw that day).
 
         The days: shuffled; drawn with replacement by the balanced sampler; or, with
         ``batch_order: contiguous``, the training days in order, rotated by a random offset, cut into
@@ -275,20 +292,9 @@ class ClassificationSTGNNTrainer:
     def _forward(self, batch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Float32 logits, labels and sample weights of the batch's labelled nodes."""
         with autocast(self.device, self.config.training.precision):
-            logits = self._logits(batch)
+            logits = batch_logits(self.model_, batch)
         labelled = batch.labelled_index
         return logits[labelled].float(), batch.y[labelled], batch.sample_weight[labelled]
-
-    def _logits(self, batch) -> torch.Tensor:
-        """Logits of every node of ``batch``: a series batch's day-graph nodes are read from the
-        encoder's pass along each ticker's series, the nodes of ``x`` (all, or the ego graphs'
-        that follow the day graphs') from their windows."""
-        model = self.model_
-        states = model.encode(batch.x)
-        if "series" in batch:
-            days = model.encode_series(batch.series).flatten(0, 1).index_select(0, batch.series_index)
-            states = torch.cat([days, states])
-        return model.propagate(states, batch.edge_index, batch.edge_weight)
 
     # ------------------------------------------------------------------ inference
     #: Nodes per prediction chunk by device type: the CPU is fastest with chunks that stay in its
@@ -318,7 +324,7 @@ class ClassificationSTGNNTrainer:
         for chunk in chunks:
             batch = self.batcher.batch(days[chunk], series=self.series)
             with autocast(self.device, self.config.training.precision):
-                logits = self._logits(batch)
+                logits = batch_logits(self.model_, batch)
             proba.append(torch.softmax(logits.float(), dim=-1))
         position, ticker = self.batcher.nodes(days)
         out[position, ticker] = torch.cat(proba).cpu().numpy()
