@@ -7,7 +7,7 @@ from imblearn.over_sampling import SMOTE
 
 from stgnn.data.graph import Graph
 from stgnn.errors import ConfigError
-from stgnn.training.smote import EgoSMOTE, target_counts
+from stgnn.training.smote import EgoSMOTE, same_day_recipe, target_counts
 
 T, N, F, W = 60, 4, 3, 5
 GRAPH = Graph(["A", "B", "C", "D"], np.array([[1, 2], [0, 3], [3, 0], [2, 1]]), np.full((4, 2), 0.5))
@@ -163,3 +163,15 @@ def test_same_day_smote_is_skipped_when_no_day_has_two_rows_of_a_class(caplog):
         ego = smote.fit_resample(x, y, days, GRAPH, W)
     assert len(ego) == 0 and "no two Down training samples with a whole ego window share a day" in caplog.text
     assert smote.report_.counts_after.tolist() == smote.report_.counts_before.tolist()
+
+
+def test_same_day_recipes_draw_only_filled_slots_when_a_day_has_fewer_rows_than_k():
+    """k = 5 on days of 2 and 3 rows: every row's partners are all the others of its day (no empty
+    slot is ever drawn), and every such pair comes up."""
+    days = np.array([0, 0, 1, 1, 1])
+    flat = np.arange(10, dtype=np.float32).reshape(5, 2)
+    base, other, gap = same_day_recipe(lambda rows: flat[rows], days, 5, 2000, 0)
+    assert (other >= 0).all() and (days[base] == days[other]).all() and (base != other).all()
+    assert set(zip(base.tolist(), other.tolist())) == {(0, 1), (1, 0), (2, 3), (2, 4), (3, 2), (3, 4), (4, 2), (4, 3)}
+    assert ((gap >= 0) & (gap < 1)).all()
+    assert all(len(r) == 0 for r in same_day_recipe(lambda rows: flat[rows], np.array([0, 1, 2, 3, 4]), 5, 10, 0))

@@ -169,7 +169,7 @@ class EgoSMOTE:
                 base, other, gap = same_day_recipe(
                     lambda rows: self._flatten(x, day_idx[pool[rows]], centre[pool[rows]], graph, window),
                     day_idx[pool], self.k_neighbors, n, self.random_state)
-                if len(gap) < n:
+                if len(gap) == 0:
                     note = (f"skipped: no two {CLASS_NAMES[c]} training samples with a whole ego window share a "
                             "day, and same-day SMOTE needs a pair")
                     logger.warning("SMOTE %s.", note)
@@ -225,11 +225,7 @@ def smote_recipe(flat: np.ndarray, k: int, n: int, random_state: int) -> tuple[n
     flat[base])``.
     """
     neighbours = NearestNeighbors(n_neighbors=k + 1).fit(flat).kneighbors(flat, return_distance=False)[:, 1:]
-    state = np.random.RandomState(random_state)
-    picks = state.randint(low=0, high=neighbours.size, size=n)
-    gap = state.uniform(size=n)
-    rows, cols = np.divmod(picks, k)
-    return rows, neighbours[rows, cols], gap
+    return _draw(neighbours, n, random_state)
 
 
 def same_day_recipe(flatten, days: np.ndarray, k: int, n: int, random_state: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -257,11 +253,18 @@ def same_day_recipe(flatten, days: np.ndarray, k: int, n: int, random_state: int
         distance = torch.cdist(flat, flat).fill_diagonal_(math.inf)
         near = torch.topk(distance, min(k, len(rows) - 1), largest=False).indices.numpy()
         neighbours[rows, :near.shape[1]] = rows[near]
-    pairs = np.flatnonzero(neighbours.reshape(-1) >= 0)
-    if len(pairs) == 0:
+    if (neighbours < 0).all():
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+    return _draw(neighbours, n, random_state)
+
+
+def _draw(neighbours: np.ndarray, n: int, random_state: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``n`` (row, neighbour, gap) draws: a pair uniform over the filled slots of ``neighbours``
+    (n_rows, k; -1 where empty), then a uniform gap, from a fresh ``RandomState(random_state)``.
+    With every slot filled this is imbalanced-learn's random stream."""
+    filled = np.flatnonzero(neighbours.reshape(-1) >= 0)
     state = np.random.RandomState(random_state)
-    picks = pairs[state.randint(low=0, high=len(pairs), size=n)]
+    picks = filled[state.randint(low=0, high=len(filled), size=n)]
     gap = state.uniform(size=n)
-    rows, cols = np.divmod(picks, k)
+    rows, cols = np.divmod(picks, neighbours.shape[1])
     return rows, neighbours[rows, cols], gap
