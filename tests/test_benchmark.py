@@ -16,10 +16,14 @@ from stgnn.benchmark_suite import (
     help_time,
     train_speed,
     train_speed_markdown,
+    walk_forward_run,
+    walk_forwards_markdown,
 )
 from stgnn.cli import main
-from stgnn.config import parse_config
+from stgnn.config import parse_config, write_config
 from stgnn.models.a3tgcn import A3TGCN_MISSING
+from stgnn.registry import NO_GRAPH
+from tests.conftest import tiny_config
 
 pytestmark = pytest.mark.slow
 
@@ -73,6 +77,23 @@ def test_command_writes_json_and_markdown(tmp_path):
     assert "| 20 |" in (tmp_path / "results.md").read_text()
     assert set(results["help"]) == {"median_seconds", "runs_seconds", "target_seconds", "within_target", "other_load"}
     assert "| `stgnn --help` in a fresh process, median of 5 (other load " in (tmp_path / "results.md").read_text()
+
+
+def test_walk_forward_run_records_what_the_timed_run_found(tmp_path):
+    """A timed walk-forward (a real one, in its own process) keeps its figures: each fold's
+    validation score, the model's out-of-sample intervals, each model's seconds and the final model's."""
+    config = tiny_config(walkforward={"baselines": ["momentum", NO_GRAPH], "folds": 2, "n_boot": 50})
+    write_config(config, tmp_path / "tiny.yaml")
+    w = walk_forward_run(tmp_path / "tiny.yaml")
+    assert w["config"] == "tiny.yaml" and w["seconds"] > 0 and w["peak_rss_mb"] > 0
+    assert len(w["val_scores"]) == 2 and all(0 <= v <= 1 for v in w["val_scores"])
+    assert set(w["fold_seconds"]) == {"stgnn", "momentum", NO_GRAPH} and min(w["fold_seconds"].values()) >= 0
+    assert w["final_model_seconds"] > 0
+    for key in ("macro_f1", "rank_ic"):
+        assert w["oos"][key]["lo"] <= w["oos"][key]["value"] <= w["oos"][key]["hi"]
+    row = walk_forwards_markdown([w]).splitlines()[-1]
+    assert row.startswith("| `configs/tiny.yaml` |") and f"{sum(w['val_scores']) / 2:.4f} ± " in row
+    assert f"{w['oos']['macro_f1']['value']:.3f} [" in row
 
 
 def test_help_case_records_the_median_and_the_target():

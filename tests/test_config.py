@@ -119,14 +119,15 @@ def test_commented_yaml_describes_every_described_field():
     assert "# one of: correlation, residual, sector, sector_residual\n  method: correlation\n" in text
 
 
-def test_every_shipped_config_loads_and_the_fast_sp500_differs_only_in_its_model():
-    """The repository's configs parse as they are; sp500_fast.yaml is sp500.yaml with another model,
+def test_every_shipped_config_loads_and_the_gru_sp500_differs_only_in_its_model():
+    """The repository's configs parse as they are; sp500_gru.yaml is sp500.yaml with another model,
     batch order and SMOTE mode (and its own experiment name), so their comparison compares those."""
     configs = sorted((Path(__file__).parents[1] / "configs").glob("*.yaml"))
     loaded = {path.stem: load_config(path) for path in configs}
-    assert {"demo", "sp500", "sp500_fast"} <= set(loaded)
-    sp500, fast = (loaded[name].model_dump(mode="json") for name in ("sp500", "sp500_fast"))
+    assert {"demo", "sp500", "sp500_gru"} <= set(loaded)
+    sp500, gru = (loaded[name].model_dump(mode="json") for name in ("sp500", "sp500_gru"))
     changed = {f"{section}.{key}" for section in sp500 if isinstance(sp500[section], dict)
-               for key in sp500[section] if sp500[section][key] != fast[section][key]}
+               for key in sp500[section] if sp500[section][key] != gru[section][key]}
     assert changed == {"model.encoder", "model.temporal_layers", "smote.mode", "training.batch_order"}
-    assert sp500["experiment"] != fast["experiment"]
+    assert sp500["experiment"] != gru["experiment"]
+    assert gru["model"]["encoder"] == Config().model.encoder and gru["smote"]["mode"] == Config().smote.mode

@@ -271,3 +271,5 @@ def test_errors():
         bootstrap_ci(a.iloc[:0], macro_f1_of)
     with pytest.raises(ValueError, match="Expected pred in \\{0, 1, 2\\}"):
         macro_f1_of(a.assign(pred=5))
+    with pytest.raises(ValueError, match="a date on every row, got 1 rows without one"):
+        bootstrap_ci(a.assign(date=a["date"].where(a.index != 3)), macro_f1_of)

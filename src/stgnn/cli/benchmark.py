@@ -20,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "current directory)")
     parser.add_argument("--quick", action="store_true", help="N = 20 only, no demo walk-forward, no A3TGCN comparison")
     parser.add_argument("--sp500", action="store_true",
-                        help="also time configs/sp500.yaml and configs/sp500_fast.yaml, the 505-stock "
+                        help="also time configs/sp500.yaml and configs/sp500_gru.yaml, the 505-stock "
                              "walk-forwards (tens of minutes)")
     parser.add_argument("--factors", action="store_true",
                         help="only the factor library's cost: alpha158 on the 505-stock set and one fold's memory with "

@@ -62,8 +62,10 @@ def _day_codes(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"Expected a 'date' column, got columns {list(frame.columns)}.")
     if frame.empty:
         raise ValueError("Expected at least one prediction row, got 0.")
-    dates, codes = np.unique(frame["date"].to_numpy(), return_inverse=True)
-    return dates, codes.reshape(-1)
+    codes, dates = pd.factorize(frame["date"], sort=True)  # a hash, not a sort of strings
+    if (codes < 0).any():
+        raise ValueError(f"Expected a date on every row, got {int((codes < 0).sum())} rows without one.")
+    return np.asarray(dates), codes
 
 
 class DayMetric:

@@ -550,7 +550,7 @@ def daily_information_coefficients(frame: pd.DataFrame) -> pd.DataFrame:
 
 def daily_ic_unchecked(frame: pd.DataFrame) -> pd.DataFrame:
     """:func:`daily_information_coefficients` without the input checks, for callers that made them."""
-    day = frame["date"].to_numpy()
+    day, dates = pd.factorize(frame["date"], sort=True)  # grouping by codes, not strings
     data = pd.DataFrame({"score": (frame["p_up"] - frame["p_down"]).to_numpy(),
                          "ret": direction_return(frame).to_numpy(dtype=np.float64)})
     by_day = data.groupby(day)
@@ -561,7 +561,8 @@ def daily_ic_unchecked(frame: pd.DataFrame) -> pd.DataFrame:
         "ic": _grouped_pearson(day, data["score"].to_numpy(), data["ret"].to_numpy()),
         "rank_ic": _grouped_pearson(day, ranks["score"].to_numpy(), ranks["ret"].to_numpy()),
     })[kept]
-    return out.rename_axis("date")
+    out.index = pd.Index(np.asarray(dates)[out.index], name="date")
+    return out
 
 
 def daily_quantile_returns(frame: pd.DataFrame, n_quantiles: int = 5) -> pd.DataFrame:

@@ -52,15 +52,18 @@ def run_fold(config: Config, data: PanelData, split: Split, index: int, out: Fol
     The model and the temporal-only baseline each get their own search over the grid on the
     validation window, with the same seeds; the linear baselines choose their ``C`` there too. On
     the synthetic market the exact posterior is scored beside them (:data:`~stgnn.registry.BAYES`),
-    its decision thresholds tuned on the same validation rows."""
+    its decision thresholds tuned on the same validation rows. The info records each model's seconds
+    (the model's include building the fold's features, scaler and graph, which the rest reuse)."""
     wf = config.walkforward
     started = time.perf_counter()
     window = _window(config, data, split, index, f"fold {index}", progress)
     model = window.tune()
     frames = {MODEL: _test_frame(window, model.ensemble.test, model.thresholds)}
     thresholds, chosen_baselines = {MODEL: model.thresholds.to_dict()}, {}
+    seconds = {MODEL: round(time.perf_counter() - started, 1)}
     chosen = config.updated(model.params)
     for name in wf.baselines:
+        fitting = time.perf_counter()
         if name == NO_GRAPH:
             found = window.search({"model.graph": False}, "no graph")
             val, test = found.ensemble.val, found.ensemble.test
@@ -71,6 +74,7 @@ def run_fold(config: Config, data: PanelData, split: Split, index: int, out: Fol
                 window=chosen.model.window if wf.baseline_window == "model" else 1, score=window.score)
         tuned = window.thresholds(val)
         frames[name], thresholds[name] = _test_frame(window, test, tuned), tuned.to_dict()
+        seconds[name] = round(time.perf_counter() - fitting, 1)
     posterior = bayes_posterior(config.data, data)
     if posterior is not None:  # the synthetic market's best possible, thresholded on validation like the rest
         tuned = window.thresholds(posterior[split.val])
@@ -90,6 +94,7 @@ def run_fold(config: Config, data: PanelData, split: Split, index: int, out: Fol
         "seed_metrics": model.ensemble.seed_metrics,
         "alarms": model.ensemble.alarms,
         "seconds": round(time.perf_counter() - started, 1),
+        "model_seconds": seconds,
     }
     write_json(out.info, info)
     return FoldOutcome(index, frames, info)
