@@ -331,7 +331,6 @@ def markdown(r: dict) -> str:
     if "demo_walk_forward" in r:
         w = r["demo_walk_forward"]
         lines.append(f"| `make demo` walk-forward wall time (other load {w['other_load']} cores) | {w['seconds']:.0f} s |")
-    walks = [r[key] for key in ("sp500_walk_forward", "sp500_gru_walk_forward") if key in r]
     lines += ["", "One walk-forward fold (train 756, val 126, test 126 days; 3 epochs) on synthetic markets of 1,260 days, "
               "the fastest of the runs listed:", "",
               "| tickers | fold time (s) | runs (s) | s per ticker | time / linear | peak RSS (MB) | other load (cores) |",
@@ -340,6 +339,7 @@ def markdown(r: dict) -> str:
               f"{s['peak_rss_mb']:,.0f} | {s['other_load']} |" for s in r["scaling"]]
     if "scaling_exponent" in r:
         lines += ["", f"Fold time grows as N^{r['scaling_exponent']} (least-squares slope of log time on log N)."]
+    walks = [r[key] for key in ("sp500_walk_forward", "sp500_gru_walk_forward") if key in r]
     if walks:
         lines += ["", walk_forwards_markdown(walks).rstrip("\n")]
     if "train_speed" in r:
