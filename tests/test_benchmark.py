@@ -85,7 +85,7 @@ def test_walk_forward_run_records_what_the_timed_run_found(tmp_path):
     config = tiny_config(walkforward={"baselines": ["momentum", NO_GRAPH], "folds": 2, "n_boot": 50})
     write_config(config, tmp_path / "tiny.yaml")
     w = walk_forward_run(tmp_path / "tiny.yaml")
-    assert w["config"] == "tiny.yaml" and w["seconds"] > 0 and w["peak_rss_mb"] > 0
+    assert w["config"] == "tiny.yaml" and w["seconds"] > 0 and w["peak_rss_mb"] > 0 and w["select_on"] == "macro_f1"
     assert len(w["val_scores"]) == 2 and all(0 <= v <= 1 for v in w["val_scores"])
     assert set(w["fold_seconds"]) == {"stgnn", "momentum", NO_GRAPH} and min(w["fold_seconds"].values()) >= 0
     assert w["final_model_seconds"] > 0
@@ -94,6 +94,16 @@ def test_walk_forward_run_records_what_the_timed_run_found(tmp_path):
     row = walk_forwards_markdown([w]).splitlines()[-1]
     assert row.startswith("| `configs/tiny.yaml` |") and f"{sum(w['val_scores']) / 2:.4f} ± " in row
     assert f"{w['oos']['macro_f1']['value']:.3f} [" in row
+
+
+def test_walk_forwards_markdown_names_another_selection_metric_and_a_missing_final_model():
+    interval = {"value": 0.01, "lo": -0.01, "hi": 0.03}
+    w = {"config": "x.yaml", "seconds": 120.0, "peak_rss_mb": 2048.0, "other_load": 0.0, "select_on": "rank_ic",
+         "val_scores": [0.02, 0.04], "oos": {"macro_f1": interval, "rank_ic": interval},
+         "fold_seconds": {"stgnn": 30.0, "momentum": 2.0, "lightgbm": 5.0}, "final_model_seconds": None}
+    row = walk_forwards_markdown([w]).splitlines()[-1]
+    assert row == ("| `configs/x.yaml` | 2.0 min | 2.0 GB | 0.0 | 0.0300 ± 0.0100 (rank_ic) | 0.010 [-0.010, 0.030] | "
+                   "+0.010 [-0.010, +0.030] | 30 / 0 / 7 / none |")
 
 
 def test_help_case_records_the_median_and_the_target():

@@ -254,15 +254,16 @@ def walk_forward_run(config: Path) -> dict:
 
 
 def run_findings(run: RunDir) -> dict:
-    """A finished walk-forward in brief: the selection score of each fold's chosen trial on
-    validation, the model's out-of-sample macro-F1 and Rank IC with their intervals, and the
-    seconds each model took over all folds (the model's include building each fold's data)."""
+    """A finished walk-forward in brief: the selection score (``select_on``) of each fold's chosen
+    trial on validation, the model's out-of-sample macro-F1 and Rank IC with their intervals, and
+    the seconds each model took over all folds (the model's include building each fold's data)."""
     metrics = run.read_metrics()
     seconds: dict[str, float] = {}
     for fold in metrics["folds"]:
         for name, value in fold["model_seconds"].items():
             seconds[name] = round(seconds.get(name, 0.0) + value, 1)
-    return {"val_scores": [round(max(t["val_score"] for t in fold["trials"]), 4) for fold in metrics["folds"]],
+    return {"select_on": load_config(run.config).walkforward.select_on,
+            "val_scores": [round(max(t["val_score"] for t in fold["trials"]), 4) for fold in metrics["folds"]],
             "oos": {key: metrics["intervals"][MODEL][key] for key in ("macro_f1", "rank_ic")},
             "fold_seconds": seconds,
             "final_model_seconds": run.read_final_info()["seconds"] if run.final_done else None}
@@ -352,19 +353,21 @@ def walk_forwards_markdown(walks: list[dict]) -> str:
     def interval(m: dict, fmt: str) -> str:
         return f"{m['value']:{fmt}} [{m['lo']:{fmt}}, {m['hi']:{fmt}}]"
 
-    lines = ["505-stock walk-forwards (validation: the chosen trial's macro-F1 at tuned thresholds per fold, "
-             "mean ± standard error over folds; out of sample: 95% block-bootstrap intervals; seconds summed "
-             "over folds, the STGNN's including each fold's data):", "",
-             "| config | wall time | peak RSS | other load (cores) | val macro-F1 | OOS macro-F1 | OOS Rank IC | "
+    lines = ["505-stock walk-forwards (validation: the chosen trial's selection score per fold, macro-F1 at "
+             "tuned thresholds unless named, mean ± standard error over folds; out of sample: 95% block-bootstrap "
+             "intervals; seconds summed over folds, the STGNN's including each fold's data):", "",
+             "| config | wall time | peak RSS | other load (cores) | val score | OOS macro-F1 | OOS Rank IC | "
              "s: STGNN / no-graph twin / other baselines / final model |", "|---|---|---|---|---|---|---|---|"]
     for w in walks:
         val = np.array(w["val_scores"])
         se = val.std(ddof=1) / np.sqrt(len(val)) if len(val) > 1 else float("nan")
         s = w["fold_seconds"]
         others = sum(v for k, v in s.items() if k not in (MODEL, NO_GRAPH))
+        metric = "" if w["select_on"] == "macro_f1" else f" ({w['select_on']})"
+        final = "none" if w["final_model_seconds"] is None else f"{w['final_model_seconds']:.0f}"
         lines.append(f"| `configs/{w['config']}` | {w['seconds'] / 60:.1f} min | {w['peak_rss_mb'] / 1024:.1f} GB | "
-                     f"{w['other_load']} | {val.mean():.4f} ± {se:.4f} | {interval(w['oos']['macro_f1'], '.3f')} | "
-                     f"{interval(w['oos']['rank_ic'], '+.3f')} | {s.get(MODEL, 0):.0f} / {s.get(NO_GRAPH, 0):.0f} / "
-                     f"{others:.0f} / {w['final_model_seconds'] or 0:.0f} |")
+                     f"{w['other_load']} | {val.mean():.4f} ± {se:.4f}{metric} | "
+                     f"{interval(w['oos']['macro_f1'], '.3f')} | {interval(w['oos']['rank_ic'], '+.3f')} | "
+                     f"{s[MODEL]:.0f} / {s.get(NO_GRAPH, 0):.0f} / {others:.0f} / {final} |")
     return "\n".join(lines) + "\n"
 

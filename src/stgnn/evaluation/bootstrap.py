@@ -47,8 +47,8 @@ from scipy import sparse
 
 from stgnn.classes import N_CLASSES
 from stgnn.evaluation.metrics import (check_labels, check_predictions, check_probabilities, daily_ic_unchecked,
-                                      direction_question, matthews, move_question, per_class_rates, proba_of,
-                                      score_metrics)
+                                      day_codes, direction_question, matthews, move_question, per_class_rates,
+                                      proba_of, score_metrics)
 
 Metric = Callable[[pd.DataFrame], float]
 
@@ -57,15 +57,12 @@ SCHEME = "non-overlapping blocks of consecutive dates, drawn with replacement (n
 
 
 def _day_codes(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted unique dates and each row's position among them."""
+    """:func:`~stgnn.evaluation.metrics.day_codes` of a frame checked to have dates."""
     if "date" not in frame.columns:
         raise ValueError(f"Expected a 'date' column, got columns {list(frame.columns)}.")
     if frame.empty:
         raise ValueError("Expected at least one prediction row, got 0.")
-    codes, dates = pd.factorize(frame["date"], sort=True)  # a hash, not a sort of strings
-    if (codes < 0).any():
-        raise ValueError(f"Expected a date on every row, got {int((codes < 0).sum())} rows without one.")
-    return np.asarray(dates), codes
+    return day_codes(frame)
 
 
 class DayMetric:

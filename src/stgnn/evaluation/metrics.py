@@ -34,6 +34,15 @@ def headline(metrics: dict) -> dict:
     return {k: metrics[k] for k in HEADLINE_METRICS}
 
 
+def day_codes(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted unique dates and each row's position among them: by hashing, which on string dates
+    is an order of magnitude faster than sorting them."""
+    codes, dates = pd.factorize(frame["date"], sort=True)
+    if (codes < 0).any():
+        raise ValueError(f"Expected a date on every row, got {int((codes < 0).sum())} rows without one.")
+    return np.asarray(dates), codes
+
+
 def labelled(frame: pd.DataFrame) -> pd.DataFrame:
     """The rows of a predictions frame with a known label, ``label`` as int64: what every metric
     counts. A test window's frame also holds the usable rows without one, which only the book
@@ -550,7 +559,7 @@ def daily_information_coefficients(frame: pd.DataFrame) -> pd.DataFrame:
 
 def daily_ic_unchecked(frame: pd.DataFrame) -> pd.DataFrame:
     """:func:`daily_information_coefficients` without the input checks, for callers that made them."""
-    day, dates = pd.factorize(frame["date"], sort=True)  # grouping by codes, not strings
+    dates, day = day_codes(frame)  # grouping by codes, not strings
     data = pd.DataFrame({"score": (frame["p_up"] - frame["p_down"]).to_numpy(),
                          "ret": direction_return(frame).to_numpy(dtype=np.float64)})
     by_day = data.groupby(day)
@@ -561,7 +570,7 @@ def daily_ic_unchecked(frame: pd.DataFrame) -> pd.DataFrame:
         "ic": _grouped_pearson(day, data["score"].to_numpy(), data["ret"].to_numpy()),
         "rank_ic": _grouped_pearson(day, ranks["score"].to_numpy(), ranks["ret"].to_numpy()),
     })[kept]
-    out.index = pd.Index(np.asarray(dates)[out.index], name="date")
+    out.index = pd.Index(dates[out.index], name="date")
     return out
 
 
